@@ -1,0 +1,30 @@
+import { type ConsumedRecord, decodeEnvelope, errorMessage } from '@sluice/core';
+
+/** One record as `tail` prints it: position, time, type, key, sequence and data, or why it cannot be decoded. */
+export function formatRecord(record: ConsumedRecord, json: boolean): string {
+  let envelope: ReturnType<typeof decodeEnvelope> | undefined;
+  let problem: string | undefined;
+  if (record.value === null) problem = 'tombstone';
+  else {
+    try {
+      envelope = decodeEnvelope(record.value);
+    } catch (error) {
+      problem = errorMessage(error);
+    }
+  }
+  if (json) {
+    return JSON.stringify({
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: new Date(record.timestamp).toISOString(),
+      key: record.key,
+      headers: record.headers,
+      ...(envelope ? { event: envelope } : { value: record.value, problem }),
+    });
+  }
+  const where = `${record.topic}/${record.partition}@${record.offset}`;
+  const when = new Date(record.timestamp).toISOString();
+  if (!envelope) return `${where} ${when} key=${record.key} ${problem}`;
+  return `${where} ${when} ${envelope.type} key=${envelope.subject} seq=${envelope.sequence} id=${envelope.id} ${JSON.stringify(envelope.data)}`;
+}

@@ -1,0 +1,52 @@
+import { createRegistry, createRelay, jsonLogger } from '@sluice/core';
+import { createSqliteOutbox } from '@sluice/sqlite';
+import { CONTRACTS_OPTION, DB_OPTION, LOG_OPTION, loadContracts, openApp, openLog } from '../context.js';
+import type { Command } from './command.js';
+
+export const relayCommand: Command = {
+  spec: {
+    name: 'relay',
+    summary: 'ship committed outbox rows to the bus, in order per key, until stopped (SIGINT/SIGTERM)',
+    usage: 'sluice relay [--db FILE] [--log FILE] [--contracts MODULE]',
+    options: [
+      DB_OPTION,
+      LOG_OPTION,
+      CONTRACTS_OPTION,
+      {
+        name: 'source',
+        type: 'string',
+        description: 'CloudEvents source of the outbox (only used for appends)',
+        default: 'urn:sluice:relay',
+      },
+      { name: 'batch-size', type: 'number', description: 'rows per publish', default: 1000 },
+      {
+        name: 'lease-ttl-ms',
+        type: 'number',
+        description: 'relay lease lifetime: a standby takes over this long after the holder dies',
+        default: 5000,
+      },
+    ],
+    examples: ['sluice relay --db app.db --log bus.db --contracts ./dist/contracts.js'],
+  },
+  async run(options) {
+    const db = openApp(options);
+    const transport = openLog(options);
+    const contracts = await loadContracts(options['contracts'] as string | undefined);
+    const relay = createRelay({
+      outbox: createSqliteOutbox(db, { source: options['source'] as string }),
+      transport,
+      topics: createRegistry(contracts).topics(),
+      batchSize: options['batch-size'] as number,
+      leaseTtlMs: options['lease-ttl-ms'] as number,
+      logger: jsonLogger('relay', process.env['SLUICE_LOG'] === 'debug' ? 'debug' : 'info'),
+    }).start();
+    const stop = () => void relay.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (process.send) process.send({ ready: true });
+    await relay.done;
+    await transport.close();
+    db.close();
+    return 0;
+  },
+};

@@ -1,0 +1,72 @@
+import { JSON_OPTION, LOG_OPTION, openLog } from '../context.js';
+import { UsageError } from '../options.js';
+import type { Command } from './command.js';
+import { formatRecord } from './format-record.js';
+import { parseSeekTarget } from './seek-target.js';
+
+export const tailCommand: Command = {
+  spec: {
+    name: 'tail',
+    summary: 'print the events of a topic as they arrive',
+    usage: 'sluice tail <topic> [--log FILE] [--from earliest|latest|TIME] [--no-follow] [--json]',
+    options: [
+      LOG_OPTION,
+      JSON_OPTION,
+      {
+        name: 'from',
+        type: 'string',
+        description: 'where to start: earliest, latest, an ISO time, or PARTITION:OFFSET',
+        default: 'earliest',
+        env: '-',
+      },
+      {
+        name: 'follow',
+        type: 'boolean',
+        description: 'keep waiting for new events (--no-follow stops at the end)',
+        default: true,
+        env: '-',
+      },
+      { name: 'limit', type: 'number', description: 'stop after this many events', env: '-' },
+    ],
+    examples: [
+      'sluice tail enrollments --log bus.db',
+      'sluice tail enrollments --from 2026-11-26T10:00:00Z --json --no-follow',
+    ],
+  },
+  async run(options, positionals) {
+    const topic = positionals[0];
+    if (!topic) throw new UsageError('name the topic: sluice tail <topic>');
+    const transport = openLog(options);
+    const target = parseSeekTarget(options['from'] as string);
+    const limit = (options['limit'] as number | undefined) ?? Number.POSITIVE_INFINITY;
+    const json = options['json'] === true;
+    const sub = await transport.subscribe({
+      group: `sluice-tail-${process.pid}`,
+      topics: [topic],
+      ephemeral: true,
+      startFrom: target.to === 'latest' ? 'latest' : 'earliest',
+    });
+    if (target.to === 'time' || target.to === 'offset') await sub.seek(topic, target);
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    let printed = 0;
+    try {
+      while (!abort.signal.aborted && printed < limit) {
+        const records = await sub.poll({
+          maxRecords: 500,
+          maxWaitMs: options['follow'] ? 1000 : 200,
+          signal: abort.signal,
+        });
+        if (records.length === 0 && !options['follow']) break;
+        for (const r of records) {
+          if (printed++ >= limit) break;
+          console.log(formatRecord(r, json));
+        }
+      }
+    } finally {
+      await sub.close();
+      await transport.close();
+    }
+    return 0;
+  },
+};

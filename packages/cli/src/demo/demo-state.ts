@@ -1,0 +1,55 @@
+/** What the demo's producer and consumer observed, checked against the consumer's tables at the end. */
+export interface DemoCounters {
+  committed: Map<string, string>;
+  rolledBack: Set<string>;
+  deadLettered: Set<string>;
+  duplicates: number;
+  retries: number;
+  relayKills: number;
+}
+
+export interface DemoSummary {
+  readonly committed: number;
+  readonly rolledBack: number;
+  readonly delivered: number;
+  readonly duplicatesSuppressed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly lost: number;
+  readonly phantom: number;
+  readonly appliedMoreThanOnce: number;
+  readonly orderViolations: number;
+  readonly relayKills: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly seconds: number;
+  readonly ok: boolean;
+}
+
+/** The plain-text summary the demo prints. */
+export function formatSummary(s: DemoSummary, dir: string, transport: string): string {
+  const row = (label: string, value: string | number) => `  ${label.padEnd(44)} ${value}`;
+  const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`);
+  return [
+    '',
+    `Sluice demo: SQLite outbox -> relay -> ${transport} -> consumer with inbox (${s.seconds.toFixed(1)} s)`,
+    row('committed', s.committed),
+    row('rolled back (must never be delivered)', s.rolledBack),
+    row('delivered and applied exactly once', s.delivered),
+    row('duplicates suppressed by the inbox', s.duplicatesSuppressed),
+    row('handler failures retried', s.retried),
+    row('dead-lettered (handler kept failing)', s.deadLettered),
+    row('relay killed with SIGKILL and restarted', s.relayKills),
+    row('lost', s.lost),
+    row('phantom (rolled back or invented, yet delivered)', s.phantom),
+    row('applied more than once', s.appliedMoreThanOnce),
+    row('order violations (per key)', s.orderViolations),
+    row('end-to-end latency p50 / p99', `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`),
+    '',
+    s.ok ? 'All invariants held.' : 'INVARIANT VIOLATED: see the counts above.',
+    `Files are in ${dir}: try \`npx sluice tail enrollments --log ${dir}/bus.db --no-follow\``,
+    s.deadLettered > 0 ? `and \`npx sluice dlq list --group enrollment-view --log ${dir}/bus.db\`` : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}

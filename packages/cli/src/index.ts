@@ -1,0 +1,4 @@
+export type { DemoSummary } from './demo/demo-state.js';
+export { cliEntry, killHard, spawnSluice } from './demo/relay-process.js';
+export { type DemoOptions, runDemo } from './demo/run-demo.js';
+export { COMMANDS, main } from './main.js';

@@ -1,0 +1,125 @@
+import { InvalidOptionError } from '../errors.js';
+import type { InboxStore } from '../inbox/inbox-store.js';
+import type { ConsumedRecord, SeekTarget } from '../transport/records.js';
+import type { Transport } from '../transport/transport.js';
+import type { BackoffOptions } from '../util/backoff.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import type { ConsumedEvent, Handler } from './handler.js';
+
+/** What happened to one delivered record. */
+export type ConsumeOutcome =
+  | { readonly kind: 'applied' | 'duplicate'; readonly event: ConsumedEvent; readonly attempt: number }
+  | {
+      readonly kind: 'retry';
+      readonly event: ConsumedEvent;
+      readonly attempt: number;
+      readonly error: unknown;
+      readonly delayMs: number;
+    }
+  | {
+      readonly kind: 'dead-lettered';
+      readonly record: ConsumedRecord;
+      readonly attempts: number;
+      readonly error: { code: string; message: string };
+    }
+  | { readonly kind: 'skipped'; readonly record: ConsumedRecord; readonly reason: string };
+
+export interface ConsumeOptions<Tx> {
+  readonly transport: Transport;
+  /** Consumer group: its members split the partitions; the inbox de-duplicates per group. */
+  readonly group: string;
+  /** Where handlers' side effects and the inbox record commit together. */
+  readonly inbox: InboxStore<Tx>;
+  /** One handler per contract (type and version); their topics are subscribed. */
+  readonly handlers: readonly Handler<Tx>[];
+  /** Attempts before an event goes to the dead-letter topic. Default 5. */
+  readonly maxAttempts?: number;
+  /** Delay between attempts. Default 200 ms doubling to 30 s. */
+  readonly backoff?: Partial<BackoffOptions>;
+  /**
+   * `wait` (default): later events of a key wait while an earlier one is retried; other keys flow on.
+   * `none`: later events of the key are processed meanwhile (order per key is then not kept).
+   */
+  readonly keyOrdering?: 'wait' | 'none';
+  /** Default `<group>.dlq`. */
+  readonly deadLetterTopic?: string;
+  /** Events of a type no handler covers: `skip` (default) or `dead-letter`. */
+  readonly onUnknownType?: 'skip' | 'dead-letter';
+  /** Records held in memory (in flight, waiting behind a key, done but not yet committed). Default 5000. */
+  readonly maxBuffered?: number;
+  /** Where a group with no committed position starts. Default `earliest`. */
+  readonly startFrom?: 'earliest' | 'latest';
+  /** Replay: move the group's committed position in every subscribed topic here before joining. */
+  readonly replay?: SeekTarget;
+  readonly memberId?: string;
+  /** Called after each record is settled (metrics, tests, the demo). Must not throw. */
+  readonly onOutcome?: (outcome: ConsumeOutcome) => void;
+  readonly logger?: Logger;
+}
+
+export type ResolvedConsumeOptions<Tx> = Readonly<
+  Required<Omit<ConsumeOptions<Tx>, 'backoff' | 'replay' | 'memberId' | 'onOutcome'>> & {
+    backoff: BackoffOptions;
+    replay: SeekTarget | undefined;
+    memberId: string | undefined;
+    onOutcome: ((outcome: ConsumeOutcome) => void) | undefined;
+  }
+>;
+
+export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): ResolvedConsumeOptions<Tx> {
+  const c = 'consume';
+  if (!options?.transport) throw new InvalidOptionError(c, 'transport', 'is required');
+  if (!options.inbox)
+    throw new InvalidOptionError(c, 'inbox', 'is required (an InboxStore, e.g. from @sluice/sqlite)');
+  if (typeof options.group !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.group)) {
+    throw new InvalidOptionError(
+      c,
+      'group',
+      `must be letters, digits, ".", "_" or "-", got ${JSON.stringify(options.group)}`,
+    );
+  }
+  if (!Array.isArray(options.handlers) || options.handlers.length === 0) {
+    throw new InvalidOptionError(c, 'handlers', 'needs at least one handler: handle(contract, fn)');
+  }
+  const seen = new Set<string>();
+  for (const h of options.handlers) {
+    const id = `${h.contract.type} v${h.contract.version}`;
+    if (seen.has(id))
+      throw new InvalidOptionError(c, 'handlers', `has two handlers for ${id}; combine them into one`);
+    seen.add(id);
+  }
+  const positive = (field: string, value: number | undefined, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v <= 0)
+      throw new InvalidOptionError(c, field, `must be a positive number, got ${v}`);
+    return v;
+  };
+  const keyOrdering = options.keyOrdering ?? 'wait';
+  if (keyOrdering !== 'wait' && keyOrdering !== 'none')
+    throw new InvalidOptionError(c, 'keyOrdering', 'must be wait or none');
+  const onUnknownType = options.onUnknownType ?? 'skip';
+  if (onUnknownType !== 'skip' && onUnknownType !== 'dead-letter') {
+    throw new InvalidOptionError(c, 'onUnknownType', 'must be skip or dead-letter');
+  }
+  return Object.freeze({
+    transport: options.transport,
+    group: options.group,
+    inbox: options.inbox,
+    handlers: options.handlers,
+    maxAttempts: Math.floor(positive('maxAttempts', options.maxAttempts, 5)),
+    backoff: Object.freeze({
+      initialMs: positive('backoff.initialMs', options.backoff?.initialMs, 200),
+      maxMs: positive('backoff.maxMs', options.backoff?.maxMs, 30_000),
+      multiplier: positive('backoff.multiplier', options.backoff?.multiplier, 2),
+    }),
+    keyOrdering,
+    deadLetterTopic: options.deadLetterTopic ?? `${options.group}.dlq`,
+    onUnknownType,
+    maxBuffered: Math.floor(positive('maxBuffered', options.maxBuffered, 5000)),
+    startFrom: options.startFrom ?? 'earliest',
+    replay: options.replay,
+    memberId: options.memberId,
+    onOutcome: options.onOutcome,
+    logger: options.logger ?? silentLogger,
+  });
+}

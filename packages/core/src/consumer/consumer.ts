@@ -1,0 +1,355 @@
+import { checkEvent, type EventContract } from '../contracts/define-event.js';
+import { decodeEnvelope } from '../envelope/codec.js';
+import type { Envelope } from '../envelope/envelope.js';
+import { errorCode, errorMessage, SluiceError } from '../errors.js';
+import type { ConsumedRecord } from '../transport/records.js';
+import type { Subscription } from '../transport/subscription.js';
+import { backoffDelay } from '../util/backoff.js';
+import { sleep } from '../util/sleep.js';
+import {
+  type ConsumeOptions,
+  type ResolvedConsumeOptions,
+  resolveConsumeOptions,
+} from './consumer-options.js';
+import { deadLetterRecord } from './dead-letter.js';
+import type { ConsumedEvent, Handler } from './handler.js';
+
+/** One delivered record while the consumer holds it. */
+interface Item {
+  readonly record: ConsumedRecord;
+  readonly keyId: string;
+  attempts: number;
+  nextAttemptAt: number;
+  done: boolean;
+  /** The handler failed for good; only the dead-letter publish remains (retried if the transport is down). */
+  deadLetter?: { code: string; message: string };
+}
+
+export interface ConsumerStats {
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly retries: number;
+  readonly deadLettered: number;
+  readonly skipped: number;
+  /** Records held in memory now. */
+  readonly buffered: number;
+  /** Keys whose head event is waiting for a retry. */
+  readonly waitingKeys: number;
+}
+
+/**
+ * Runs handlers for a consumer group. Each event's handler and its inbox record commit in one transaction of
+ * the consumer's database, so a redelivered event is skipped. A failing event is retried with backoff while
+ * later events of its key wait and other keys flow on; after the last attempt it goes to the dead-letter topic.
+ * Positions are committed only up to the first event not yet settled, so a crash redelivers, never skips.
+ */
+export class Consumer<Tx> {
+  readonly #o: ResolvedConsumeOptions<Tx>;
+  readonly #handlers = new Map<string, Handler<Tx>>();
+  readonly #knownTypes = new Map<string, number[]>();
+  readonly #abort = new AbortController();
+  /** Items per partition, in offset order, until committed. */
+  readonly #partitions = new Map<string, Item[]>();
+  /** Items per key not yet settled, in order; the head is the one allowed to run. */
+  readonly #keys = new Map<string, Item[]>();
+  #ready: Item[] = [];
+  #delayed: Item[] = [];
+  #buffered = 0;
+  #running: Promise<void> | undefined;
+  #stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0 };
+
+  constructor(options: ConsumeOptions<Tx>) {
+    this.#o = resolveConsumeOptions(options);
+    for (const h of this.#o.handlers) {
+      this.#handlers.set(h.contract.dataschema, h);
+      const versions = this.#knownTypes.get(h.contract.type) ?? [];
+      versions.push(h.contract.version);
+      this.#knownTypes.set(h.contract.type, versions);
+    }
+  }
+
+  /** Joins the group and starts consuming in the background. Idempotent. */
+  start(): this {
+    this.#running ??= this.#run().catch((error: unknown) => {
+      this.#o.logger.error('consumer stopped on an unexpected error', {
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+      throw error;
+    });
+    return this;
+  }
+
+  /** Resolves when the consumer has stopped; rejects if it died. */
+  get done(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  /** Finishes the event in flight, commits what is settled, leaves the group. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  stats(): ConsumerStats {
+    return {
+      ...this.#stats,
+      buffered: this.#buffered,
+      waitingKeys: this.#delayed.length,
+    };
+  }
+
+  async #run(): Promise<void> {
+    const o = this.#o;
+    const signal = this.#abort.signal;
+    const topics = [...new Set(o.handlers.map((h) => h.contract.topic.name))];
+    for (const spec of new Map(o.handlers.map((h) => [h.contract.topic.name, h.contract.topic])).values()) {
+      await o.transport.ensureTopic(spec);
+    }
+    await o.transport.ensureTopic({ name: o.deadLetterTopic, kind: 'event', partitions: 1 });
+    if (o.replay) for (const t of topics) await o.transport.resetOffsets(o.group, t, o.replay);
+    const sub = await o.transport.subscribe({
+      group: o.group,
+      topics,
+      startFrom: o.startFrom,
+      ...(o.memberId === undefined ? {} : { memberId: o.memberId }),
+    });
+    try {
+      while (!signal.aborted) {
+        this.#promoteDue();
+        if (this.#buffered < o.maxBuffered) {
+          const wait = this.#ready.length > 0 ? 0 : Math.min(1000, this.#untilNextRetry());
+          const records = await sub.poll({
+            maxRecords: Math.min(1000, o.maxBuffered - this.#buffered),
+            maxWaitMs: wait,
+            signal,
+          });
+          this.#dropRevoked(sub);
+          for (const r of records) this.#enqueue(r);
+          this.#promoteDue();
+        } else if (this.#ready.length === 0) {
+          await sleep(Math.min(1000, this.#untilNextRetry()), signal);
+          continue;
+        }
+        while (this.#ready.length > 0 && !signal.aborted) await this.#process(this.#ready.shift()!);
+        await this.#commit(sub);
+      }
+    } finally {
+      await this.#commit(sub).catch(() => undefined);
+      await sub.close();
+    }
+  }
+
+  #enqueue(record: ConsumedRecord): void {
+    const item: Item = {
+      record,
+      keyId: `${record.topic}\u0000${record.key}`,
+      attempts: 0,
+      nextAttemptAt: 0,
+      done: false,
+    };
+    const tp = `${record.topic}\u0000${record.partition}`;
+    const inPartition = this.#partitions.get(tp);
+    if (inPartition) inPartition.push(item);
+    else this.#partitions.set(tp, [item]);
+    this.#buffered++;
+    if (this.#o.keyOrdering === 'none') {
+      this.#ready.push(item);
+      return;
+    }
+    const queue = this.#keys.get(item.keyId);
+    if (queue) queue.push(item);
+    else {
+      this.#keys.set(item.keyId, [item]);
+      this.#ready.push(item);
+    }
+  }
+
+  /** Settles an item: marks it done and lets the next event of its key run. */
+  #settle(item: Item): void {
+    item.done = true;
+    if (this.#o.keyOrdering === 'none') return;
+    const queue = this.#keys.get(item.keyId);
+    if (!queue) return;
+    queue.shift();
+    const next = queue[0];
+    if (next === undefined) this.#keys.delete(item.keyId);
+    else if (next.nextAttemptAt <= Date.now()) this.#ready.push(next);
+    else this.#delayed.push(next);
+  }
+
+  async #process(item: Item): Promise<void> {
+    if (item.deadLetter) return this.#deadLetter(item, item.deadLetter);
+    const { record } = item;
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(record.value);
+    } catch (error) {
+      if (record.value === null) return this.#skip(item, 'tombstone');
+      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+    }
+    const handler = this.#handlers.get(envelope.dataschema);
+    if (!handler) {
+      const versions = this.#knownTypes.get(envelope.type);
+      if (versions || this.#o.onUnknownType === 'dead-letter') {
+        const message = versions
+          ? `no handler for ${envelope.type} with dataschema ${envelope.dataschema}; this consumer handles version(s) ${versions.join(', ')}`
+          : `no handler for event type ${envelope.type}`;
+        return this.#deadLetter(item, { code: 'SLUICE_NO_HANDLER', message });
+      }
+      return this.#skip(item, `no handler for ${envelope.type}`);
+    }
+    let event: ConsumedEvent;
+    try {
+      event = toEvent(handler.contract, envelope, record);
+    } catch (error) {
+      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+    }
+    item.attempts++;
+    try {
+      const status = await this.#o.inbox.runOnce(this.#o.group, envelope.id, (tx) =>
+        handler.fn(event, { tx, attempt: item.attempts }),
+      );
+      if (status === 'applied') this.#stats.applied++;
+      else this.#stats.duplicates++;
+      this.#settle(item);
+      this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
+    } catch (error) {
+      const permanent = error instanceof SluiceError && !error.retryable;
+      if (permanent || item.attempts >= this.#o.maxAttempts) {
+        return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+      }
+      const delayMs = backoffDelay(this.#o.backoff, item.attempts);
+      this.#stats.retries++;
+      this.#o.logger.warn('handler failed; will retry', {
+        group: this.#o.group,
+        id: envelope.id,
+        type: envelope.type,
+        key: record.key,
+        attempt: item.attempts,
+        delayMs,
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+      item.nextAttemptAt = Date.now() + delayMs;
+      this.#delayed.push(item);
+      this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
+    }
+  }
+
+  async #deadLetter(item: Item, error: { code: string; message: string }): Promise<void> {
+    item.deadLetter = error;
+    const { record } = item;
+    let eventId = `${record.topic}/${record.partition}/${record.offset}`;
+    try {
+      eventId = decodeEnvelope(record.value).id;
+    } catch {
+      // malformed: keep the position as its id
+    }
+    const attempts = Math.max(1, item.attempts);
+    try {
+      await this.#o.transport.publish([
+        deadLetterRecord(this.#o.deadLetterTopic, this.#o.group, record, eventId, error, attempts),
+      ]);
+    } catch (publishError) {
+      // The dead-letter topic is unreachable: keep the record (and its key) waiting, try again later.
+      item.nextAttemptAt = Date.now() + backoffDelay(this.#o.backoff, ++item.attempts);
+      this.#delayed.push(item);
+      this.#o.logger.error('could not publish to the dead-letter topic; will retry', {
+        topic: this.#o.deadLetterTopic,
+        code: errorCode(publishError),
+        error: errorMessage(publishError),
+      });
+      return;
+    }
+    this.#stats.deadLettered++;
+    this.#o.logger.error('event dead-lettered', {
+      group: this.#o.group,
+      id: eventId,
+      topic: record.topic,
+      key: record.key,
+      attempts,
+      ...error,
+    });
+    this.#settle(item);
+    this.#o.onOutcome?.({ kind: 'dead-lettered', record, attempts, error });
+  }
+
+  #skip(item: Item, reason: string): void {
+    this.#stats.skipped++;
+    this.#settle(item);
+    this.#o.onOutcome?.({ kind: 'skipped', record: item.record, reason });
+  }
+
+  #promoteDue(): void {
+    if (this.#delayed.length === 0) return;
+    const now = Date.now();
+    const still: Item[] = [];
+    for (const item of this.#delayed) (item.nextAttemptAt <= now ? this.#ready : still).push(item);
+    this.#delayed = still;
+  }
+
+  #untilNextRetry(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const item of this.#delayed) next = Math.min(next, item.nextAttemptAt);
+    return Math.max(0, next - Date.now());
+  }
+
+  /** Commits, per partition, the last record of the settled prefix. */
+  async #commit(sub: Subscription): Promise<void> {
+    const positions: ConsumedRecord[] = [];
+    for (const items of this.#partitions.values()) {
+      let n = 0;
+      while (n < items.length && items[n]!.done) n++;
+      if (n === 0) continue;
+      positions.push(items[n - 1]!.record);
+      items.splice(0, n);
+      this.#buffered -= n;
+    }
+    if (positions.length > 0) await sub.commit(positions);
+  }
+
+  /** Forgets records of partitions this member no longer owns; their new owner reads them again. */
+  #dropRevoked(sub: Subscription): void {
+    const owned = new Set(sub.assignment().map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    let dropped = false;
+    for (const [tp, items] of this.#partitions) {
+      if (owned.has(tp)) continue;
+      this.#partitions.delete(tp);
+      this.#buffered -= items.length;
+      dropped = true;
+    }
+    if (!dropped) return;
+    const live = (item: Item) => owned.has(`${item.record.topic}\u0000${item.record.partition}`);
+    this.#ready = this.#ready.filter(live);
+    this.#delayed = this.#delayed.filter(live);
+    for (const [keyId, queue] of this.#keys) {
+      const kept = queue.filter(live);
+      if (kept.length === 0) this.#keys.delete(keyId);
+      else this.#keys.set(keyId, kept);
+    }
+  }
+}
+
+function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRecord): ConsumedEvent {
+  const { data } = checkEvent(contract, envelope.data, 'consume');
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    version: contract.version,
+    key: envelope.subject,
+    sequence: envelope.sequence,
+    source: envelope.source,
+    time: envelope.time,
+    data,
+    envelope: { ...envelope, data },
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+  };
+}
+
+/** Starts a consumer: `consume({ transport, group, inbox, handlers })`. Stop it with `await consumer.stop()`. */
+export function consume<Tx>(options: ConsumeOptions<Tx>): Consumer<Tx> {
+  return new Consumer(options).start();
+}

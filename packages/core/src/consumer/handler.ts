@@ -1,0 +1,44 @@
+import type { EventContract, EventData } from '../contracts/define-event.js';
+import type { Envelope } from '../envelope/envelope.js';
+
+/** An event as a handler receives it: validated data plus the envelope's attributes and its position. */
+export interface ConsumedEvent<Data = Record<string, unknown>> {
+  readonly id: string;
+  readonly type: string;
+  readonly version: number;
+  readonly key: string;
+  /** Per source and key, gap-free from 1. */
+  readonly sequence: number;
+  readonly source: string;
+  readonly time: string;
+  readonly data: Data;
+  readonly envelope: Envelope<Data>;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** What a handler gets besides the event. */
+export interface HandlerContext<Tx> {
+  /** The consumer database's transaction the inbox record commits in: write your side effects through it. */
+  readonly tx: Tx;
+  /** 1 on the first delivery to this handler, then 2, 3, ... on retries. */
+  readonly attempt: number;
+}
+
+/** A handler bound to one contract (type and version). */
+export interface Handler<Tx> {
+  readonly contract: EventContract;
+  readonly fn: (event: ConsumedEvent, context: HandlerContext<Tx>) => unknown;
+}
+
+/**
+ * Binds a typed handler to a contract. The handler runs inside the inbox transaction: everything it writes
+ * through `context.tx` commits together with the record that the event was applied, exactly once.
+ */
+export function handle<C extends EventContract, Tx = unknown>(
+  contract: C,
+  fn: (event: ConsumedEvent<EventData<C>>, context: HandlerContext<Tx>) => unknown,
+): Handler<Tx> {
+  return { contract, fn: fn as Handler<Tx>['fn'] };
+}

@@ -1,0 +1,66 @@
+// Contracts and key types
+
+export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
+export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';
+export { type DeadLetter, DLQ_HEADERS, parseDeadLetter, redriveRecord } from './consumer/dead-letter.js';
+export { type ConsumedEvent, type Handler, type HandlerContext, handle } from './consumer/handler.js';
+export { type ContractRegistry, createRegistry } from './contracts/contract-registry.js';
+export {
+  checkEvent,
+  defineEvent,
+  type EventContract,
+  type EventData,
+  type EventInput,
+} from './contracts/define-event.js';
+export { defineKey, type KeyType } from './contracts/define-key.js';
+export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
+export { toJsonSchema } from './contracts/json-schema.js';
+export { describe as describeValue } from './contracts/validate.js';
+export { type BinaryMessage, fromBinary, toBinary } from './envelope/binary.js';
+export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
+// Envelope
+export type { Envelope, EventContext } from './envelope/envelope.js';
+export { uuidv7, uuidv7Time } from './envelope/uuidv7.js';
+// Errors
+export {
+  ClosedError,
+  type ContractIssue,
+  ContractRegistryError,
+  ContractViolationError,
+  errorCode,
+  errorMessage,
+  InvalidOptionError,
+  MalformedEnvelopeError,
+  MigrationRequiredError,
+  PayloadTooLargeError,
+  SluiceError,
+  TransportError,
+} from './errors.js';
+// Inbox and consumers
+export type { InboxStore } from './inbox/inbox-store.js';
+
+// Outbox and relay
+export type { OutboxRow, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
+export { envelopeOf, type PreparedEvent, prepareEvent } from './outbox/prepare-event.js';
+// Partitioning
+export { murmur2, partitionFor } from './partitioning/partition-for.js';
+export { createRelay, Relay, type RelayStats } from './relay/relay.js';
+export type { RelayOptions } from './relay/relay-options.js';
+export { createMemoryTransport } from './transport/memory/memory-transport.js';
+export type {
+  ConsumedRecord,
+  OutgoingRecord,
+  PollOptions,
+  PublishAck,
+  SeekTarget,
+  SubscribeOptions,
+  TopicPartition,
+} from './transport/records.js';
+export type { Subscription } from './transport/subscription.js';
+// Transport
+export type { Transport } from './transport/transport.js';
+
+// Utilities
+export { type BackoffOptions, backoffDelay } from './util/backoff.js';
+export { jsonLogger, type Logger, silentLogger } from './util/logger.js';
+export { sleep } from './util/sleep.js';

@@ -1,0 +1,61 @@
+/** A committed outbox row, as the relay sees it. */
+export interface OutboxRow {
+  /** Store-defined position; rows of one key are read in increasing position. */
+  readonly position: number;
+  readonly id: string;
+  readonly topic: string;
+  readonly key: string;
+  /** The encoded envelope, or null for a tombstone. */
+  readonly value: string | null;
+}
+
+/** What the relay reports about the outbox. */
+export interface OutboxStats {
+  readonly pending: number;
+  /** Age of the oldest row not yet acknowledged, or null when the outbox is empty. */
+  readonly oldestPendingAgeMs: number | null;
+}
+
+/**
+ * The relay's view of an outbox table. Appending is store-specific (`append(tx, event)` on the store, in the
+ * caller's transaction); this interface covers reading, acknowledging and coordinating relays.
+ *
+ * The store owns: returning only committed rows, in an order in which no row of a key is returned before an
+ * earlier committed row of the same key, and never skipping a row that commits after a later-positioned one
+ * was read; deleting (or marking) acknowledged rows; waking a waiting relay soon after a commit; the lease
+ * that lets exactly one relay instance publish a given key at a time. It does not own publishing, batching,
+ * retries or backoff: those are the relay's job.
+ */
+export interface OutboxStore {
+  /** Short name for messages, e.g. `sqlite:app.db`. */
+  readonly name: string;
+
+  /**
+   * Up to `limit` pending rows with position greater than `after`, in position order. Throws
+   * `MigrationRequiredError` if the outbox table is missing.
+   */
+  readPending(after: number, limit: number): Promise<OutboxRow[]>;
+
+  /** Deletes (or marks delivered) rows the transport acknowledged. Idempotent. */
+  acknowledge(rows: readonly OutboxRow[]): Promise<void>;
+
+  /**
+   * Resolves when a new row may have committed, or after `timeoutMs`, or on abort: whichever is first.
+   * Spurious wake-ups are allowed; missing a commit for longer than the timeout is not.
+   */
+  waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * Takes or renews the relay lease for `owner` for `ttlMs`. Returns false while another live owner holds it.
+   * A holder that fails to renew before expiry loses it to the next caller.
+   */
+  acquireLease(owner: string, ttlMs: number): Promise<boolean>;
+
+  /** Gives up the lease if `owner` holds it, so a standby takes over at once. */
+  releaseLease(owner: string): Promise<void>;
+
+  stats(): Promise<OutboxStats>;
+
+  /** Releases what the store opened itself (never the caller's own connection). Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,249 @@
+import { errorCode, errorMessage, SluiceError } from '../errors.js';
+import type { OutboxRow, OutboxStats } from '../outbox/outbox-store.js';
+import type { OutgoingRecord } from '../transport/records.js';
+import { backoffDelay } from '../util/backoff.js';
+import { sleep } from '../util/sleep.js';
+import { HeldKeys } from './held-keys.js';
+import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+
+export interface RelayStats {
+  readonly owner: string;
+  /** Whether this instance holds the relay lease (only the holder publishes). */
+  readonly leader: boolean;
+  readonly published: number;
+  readonly batches: number;
+  /** Consecutive failed publishes of the current batch (transport down). */
+  readonly failingSince: number | null;
+  readonly lastError: { code: string; message: string } | null;
+  /** Keys held back after the transport refused one of their events for good. */
+  readonly heldKeys: readonly { topic: string; key: string; rows: number; attempts: number; error: string }[];
+  readonly outbox: OutboxStats;
+}
+
+/**
+ * Ships committed outbox rows to a transport: in batches, at least once, strictly in order per key. Acknowledged
+ * rows are deleted from the outbox only after the transport confirmed them, so a crash at any point re-sends
+ * rather than loses. One instance at a time publishes (a lease in the outbox's database); others stand by and
+ * take over when the lease expires.
+ */
+export class Relay {
+  readonly #o: ResolvedRelayOptions;
+  readonly #held = new HeldKeys();
+  readonly #abort = new AbortController();
+  #running: Promise<void> | undefined;
+  #leader = false;
+  #leaseRenewedAt = 0;
+  #cursor = 0;
+  #published = 0;
+  #batches = 0;
+  #failures = 0;
+  #failingSince: number | null = null;
+  #lastError: { code: string; message: string } | null = null;
+
+  constructor(options: RelayOptions) {
+    this.#o = resolveRelayOptions(options);
+  }
+
+  /** Starts the relay loop in the background. Idempotent. */
+  start(): this {
+    this.#running ??= this.#run().catch((error: unknown) => {
+      this.#o.logger.error('relay stopped on an unexpected error', {
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+      throw error;
+    });
+    return this;
+  }
+
+  /** Resolves when the loop ends (after `stop()`), rejects if it died. */
+  get done(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  /** Finishes the batch in flight, releases the lease and stops. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    try {
+      await this.#running;
+    } finally {
+      if (this.#leader) await this.#o.outbox.releaseLease(this.#o.owner).catch(() => undefined);
+      this.#leader = false;
+    }
+  }
+
+  async stats(): Promise<RelayStats> {
+    return {
+      owner: this.#o.owner,
+      leader: this.#leader,
+      published: this.#published,
+      batches: this.#batches,
+      failingSince: this.#failingSince,
+      lastError: this.#lastError,
+      heldKeys: this.#held.list().map((h) => ({
+        topic: h.topic,
+        key: h.key,
+        rows: h.rows.length,
+        attempts: h.attempts,
+        error: `${h.lastError.code}: ${h.lastError.message}`,
+      })),
+      outbox: await this.#o.outbox.stats(),
+    };
+  }
+
+  async #run(): Promise<void> {
+    const { outbox, transport, logger } = this.#o;
+    const signal = this.#abort.signal;
+    for (const topic of this.#o.topics) await transport.ensureTopic(topic);
+    while (!signal.aborted) {
+      if (!(await this.#holdLease())) {
+        await sleep(this.#o.leaseTtlMs / 3, signal);
+        continue;
+      }
+      await this.#retryHeldKeys();
+      const rows =
+        this.#held.rowCount >= this.#o.maxHeldRows
+          ? []
+          : await outbox.readPending(this.#cursor, this.#o.batchSize);
+      if (rows.length === 0) {
+        const nextHeld = this.#held.nextAttemptAt();
+        const wait =
+          nextHeld === undefined
+            ? this.#o.idleWaitMs
+            : Math.max(0, Math.min(this.#o.idleWaitMs, nextHeld - Date.now()));
+        await outbox.waitForAppend(Math.min(wait, this.#o.leaseTtlMs / 3), signal);
+        continue;
+      }
+      const ready: OutboxRow[] = [];
+      for (const row of rows) {
+        if (this.#held.has(row)) this.#held.add(row);
+        else ready.push(row);
+      }
+      const lastPosition = rows[rows.length - 1]!.position;
+      try {
+        await this.#publish(ready);
+        this.#cursor = lastPosition;
+        this.#succeeded();
+      } catch (error) {
+        if (!isPermanent(error)) {
+          // The transport is down or overloaded: nothing after the failure was acknowledged. Re-read the same
+          // rows after a backoff (rows acknowledged before the failure may be sent twice; consumers de-duplicate).
+          await this.#backoff(error, signal);
+          continue;
+        }
+        logger.warn('transport refused a batch; isolating the refused events', { code: errorCode(error) });
+        if (await this.#isolate(ready)) this.#cursor = lastPosition;
+      }
+    }
+  }
+
+  /** Publishes rows and acknowledges them in the outbox. */
+  async #publish(rows: readonly OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#o.transport.publish(rows.map(toRecord));
+    await this.#o.outbox.acknowledge(rows);
+    this.#published += rows.length;
+    this.#batches++;
+  }
+
+  /**
+   * Publishes rows one by one after the transport refused a batch for good. A refused row's key is held back
+   * with every later row of that key; other keys go on. Returns false if a transient failure interrupted.
+   */
+  async #isolate(rows: readonly OutboxRow[]): Promise<boolean> {
+    for (const row of rows) {
+      if (this.#held.has(row)) {
+        this.#held.add(row);
+        continue;
+      }
+      try {
+        await this.#publish([row]);
+      } catch (error) {
+        if (!isPermanent(error)) {
+          await this.#backoff(error, this.#abort.signal);
+          return false;
+        }
+        const err = { code: errorCode(error), message: errorMessage(error) };
+        this.#lastError = err;
+        this.#o.logger.error('holding back a key: the transport refused its event', {
+          topic: row.topic,
+          key: row.key,
+          id: row.id,
+          ...err,
+        });
+        this.#held.add(row, err, Date.now() + backoffDelay(this.#o.backoff, 1));
+      }
+    }
+    this.#succeeded();
+    return true;
+  }
+
+  /** Tries again, in order, the rows of held keys whose backoff has passed. */
+  async #retryHeldKeys(): Promise<void> {
+    for (const held of this.#held.due(Date.now())) {
+      let sent = 0;
+      try {
+        for (const row of held.rows) {
+          await this.#publish([row]);
+          sent++;
+        }
+        this.#held.shift(held, sent);
+        this.#o.logger.info('released a held key', { topic: held.topic, key: held.key });
+      } catch (error) {
+        this.#held.shift(held, sent);
+        held.attempts++;
+        held.lastError = { code: errorCode(error), message: errorMessage(error) };
+        held.nextAttemptAt = Date.now() + backoffDelay(this.#o.backoff, held.attempts);
+      }
+    }
+  }
+
+  async #holdLease(): Promise<boolean> {
+    const now = Date.now();
+    if (this.#leader && now - this.#leaseRenewedAt < this.#o.leaseTtlMs / 3) return true;
+    const leader = await this.#o.outbox.acquireLease(this.#o.owner, this.#o.leaseTtlMs);
+    if (leader && !this.#leader) this.#o.logger.info('relay lease acquired', { owner: this.#o.owner });
+    if (!leader && this.#leader) {
+      this.#o.logger.warn('relay lease lost; standing by', { owner: this.#o.owner });
+    }
+    if (leader !== this.#leader) {
+      // Leadership changed: start from the first unacknowledged row again.
+      this.#cursor = 0;
+      this.#held.clear();
+    }
+    this.#leader = leader;
+    if (leader) this.#leaseRenewedAt = now;
+    return leader;
+  }
+
+  #succeeded(): void {
+    this.#failures = 0;
+    this.#failingSince = null;
+  }
+
+  async #backoff(error: unknown, signal: AbortSignal): Promise<void> {
+    this.#failures++;
+    this.#failingSince ??= Date.now();
+    this.#lastError = { code: errorCode(error), message: errorMessage(error) };
+    const delay = backoffDelay(this.#o.backoff, this.#failures);
+    this.#o.logger.warn('publish failed; retrying', {
+      ...this.#lastError,
+      attempt: this.#failures,
+      delayMs: delay,
+    });
+    await sleep(delay, signal);
+  }
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof SluiceError && !error.retryable;
+}
+
+function toRecord(row: OutboxRow): OutgoingRecord {
+  return { topic: row.topic, key: row.key, value: row.value, id: row.id };
+}
+
+/** Creates a relay; call `start()` to run it. */
+export function createRelay(options: RelayOptions): Relay {
+  return new Relay(options);
+}

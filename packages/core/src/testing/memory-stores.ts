@@ -1,0 +1,86 @@
+import type { InboxStore } from '../inbox/inbox-store.js';
+import type { OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
+
+/**
+ * In-memory outbox and inbox for unit tests of the relay and consumer runtimes only (never for claims about
+ * durability: those are tested against real databases).
+ */
+export class MemoryOutbox implements OutboxStore {
+  readonly name = 'memory';
+  readonly rows: OutboxRow[] = [];
+  #position = 0;
+  #waiters = new Set<() => void>();
+  #lease: { owner: string; expiresAt: number } | undefined;
+
+  add(topic: string, key: string, value: string | null, id: string = crypto.randomUUID()): OutboxRow {
+    const row = { position: ++this.#position, id, topic, key, value };
+    this.rows.push(row);
+    for (const w of [...this.#waiters]) w();
+    return row;
+  }
+
+  async readPending(after: number, limit: number): Promise<OutboxRow[]> {
+    return this.rows.filter((r) => r.position > after).slice(0, limit);
+  }
+
+  async acknowledge(rows: readonly OutboxRow[]): Promise<void> {
+    const done = new Set(rows.map((r) => r.position));
+    for (let i = this.rows.length - 1; i >= 0; i--)
+      if (done.has(this.rows[i]!.position)) this.rows.splice(i, 1);
+  }
+
+  waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.#lease && this.#lease.owner !== owner && this.#lease.expiresAt > now) return false;
+    this.#lease = { owner, expiresAt: now + ttlMs };
+    return true;
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    if (this.#lease?.owner === owner) this.#lease = undefined;
+  }
+
+  async stats(): Promise<OutboxStats> {
+    return { pending: this.rows.length, oldestPendingAgeMs: this.rows.length ? 0 : null };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Inbox whose "transaction" is: check, apply, record (no partial state survives a throwing apply). */
+export class MemoryInbox implements InboxStore<{ effects: string[] }> {
+  readonly name = 'memory';
+  readonly applied = new Map<string, Set<string>>();
+  readonly effects: string[] = [];
+
+  async runOnce(
+    group: string,
+    eventId: string,
+    apply: (tx: { effects: string[] }) => unknown,
+  ): Promise<'applied' | 'duplicate'> {
+    const seen = this.applied.get(group) ?? new Set<string>();
+    this.applied.set(group, seen);
+    if (seen.has(eventId)) return 'duplicate';
+    const tx = { effects: [] as string[] };
+    await apply(tx);
+    seen.add(eventId);
+    this.effects.push(...tx.effects);
+    return 'applied';
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,43 @@
+import type { TopicSpec } from '../contracts/define-topic.js';
+import type { ConsumedRecord, OutgoingRecord, PublishAck, SeekTarget, SubscribeOptions } from './records.js';
+import type { Subscription } from './subscription.js';
+
+/**
+ * A transport moves records between the relay and consumers. Every adapter passes the conformance suite in
+ * `@sluice/testing` against its real server.
+ *
+ * The transport owns: durability of what it acknowledged, order per key (a key always maps to one partition;
+ * records of one partition are delivered in the order they were acknowledged), topic kinds (`message`
+ * retention, `entity` latest value per key with tombstones), consumer groups and their committed positions.
+ * It does not own validation, retries or deduplication.
+ */
+export interface Transport {
+  /** Short name for messages and metrics, e.g. `embedded-log`. */
+  readonly name: string;
+
+  /** Creates the topic if it is missing. Throws if it exists with another kind or partition count. */
+  ensureTopic(spec: TopicSpec): Promise<void>;
+
+  /**
+   * Publishes records and resolves once every one is durable, in input order. Records of one key are stored
+   * in the order given. Rejects with a `SluiceError` (`retryable` set) if any record was not stored; then
+   * some earlier records of the batch may have been stored (the caller republishes; consumers de-duplicate).
+   * Records for a topic that was never ensured are refused.
+   */
+  publish(records: readonly OutgoingRecord[]): Promise<PublishAck[]>;
+
+  /** Joins a consumer group (or reads ephemerally). */
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+
+  /**
+   * Moves a consumer group's committed position in `topic` (replay). Members already running keep their
+   * fetch positions until their partitions are reassigned; run it while the group is stopped.
+   */
+  resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void>;
+
+  /** Reads records of a topic without a group, for tools (tail, dlq): up to `limit` from `target`. */
+  read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]>;
+
+  /** Releases connections; later calls fail with `SLUICE_CLOSED`. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,173 @@
+import {
+  type EventContext,
+  type EventContract,
+  type EventInput,
+  encodeEnvelope,
+  envelopeOf,
+  MigrationRequiredError,
+  type OutboxRow,
+  type OutboxStats,
+  type OutboxStore,
+  prepareEvent,
+  SluiceError,
+} from '@sluice/core';
+import type { Statement } from 'better-sqlite3';
+import { assertMigrated, migrate } from '../migrations/migrate.js';
+import type { SqliteDatabase } from '../open-database.js';
+import { signalAppend, waitForCommit } from './append-signal.js';
+import {
+  type ResolvedSqliteOutboxOptions,
+  resolveSqliteOutboxOptions,
+  type SqliteOutboxOptions,
+} from './sqlite-outbox-options.js';
+
+interface AppendStatements {
+  nextSequence: { get(source: string, topic: string, key: string): unknown };
+  insert: {
+    run(id: string, topic: string, key: string, type: string, value: string, createdAt: number): unknown;
+  };
+}
+
+const appendStatements = new WeakMap<SqliteDatabase, AppendStatements>();
+
+/** What `append` wrote. */
+export interface AppendResult {
+  readonly id: string;
+  readonly key: string;
+  readonly sequence: number;
+}
+
+/**
+ * The transactional outbox in a SQLite database (better-sqlite3). `append` writes an event row inside the
+ * caller's transaction; the relay reads committed rows through the `OutboxStore` methods, on this or another
+ * connection to the same file.
+ */
+export class SqliteOutbox implements OutboxStore {
+  readonly name: string;
+  readonly #db: SqliteDatabase;
+  readonly #o: ResolvedSqliteOutboxOptions;
+  #read: Statement<unknown[]> | undefined;
+
+  constructor(db: SqliteDatabase, options: SqliteOutboxOptions) {
+    this.#o = resolveSqliteOutboxOptions(options);
+    this.#db = db;
+    this.name = `sqlite:${db.name}`;
+    if (this.#o.migrate) migrate(db);
+    else assertMigrated(db, 'outbox table sluice_outbox');
+  }
+
+  /**
+   * Validates `data` against `contract` and writes the event into the outbox as part of the caller's current
+   * transaction on `tx` (a better-sqlite3 connection inside `db.transaction(...)`). If the transaction rolls back,
+   * the event is gone with it; once it commits, the relay will deliver it. Outside a transaction the append runs
+   * in a transaction of its own.
+   *
+   * Throws `ContractViolationError` (nothing written) if the data violates the contract.
+   */
+  append<C extends EventContract>(
+    tx: SqliteDatabase,
+    contract: C,
+    data: EventInput<C>,
+    context?: EventContext,
+  ): AppendResult {
+    const event = prepareEvent(contract, data);
+    const run = (): AppendResult => {
+      const s = statements(tx);
+      const sequence = s.nextSequence.get(this.#o.source, event.topic, event.key) as number;
+      const value = encodeEnvelope(envelopeOf(event, this.#o.source, sequence, context));
+      s.insert.run(event.id, event.topic, event.key, event.type, value, Date.now());
+      return { id: event.id, key: event.key, sequence };
+    };
+    const result = tx.inTransaction ? run() : tx.transaction(run)();
+    signalAppend(tx.name);
+    return result;
+  }
+
+  async readPending(after: number, limit: number): Promise<OutboxRow[]> {
+    this.#read ??= this.#db.prepare(
+      'SELECT position, id, topic, key, value FROM sluice_outbox WHERE position > ? ORDER BY position LIMIT ?',
+    );
+    return this.#read.all(after, limit) as OutboxRow[];
+  }
+
+  async acknowledge(rows: readonly OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.#db
+      .prepare('DELETE FROM sluice_outbox WHERE position IN (SELECT value FROM json_each(?))')
+      .run(JSON.stringify(rows.map((r) => r.position)));
+  }
+
+  waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return waitForCommit(this.#db, this.#o.pollIntervalMs, timeoutMs, signal);
+  }
+
+  async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const row = this.#db
+      .prepare(
+        `INSERT INTO sluice_relay_lease (name, owner, expires_at) VALUES ('outbox', ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+         WHERE sluice_relay_lease.owner = excluded.owner OR sluice_relay_lease.expires_at < ?
+         RETURNING owner`,
+      )
+      .get(owner, now + ttlMs, now);
+    return row !== undefined;
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    this.#db.prepare("DELETE FROM sluice_relay_lease WHERE name = 'outbox' AND owner = ?").run(owner);
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const row = this.#db
+      .prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM sluice_outbox')
+      .get() as {
+      n: number;
+      oldest: number | null;
+    };
+    return {
+      pending: row.n,
+      oldestPendingAgeMs: row.oldest === null ? null : Math.max(0, Date.now() - row.oldest),
+    };
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to the caller.
+  }
+}
+
+function statements(db: SqliteDatabase): AppendStatements {
+  let s = appendStatements.get(db);
+  if (s) return s;
+  try {
+    s = {
+      nextSequence: db
+        .prepare(
+          `INSERT INTO sluice_outbox_sequence (source, topic, key, last) VALUES (?, ?, ?, 1)
+           ON CONFLICT (source, topic, key) DO UPDATE SET last = last + 1 RETURNING last`,
+        )
+        .pluck(),
+      insert: db.prepare(
+        'INSERT INTO sluice_outbox (id, topic, key, type, value, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  } catch (cause) {
+    if (String(cause).includes('no such table')) {
+      throw new MigrationRequiredError(`outbox table sluice_outbox is missing in ${db.name}`, { cause });
+    }
+    throw new SluiceError(
+      'SLUICE_OUTBOX_FAILED',
+      `could not prepare the outbox statements on ${db.name}: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  appendStatements.set(db, s);
+  return s;
+}
+
+/** Opens the outbox on `db`: `createSqliteOutbox(db, { source: 'urn:service:enrollments' })`. */
+export function createSqliteOutbox(db: SqliteDatabase, options: SqliteOutboxOptions): SqliteOutbox {
+  return new SqliteOutbox(db, options);
+}
