@@ -3,7 +3,14 @@
 export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';
 export { type DeadLetter, DLQ_HEADERS, parseDeadLetter, redriveRecord } from './consumer/dead-letter.js';
-export { type ConsumedEvent, type Handler, type HandlerContext, handle } from './consumer/handler.js';
+export {
+  type ConsumedEvent,
+  type Handler,
+  type HandlerContext,
+  type HandlerFactory,
+  type Handlers,
+  handle,
+} from './consumer/handler.js';
 export { type ContractRegistry, createRegistry } from './contracts/contract-registry.js';
 export {
   checkEvent,

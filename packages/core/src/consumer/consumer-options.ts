@@ -4,7 +4,7 @@ import type { ConsumedRecord, SeekTarget } from '../transport/records.js';
 import type { Transport } from '../transport/transport.js';
 import type { BackoffOptions } from '../util/backoff.js';
 import { type Logger, silentLogger } from '../util/logger.js';
-import type { ConsumedEvent, Handler } from './handler.js';
+import { type ConsumedEvent, type Handler, type Handlers, resolveHandlers } from './handler.js';
 
 /** What happened to one delivered record. */
 export type ConsumeOutcome =
@@ -30,8 +30,12 @@ export interface ConsumeOptions<Tx> {
   readonly group: string;
   /** Where handlers' side effects and the inbox record commit together. */
   readonly inbox: InboxStore<Tx>;
-  /** One handler per contract (type and version); their topics are subscribed. */
-  readonly handlers: readonly Handler<Tx>[];
+  /**
+   * One handler per contract (type and version); their topics are subscribed. Either a list of
+   * `handle(contract, fn)`, or `(on) => [on(contract, fn), ...]`, where `on` types `context.tx` as the inbox's
+   * transaction.
+   */
+  readonly handlers: Handlers<Tx>;
   /** Attempts before an event goes to the dead-letter topic. Default 5. */
   readonly maxAttempts?: number;
   /** Delay between attempts. Default 200 ms doubling to 30 s. */
@@ -58,7 +62,8 @@ export interface ConsumeOptions<Tx> {
 }
 
 export type ResolvedConsumeOptions<Tx> = Readonly<
-  Required<Omit<ConsumeOptions<Tx>, 'backoff' | 'replay' | 'memberId' | 'onOutcome'>> & {
+  Required<Omit<ConsumeOptions<Tx>, 'backoff' | 'replay' | 'memberId' | 'onOutcome' | 'handlers'>> & {
+    handlers: readonly Handler<Tx>[];
     backoff: BackoffOptions;
     replay: SeekTarget | undefined;
     memberId: string | undefined;
@@ -78,11 +83,12 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
       `must be letters, digits, ".", "_" or "-", got ${JSON.stringify(options.group)}`,
     );
   }
-  if (!Array.isArray(options.handlers) || options.handlers.length === 0) {
+  const handlers = options.handlers === undefined ? [] : resolveHandlers(options.handlers);
+  if (!Array.isArray(handlers) || handlers.length === 0) {
     throw new InvalidOptionError(c, 'handlers', 'needs at least one handler: handle(contract, fn)');
   }
   const seen = new Set<string>();
-  for (const h of options.handlers) {
+  for (const h of handlers) {
     const id = `${h.contract.type} v${h.contract.version}`;
     if (seen.has(id))
       throw new InvalidOptionError(c, 'handlers', `has two handlers for ${id}; combine them into one`);
@@ -105,7 +111,7 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
     transport: options.transport,
     group: options.group,
     inbox: options.inbox,
-    handlers: options.handlers,
+    handlers,
     maxAttempts: Math.floor(positive('maxAttempts', options.maxAttempts, 5)),
     backoff: Object.freeze({
       initialMs: positive('backoff.initialMs', options.backoff?.initialMs, 200),

@@ -42,3 +42,17 @@ export function handle<C extends EventContract, Tx = unknown>(
 ): Handler<Tx> {
   return { contract, fn: fn as Handler<Tx>['fn'] };
 }
+
+/** `handle`, bound to one consumer's transaction type; what `consume({ handlers: (on) => [...] })` passes. */
+export type HandlerFactory<Tx> = <C extends EventContract>(
+  contract: C,
+  fn: (event: ConsumedEvent<EventData<C>>, context: HandlerContext<Tx>) => unknown,
+) => Handler<Tx>;
+
+/** Handlers as a list, or as a function of `on` (typed with the inbox's transaction type). */
+export type Handlers<Tx> = readonly Handler<Tx>[] | ((on: HandlerFactory<Tx>) => readonly Handler<Tx>[]);
+
+/** The list form of `handlers`. */
+export function resolveHandlers<Tx>(handlers: Handlers<Tx>): readonly Handler<Tx>[] {
+  return typeof handlers === 'function' ? handlers((contract, fn) => handle(contract, fn)) : handlers;
+}

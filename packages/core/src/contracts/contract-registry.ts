@@ -28,6 +28,13 @@ export function createRegistry(contracts: Iterable<EventContract>): ContractRegi
       );
     }
     if (existing) continue;
+    const same = bySchema.get(c.dataschema);
+    if (same) {
+      throw new ContractRegistryError(
+        'SLUICE_DUPLICATE_DATASCHEMA',
+        `contracts ${same.type} v${same.version} and ${c.type} v${c.version} share the dataschema ${c.dataschema}; give each contract version its own dataschema`,
+      );
+    }
     byId.set(id, c);
     bySchema.set(c.dataschema, c);
     const versions = byType.get(c.type) ?? [];

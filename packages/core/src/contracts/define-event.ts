@@ -63,7 +63,8 @@ export function defineEvent<
     throw new InvalidOptionError(where, 'schema', 'must be a Standard Schema validator (e.g. a zod schema)');
   }
   if (!topic?.name) throw new InvalidOptionError(where, 'topic', 'must be a topic from defineTopic()');
-  if (!description?.trim()) throw new InvalidOptionError(where, 'description', 'is required');
+  if (typeof description !== 'string' || !description.trim())
+    throw new InvalidOptionError(where, 'description', 'is required');
   return Object.freeze({
     kind: 'sluice.event',
     type,

@@ -38,7 +38,7 @@ export function defineKey<Name extends string, Value extends string | number>(
       'must be a Standard Schema validator (e.g. a zod schema)',
     );
   }
-  if (!options?.description?.trim()) {
+  if (typeof options?.description !== 'string' || !options.description.trim()) {
     throw new InvalidOptionError('defineKey', 'description', 'is required: say what the identifier means');
   }
   return Object.freeze({ kind: 'sluice.key', name, schema, description: options.description });

@@ -14,7 +14,16 @@ export function toJsonSchema(contract: EventContract): Record<string, unknown> {
       `cannot export JSON Schema for ${contract.type} v${contract.version}: its validator (${contract.schema['~standard'].vendor}) does not implement Standard JSON Schema; use zod 4 or another validator that does`,
     );
   }
-  const body = std.jsonSchema.input({ target: 'draft-2020-12' });
+  let body: Record<string, unknown>;
+  try {
+    body = std.jsonSchema.input({ target: 'draft-2020-12' });
+  } catch (cause) {
+    throw new SluiceError(
+      'SLUICE_NO_JSON_SCHEMA',
+      `cannot export JSON Schema for ${contract.type} v${contract.version}: ${cause instanceof Error ? cause.message : String(cause)}; use types JSON can represent (e.g. an ISO string instead of a Date)`,
+      { cause },
+    );
+  }
   return {
     ...body,
     $id: contract.dataschema,

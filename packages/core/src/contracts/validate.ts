@@ -43,10 +43,15 @@ function toIssue(issue: StandardSchemaV1.Issue, root: unknown): ContractIssue {
       break;
     }
   }
-  const vendorExpected = (issue as { expected?: unknown }).expected;
+  const { expected: vendorExpected, format } = issue as { expected?: unknown; format?: unknown };
   return {
     path,
-    expected: typeof vendorExpected === 'string' ? vendorExpected : issue.message,
+    expected:
+      typeof vendorExpected === 'string'
+        ? vendorExpected
+        : typeof format === 'string'
+          ? `string (${format})`
+          : issue.message,
     received: found ? describe(at) : 'nothing (field missing)',
     message: issue.message,
   };

@@ -13,7 +13,7 @@ const REQUIRED = [
   'sequence',
 ] as const;
 const OPTIONAL = ['traceparent', 'correlationid', 'causationid'] as const;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const SEQUENCE = /^[1-9]\d{0,15}$/;
 
 /**
@@ -54,10 +54,9 @@ export function decodeEnvelope(input: string | Uint8Array | null | undefined): E
   } catch (cause) {
     throw new MalformedEnvelopeError(`the value is not JSON (${truncate(text)})`, { cause });
   }
-  return checkAttributes(
-    parsed,
-    'data' in (parsed as object) ? (parsed as { data: unknown }).data : undefined,
-  );
+  const data =
+    parsed !== null && typeof parsed === 'object' ? (parsed as { data?: unknown }).data : undefined;
+  return checkAttributes(parsed, data);
 }
 
 /** Validates decoded attributes (from JSON or from transport headers) and builds the envelope. */
@@ -78,12 +77,12 @@ export function checkAttributes(raw: unknown, data: unknown): Envelope {
   if (o['specversion'] !== '1.0') {
     throw new MalformedEnvelopeError(`specversion must be "1.0", got ${JSON.stringify(o['specversion'])}`);
   }
-  if (!RFC3339.test(o['time'] as string) || Number.isNaN(Date.parse(o['time'] as string))) {
+  if (!isRfc3339(o['time'] as string)) {
     throw new MalformedEnvelopeError(
       `attribute "time" is not an RFC 3339 timestamp: ${JSON.stringify(o['time'])}`,
     );
   }
-  if (!SEQUENCE.test(o['sequence'] as string)) {
+  if (!SEQUENCE.test(o['sequence'] as string) || !Number.isSafeInteger(Number(o['sequence']))) {
     throw new MalformedEnvelopeError(
       `attribute "sequence" must be a positive decimal integer, got ${JSON.stringify(o['sequence'])}`,
     );
@@ -112,6 +111,17 @@ export function checkAttributes(raw: unknown, data: unknown): Envelope {
   }
   envelope['data'] = data;
   return envelope as unknown as Envelope;
+}
+
+/** A real RFC 3339 timestamp: calendar-valid date, hours 0-23, minutes and seconds 0-59, offset up to 23:59. */
+function isRfc3339(text: string): boolean {
+  const m = RFC3339.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return false;
+  if (h > 23 || mi > 59 || s > 59) return false;
+  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
+  return true;
 }
 
 function truncate(text: string): string {

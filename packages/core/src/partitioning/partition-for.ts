@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../errors.js';
+
 /**
  * Kafka's murmur2 hash (the Java client's `Utils.murmur2`), so a key lands in the same partition number on
  * the embedded log as Kafka's default partitioner would choose.
@@ -38,6 +40,13 @@ const encoder = new TextEncoder();
 
 /** The partition of `key` among `partitions`, as Kafka's default partitioner computes it. */
 export function partitionFor(key: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new InvalidOptionError(
+      'partitionFor',
+      'partitions',
+      `must be a positive integer, got ${partitions}`,
+    );
+  }
   if (partitions === 1) return 0;
   return (murmur2(encoder.encode(key)) & 0x7fffffff) % partitions;
 }

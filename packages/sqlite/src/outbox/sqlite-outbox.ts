@@ -47,6 +47,9 @@ export class SqliteOutbox implements OutboxStore {
   readonly #db: SqliteDatabase;
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
+  #dataVersion: Statement<unknown[]> | undefined;
+  /** `data_version` before the last read: a commit by another connection after it wakes the relay at once. */
+  #seenVersion = -1;
 
   constructor(db: SqliteDatabase, options: SqliteOutboxOptions) {
     this.#o = resolveSqliteOutboxOptions(options);
@@ -79,11 +82,15 @@ export class SqliteOutbox implements OutboxStore {
       return { id: event.id, key: event.key, sequence };
     };
     const result = tx.inTransaction ? run() : tx.transaction(run)();
-    signalAppend(tx.name);
+    signalAppend(tx);
     return result;
   }
 
   async readPending(after: number, limit: number): Promise<OutboxRow[]> {
+    // On a connection the application shares, an open transaction's rows are visible to it but not committed.
+    if (this.#db.inTransaction) return [];
+    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck();
+    this.#seenVersion = this.#dataVersion.get() as number;
     this.#read ??= this.#db.prepare(
       'SELECT position, id, topic, key, value FROM sluice_outbox WHERE position > ? ORDER BY position LIMIT ?',
     );
@@ -98,7 +105,17 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return waitForCommit(this.#db, this.#o.pollIntervalMs, timeoutMs, signal);
+    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck();
+    const version = this.#dataVersion;
+    if (this.#seenVersion < 0) this.#seenVersion = version.get() as number;
+    return waitForCommit(
+      this.#db,
+      () => version.get() as number,
+      this.#seenVersion,
+      this.#o.pollIntervalMs,
+      timeoutMs,
+      signal,
+    );
   }
 
   async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
@@ -119,6 +136,12 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async stats(): Promise<OutboxStats> {
+    if (this.#db.inTransaction) {
+      throw new SluiceError(
+        'SLUICE_OUTBOX_BUSY',
+        `the connection to ${this.#db.name} is inside a transaction; read stats on another connection`,
+      );
+    }
     const row = this.#db
       .prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM sluice_outbox')
       .get() as {
