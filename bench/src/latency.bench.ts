@@ -1,37 +1,36 @@
+import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { killHard, spawnSluice } from '@sluice/cli';
 import { consume, sleep } from '@sluice/core';
-import { EnrollmentProgressed, enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
-import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
+import { enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
+import { createLogTransport, createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
 import { type BenchResult, percentile } from './report.js';
 
 const now = () => performance.timeOrigin + performance.now();
 
 /**
  * End-to-end latency at a fixed offered rate: from the producer's commit to the consumer's handler commit,
- * with the relay in its own process (as deployed) and producer and consumer in this one.
+ * with the producer, the relay and the consumer each in its own process, as deployed.
  */
 export async function latencyBench(dir: string, rate = 1000, seconds = 10): Promise<BenchResult> {
   const paths = ['lat-app.db', 'lat-bus.db', 'lat-consumer.db'].map((f) => join(dir, f));
   for (const f of paths) for (const s of ['', '-wal', '-shm']) rmSync(f + s, { force: true });
   const [appPath, busPath, consumerPath] = paths as [string, string, string];
-  const app = openDatabase(appPath);
-  const outbox = createSqliteOutbox(app, { source: 'urn:service:bench', migrate: true });
+  migrate(openDatabase(appPath));
   const bus = createLogTransport({ path: busPath });
   await bus.ensureTopic(enrollmentsTopic);
   const consumerDb = openDatabase(consumerPath);
   const committedAt = new Map<string, number>();
-  const latencies: number[] = [];
+  const appliedAt = new Map<string, number>();
   const consumer = consume({
     transport: bus,
     group: 'bench',
     inbox: createSqliteInbox(consumerDb, { migrate: true }),
     handlers: enrollmentProjection(consumerDb),
     onOutcome: (o) => {
-      if (o.kind !== 'applied') return;
-      const t = committedAt.get(o.event.id);
-      if (t !== undefined) latencies.push(now() - t);
+      if (o.kind === 'applied') appliedAt.set(o.event.id, now());
     },
   });
   const relay = await spawnSluice([
@@ -43,33 +42,52 @@ export async function latencyBench(dir: string, rate = 1000, seconds = 10): Prom
     '--contracts',
     import.meta.resolve('@sluice/example-enrollments'),
   ]);
-  const keys = Array.from({ length: 500 }, () => crypto.randomUUID());
-  const total = rate * seconds;
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    else if (i % 50 === 0) await new Promise((r) => setImmediate(r));
-    const r = outbox.append(app, EnrollmentProgressed, {
-      enrollmentId: keys[i % keys.length]!,
-      progress: i % 101,
+  const producer = fork(
+    fileURLToPath(new URL('./producer-process.ts', import.meta.url)),
+    [appPath, String(rate), String(seconds)],
+    {
+      execArgv: process.execArgv,
+    },
+  );
+  const producedSeconds = await new Promise<number>((resolve, reject) => {
+    producer.on('message', (m: { committed: [string, number][]; done?: number }) => {
+      for (const [id, t] of m.committed) committedAt.set(id, t);
+      if (m.done !== undefined) resolve(m.done);
     });
-    committedAt.set(r.id, now());
-  }
-  const offeredSeconds = (performance.now() - t0) / 1000;
+    producer.once('exit', (code) =>
+      code === 0 ? undefined : reject(new Error(`producer exited with ${code}`)),
+    );
+  });
+  const total = rate * seconds;
   const deadline = Date.now() + 30_000;
-  while (latencies.length < total && Date.now() < deadline) await sleep(20);
+  while (appliedAt.size < total && Date.now() < deadline) await sleep(20);
   await killHard(relay);
   await consumer.stop();
   await bus.close();
-  app.close();
   consumerDb.close();
+  const latencies: number[] = [];
+  const buckets = new Map<number, number>();
+  const first = Math.min(...committedAt.values());
+  for (const [id, t] of committedAt) {
+    const applied = appliedAt.get(id);
+    if (applied !== undefined) latencies.push(applied - t);
+    if (applied !== undefined && process.env['LAT_DEBUG']) {
+      const b = Math.floor((t - first) / 250);
+      buckets.set(b, Math.max(buckets.get(b) ?? 0, applied - t));
+    }
+  }
+  if (process.env['LAT_DEBUG'])
+    console.log(
+      [...buckets.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([b, v]) => `${b}:${v.toFixed(0)}`)
+        .join(' '),
+    );
   return {
     name: `latency-${rate}`,
-    description: `end to end (commit -> handler commit) at ${rate} events/s offered for ${seconds} s; relay in a child process`,
+    description: `end to end (producer commit -> consumer handler commit) at ${rate} events/s offered for ${seconds} s; producer, relay and consumer in separate processes`,
     figures: {
-      'offered events/s (achieved)': Math.round(total / offeredSeconds),
+      'offered events/s (achieved)': Math.round(total / producedSeconds),
       'delivered events': latencies.length,
       'p50 ms': percentile(latencies, 50),
       'p95 ms': percentile(latencies, 95),

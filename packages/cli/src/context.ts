@@ -1,7 +1,12 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EventContract, Transport } from '@sluice/core';
-import { createLogTransport, openDatabase, type SqliteDatabase } from '@sluice/sqlite';
+import {
+  createLogTransport,
+  type OpenDatabaseOptions,
+  openDatabase,
+  type SqliteDatabase,
+} from '@sluice/sqlite';
 import { type OptionSpec, type Resolved, UsageError } from './options.js';
 
 /** Options that name the stores, shared by several commands. */
@@ -37,8 +42,8 @@ export function stringOption(options: Resolved, name: string): string {
   return v;
 }
 
-export function openApp(options: Resolved): SqliteDatabase {
-  return openDatabase(resolve(stringOption(options, 'db')));
+export function openApp(options: Resolved, open: OpenDatabaseOptions = {}): SqliteDatabase {
+  return openDatabase(resolve(stringOption(options, 'db')), open);
 }
 
 export function openLog(options: Resolved): Transport {

@@ -29,7 +29,10 @@ export const relayCommand: Command = {
     examples: ['sluice relay --db app.db --log bus.db --contracts ./dist/contracts.js'],
   },
   async run(options) {
-    const db = openApp(options);
+    // The relay only deletes delivered rows and renews its lease on this connection: if a power cut undoes
+    // such a write, the rows are sent again (consumers de-duplicate). So it need not wait for the disk, and
+    // holds the application's write lock for microseconds instead of an fsync.
+    const db = openApp(options, { synchronous: 'NORMAL' });
     const transport = openLog(options);
     const contracts = await loadContracts(options['contracts'] as string | undefined);
     const relay = createRelay({

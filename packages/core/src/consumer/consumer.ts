@@ -56,6 +56,9 @@ export class Consumer<Tx> {
   #delayed: Item[] = [];
   #buffered = 0;
   #running: Promise<void> | undefined;
+  #committedAt = 0;
+  /** Records settled since the last commit. */
+  #pendingCommit = 0;
   #stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0 };
 
   constructor(options: ConsumeOptions<Tx>) {
@@ -118,7 +121,7 @@ export class Consumer<Tx> {
       while (!signal.aborted) {
         this.#promoteDue();
         if (this.#buffered < o.maxBuffered) {
-          const wait = this.#ready.length > 0 ? 0 : Math.min(1000, this.#untilNextRetry());
+          const wait = this.#ready.length > 0 ? 0 : Math.min(this.#untilNextCommit(), this.#untilNextRetry());
           const records = await sub.poll({
             maxRecords: Math.min(1000, o.maxBuffered - this.#buffered),
             maxWaitMs: wait,
@@ -132,7 +135,7 @@ export class Consumer<Tx> {
           continue;
         }
         while (this.#ready.length > 0 && !signal.aborted) await this.#process(this.#ready.shift()!);
-        await this.#commit(sub);
+        if (Date.now() - this.#committedAt >= o.commitIntervalMs) await this.#commit(sub);
       }
     } finally {
       await this.#commit(sub).catch(() => undefined);
@@ -168,6 +171,7 @@ export class Consumer<Tx> {
   /** Settles an item: marks it done and lets the next event of its key run. */
   #settle(item: Item): void {
     item.done = true;
+    this.#pendingCommit++;
     if (this.#o.keyOrdering === 'none') return;
     const queue = this.#keys.get(item.keyId);
     if (!queue) return;
@@ -289,6 +293,12 @@ export class Consumer<Tx> {
     this.#delayed = still;
   }
 
+  /** Time until settled positions should be committed; long when there is nothing to commit. */
+  #untilNextCommit(): number {
+    if (this.#buffered === 0 || this.#pendingCommit === 0) return 1000;
+    return Math.max(0, this.#o.commitIntervalMs - (Date.now() - this.#committedAt));
+  }
+
   #untilNextRetry(): number {
     let next = Number.POSITIVE_INFINITY;
     for (const item of this.#delayed) next = Math.min(next, item.nextAttemptAt);
@@ -297,6 +307,8 @@ export class Consumer<Tx> {
 
   /** Commits, per partition, the last record of the settled prefix. */
   async #commit(sub: Subscription): Promise<void> {
+    this.#committedAt = Date.now();
+    this.#pendingCommit = 0;
     const positions: ConsumedRecord[] = [];
     for (const items of this.#partitions.values()) {
       let n = 0;

@@ -1,0 +1,91 @@
+/** Listeners per log file in this process, told right after a write to that file commits. */
+const listeners = new Map<string, Set<() => void>>();
+
+/** Tells every transport of this process on `file` that something was committed. */
+export function notifyLogCommitted(file: string): void {
+  const set = listeners.get(file);
+  if (set === undefined) return;
+  for (const listener of [...set]) listener();
+}
+
+/**
+ * Wakes waiting polls of one transport: at once when a transport of this process commits to the same file
+ * ({@link notifyLogCommitted}), and within `intervalMs` when another process does (`PRAGMA data_version`
+ * changes). The data_version check runs only while someone waits.
+ */
+export class LogWakeup {
+  readonly #file: string;
+  readonly #dataVersion: () => number;
+  readonly #intervalMs: number;
+  readonly #waiters = new Set<() => void>();
+  readonly #listener = () => this.wakeAll();
+  #seenVersion: number;
+  #ticker: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(file: string, dataVersion: () => number, intervalMs: number) {
+    this.#file = file;
+    this.#dataVersion = dataVersion;
+    this.#intervalMs = intervalMs;
+    this.#seenVersion = dataVersion();
+    let set = listeners.get(file);
+    if (set === undefined) {
+      set = new Set();
+      listeners.set(file, set);
+    }
+    set.add(this.#listener);
+  }
+
+  /**
+   * Resolves on the next commit to the file (by anyone), at `until` (ms since the epoch), when `signal` aborts,
+   * or when the wake-up is closed. Never rejects.
+   */
+  wait(until: number, signal?: AbortSignal): Promise<void> {
+    const delay = until - Date.now();
+    if (this.#closed || signal?.aborted || delay <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      signal?.addEventListener('abort', done, { once: true });
+      this.#waiters.add(done);
+      this.#startTicker();
+    });
+  }
+
+  /** Wakes every waiting poll of this transport. */
+  wakeAll(): void {
+    for (const done of [...this.#waiters]) done();
+  }
+
+  /** Wakes everyone and stops listening. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#ticker);
+    this.#ticker = undefined;
+    const set = listeners.get(this.#file);
+    set?.delete(this.#listener);
+    if (set?.size === 0) listeners.delete(this.#file);
+    this.wakeAll();
+  }
+
+  #startTicker(): void {
+    if (this.#ticker !== undefined || this.#closed) return;
+    const tick = () => {
+      this.#ticker = undefined;
+      if (this.#closed || this.#waiters.size === 0) return;
+      const version = this.#dataVersion();
+      if (version !== this.#seenVersion) {
+        this.#seenVersion = version;
+        this.wakeAll();
+      }
+      if (this.#waiters.size > 0) this.#ticker = setTimeout(tick, this.#intervalMs);
+    };
+    this.#ticker = setTimeout(tick, this.#intervalMs);
+  }
+}

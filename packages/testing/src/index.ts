@@ -1,0 +1,5 @@
+export {
+  runTransportConformance,
+  type TransportConformanceOptions,
+  type TransportHarness,
+} from './transport-conformance.js';
