@@ -43,7 +43,7 @@ export async function drainBench(dir: string, events = 100_000, keys = 5_000): P
   const relay = createRelay({ outbox, transport: bus, topics: [enrollmentsTopic], batchSize: 1000 });
   t = performance.now();
   relay.start();
-  const count = app.prepare('SELECT count(*) FROM sluice_outbox').pluck();
+  const count = app.prepare('SELECT count(*) FROM sluice_outbox WHERE delivered_at IS NULL').pluck();
   while ((count.get() as number) > 0) await new Promise((r) => setTimeout(r, 5));
   const relayMs = performance.now() - t;
   const stats = await relay.stats();

@@ -12,8 +12,9 @@ import { type BenchResult, printResult, writeResults } from './report.js';
  */
 const suites: Record<string, (dir: string) => Promise<BenchResult[]>> = {
   embedded: async (dir) => [
-    await appendBench(dir, 'FULL'),
-    await appendBench(dir, 'NORMAL'),
+    await appendBench(dir, 'enroll', 'FULL'),
+    await appendBench(dir, 'insert-only', 'FULL'),
+    await appendBench(dir, 'enroll', 'NORMAL'),
     await drainBench(dir),
     await latencyBench(dir, 1000, 10),
   ],

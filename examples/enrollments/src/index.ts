@@ -1,3 +1,3 @@
 export * from './contracts.js';
 export { enrollmentProjection, PROJECTION_SCHEMA, type ProjectionHooks } from './projection.js';
-export { EnrollmentsService, RolledBack, SERVICE_SCHEMA } from './service.js';
+export { CourseFull, EnrollmentsService, RolledBack, SERVICE_SCHEMA, serviceStatements } from './service.js';

@@ -2,40 +2,73 @@ import { randomUUID } from 'node:crypto';
 import type { AppendResult, SqliteDatabase, SqliteOutbox } from '@sluice/sqlite';
 import { EnrollmentCancelled, EnrollmentCreated, EnrollmentProgressed } from './contracts.js';
 
-/** The service's own table: its internal model, which is never published as is. */
-export const SERVICE_SCHEMA = `CREATE TABLE IF NOT EXISTS enrollments (
+/** The service's own tables: its internal model, which is never published as is. */
+export const SERVICE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS courses (
   id          TEXT PRIMARY KEY,
-  course_id   TEXT NOT NULL,
+  capacity    INTEGER NOT NULL,
+  seats_taken INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+  id          TEXT PRIMARY KEY,
+  course_id   TEXT NOT NULL REFERENCES courses (id),
   student_id  TEXT NOT NULL,
   progress    INTEGER NOT NULL DEFAULT 0,
   status      TEXT NOT NULL,
   updated_at  TEXT NOT NULL
-)`;
+);
+CREATE INDEX IF NOT EXISTS enrollments_by_course ON enrollments (course_id);
+CREATE INDEX IF NOT EXISTS enrollments_by_student ON enrollments (student_id);`;
+
+/** The service's statements, prepared once per connection. */
+export function serviceStatements(db: SqliteDatabase) {
+  db.exec(SERVICE_SCHEMA);
+  return {
+    openCourse: db.prepare('INSERT INTO courses (id, capacity) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+    takeSeat: db.prepare(
+      'UPDATE courses SET seats_taken = seats_taken + 1 WHERE id = ? AND seats_taken < capacity',
+    ),
+    freeSeat: db.prepare('UPDATE courses SET seats_taken = seats_taken - 1 WHERE id = ?'),
+    insertEnrollment: db.prepare(
+      "INSERT INTO enrollments (id, course_id, student_id, status, updated_at) VALUES (?, ?, ?, 'active', ?)",
+    ),
+    setProgress: db.prepare(
+      "UPDATE enrollments SET progress = ?, updated_at = ? WHERE id = ? AND status = 'active'",
+    ),
+    cancel: db.prepare(
+      "UPDATE enrollments SET status = 'cancelled', updated_at = ? WHERE id = ? RETURNING course_id",
+    ),
+  };
+}
 
 /**
- * The example "enrollments" service: each operation changes its own table and appends the matching event to
- * the outbox in the same transaction. `failAfterAppend` simulates a failure late in the transaction (a
- * constraint, a crash of the request): the transaction rolls back, and the event with it.
+ * The example "enrollments" service: each operation changes its own tables (taking or freeing a seat in the
+ * course, recording the enrollment) and appends the matching event to the outbox in the same transaction.
+ * `failAfterAppend` simulates a failure late in the transaction (a constraint, a crashed request): the
+ * transaction rolls back, and the event with it.
  */
 export class EnrollmentsService {
   readonly #db: SqliteDatabase;
   readonly #outbox: SqliteOutbox;
+  readonly #sql: ReturnType<typeof serviceStatements>;
 
   constructor(db: SqliteDatabase, outbox: SqliteOutbox) {
     this.#db = db;
     this.#outbox = outbox;
-    db.exec(SERVICE_SCHEMA);
+    this.#sql = serviceStatements(db);
+  }
+
+  /** Adds a course to the catalogue (no event: the catalogue is another service's). */
+  openCourse(courseId: string, capacity: number): void {
+    this.#sql.openCourse.run(courseId, capacity);
   }
 
   enroll(courseId: string, studentId: string, options: { failAfterAppend?: boolean } = {}): AppendResult {
     const id = randomUUID();
     const now = new Date().toISOString();
     return this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          "INSERT INTO enrollments (id, course_id, student_id, status, updated_at) VALUES (?, ?, ?, 'active', ?)",
-        )
-        .run(id, courseId, studentId, now);
+      if (this.#sql.takeSeat.run(courseId).changes === 0) throw new CourseFull(courseId);
+      this.#sql.insertEnrollment.run(id, courseId, studentId, now);
       const appended = this.#outbox.append(this.#db, EnrollmentCreated, {
         enrollmentId: id,
         courseId,
@@ -53,9 +86,7 @@ export class EnrollmentsService {
     options: { failAfterAppend?: boolean } = {},
   ): AppendResult {
     return this.#db.transaction(() => {
-      this.#db
-        .prepare("UPDATE enrollments SET progress = ?, updated_at = ? WHERE id = ? AND status = 'active'")
-        .run(progress, new Date().toISOString(), enrollmentId);
+      this.#sql.setProgress.run(progress, new Date().toISOString(), enrollmentId);
       const appended = this.#outbox.append(this.#db, EnrollmentProgressed, { enrollmentId, progress });
       if (options.failAfterAppend) throw new RolledBack(appended.id);
       return appended;
@@ -68,13 +99,21 @@ export class EnrollmentsService {
     options: { failAfterAppend?: boolean } = {},
   ): AppendResult {
     return this.#db.transaction(() => {
-      this.#db
-        .prepare("UPDATE enrollments SET status = 'cancelled', updated_at = ? WHERE id = ?")
-        .run(new Date().toISOString(), enrollmentId);
+      const row = this.#sql.cancel.get(new Date().toISOString(), enrollmentId) as
+        | { course_id: string }
+        | undefined;
+      if (row) this.#sql.freeSeat.run(row.course_id);
       const appended = this.#outbox.append(this.#db, EnrollmentCancelled, { enrollmentId, reason });
       if (options.failAfterAppend) throw new RolledBack(appended.id);
       return appended;
     })();
+  }
+}
+
+/** The course has no free seat; the enrollment is refused and nothing is written. */
+export class CourseFull extends Error {
+  constructor(courseId: string) {
+    super(`course ${courseId} is full`);
   }
 }
 

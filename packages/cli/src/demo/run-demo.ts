@@ -33,6 +33,7 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
   const appDb = openDatabase(join(dir, 'app.db'));
   const outbox = createSqliteOutbox(appDb, { source: 'urn:service:enrollments', migrate: true });
   const service = new EnrollmentsService(appDb, outbox);
+  for (let i = 0; i < 37; i++) service.openCourse(`C-${100 + i}`, 1_000_000);
   const consumerDb = openDatabase(join(dir, 'consumer.db'));
   const bus = createLogTransport({ path: join(dir, 'bus.db') });
   const c: DemoCounters = {

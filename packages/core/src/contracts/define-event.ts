@@ -96,8 +96,19 @@ export function checkEvent<C extends EventContract>(
   return { data: parsed as EventData<C>, key };
 }
 
-/** A schema that checks `data[keyField]` against the key type and reports issues at that field. */
+const keySchemas = new WeakMap<EventContract, StandardSchemaV1<unknown, string>>();
+
+/** A schema that checks `data[keyField]` against the key type and reports issues at that field (cached). */
 function keyFieldSchema(contract: EventContract): StandardSchemaV1<unknown, string> {
+  let schema = keySchemas.get(contract);
+  if (!schema) {
+    schema = buildKeyFieldSchema(contract);
+    keySchemas.set(contract, schema);
+  }
+  return schema;
+}
+
+function buildKeyFieldSchema(contract: EventContract): StandardSchemaV1<unknown, string> {
   const field = contract.keyField;
   return {
     '~standard': {

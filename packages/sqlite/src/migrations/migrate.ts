@@ -4,6 +4,7 @@ import { createOutbox } from './001-create-outbox.js';
 import { createOutboxSequence } from './002-create-outbox-sequence.js';
 import { createRelayLease } from './003-create-relay-lease.js';
 import { createInbox } from './004-create-inbox.js';
+import { indexOutboxDelivered } from './005-index-outbox-delivered.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. */
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   createOutboxSequence,
   createRelayLease,
   createInbox,
+  indexOutboxDelivered,
 ];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -48,6 +48,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
   #dataVersion: Statement<unknown[]> | undefined;
+  #ack: ((positions: string, now: number) => void) | undefined;
   /** `data_version` before the last read: a commit by another connection after it wakes the relay at once. */
   #seenVersion = -1;
 
@@ -92,16 +93,34 @@ export class SqliteOutbox implements OutboxStore {
     this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck();
     this.#seenVersion = this.#dataVersion.get() as number;
     this.#read ??= this.#db.prepare(
-      'SELECT position, id, topic, key, value FROM sluice_outbox WHERE position > ? ORDER BY position LIMIT ?',
+      'SELECT position, id, topic, key, value FROM sluice_outbox WHERE position > ? AND delivered_at IS NULL ORDER BY position LIMIT ?',
     );
     return this.#read.all(after, limit) as OutboxRow[];
   }
 
   async acknowledge(rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
-    this.#db
-      .prepare('DELETE FROM sluice_outbox WHERE position IN (SELECT value FROM json_each(?))')
-      .run(JSON.stringify(rows.map((r) => r.position)));
+    if (!this.#ack) {
+      // Delete delivered rows, but keep the newest row of the table (marked delivered) so that the next
+      // append's position (max + 1) is never one the relay has already passed.
+      const deleteDelivered = this.#db.prepare(
+        `DELETE FROM sluice_outbox
+         WHERE position IN (SELECT value FROM json_each(?)) AND position < (SELECT max(position) FROM sluice_outbox)`,
+      );
+      const deleteKept = this.#db.prepare(
+        `DELETE FROM sluice_outbox
+         WHERE delivered_at IS NOT NULL AND position < (SELECT max(position) FROM sluice_outbox)`,
+      );
+      const markKept = this.#db.prepare(
+        'UPDATE sluice_outbox SET delivered_at = ? WHERE position IN (SELECT value FROM json_each(?))',
+      );
+      this.#ack = this.#db.transaction((positions: string, now: number) => {
+        deleteDelivered.run(positions);
+        deleteKept.run();
+        markKept.run(now, positions);
+      });
+    }
+    this.#ack(JSON.stringify(rows.map((r) => r.position)), Date.now());
   }
 
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -143,7 +162,9 @@ export class SqliteOutbox implements OutboxStore {
       );
     }
     const row = this.#db
-      .prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM sluice_outbox')
+      .prepare(
+        'SELECT count(*) AS n, min(created_at) AS oldest FROM sluice_outbox WHERE delivered_at IS NULL',
+      )
       .get() as {
       n: number;
       oldest: number | null;

@@ -31,6 +31,7 @@ describe('relay and consumer killed with SIGKILL mid-stream', () => {
       app,
       createSqliteOutbox(app, { source: 'urn:service:enrollments', migrate: true }),
     );
+    for (let i = 0; i < 13; i++) service.openCourse(`C-${i}`, 1_000_000);
     const bus = createLogTransport({ path: busPath });
     await bus.ensureTopic(enrollmentsTopic);
     await bus.close();
