@@ -16,7 +16,7 @@ const suites: Record<string, (dir: string) => Promise<BenchResult[]>> = {
     await appendBench(dir, 'insert-only', 'FULL'),
     await appendBench(dir, 'enroll', 'NORMAL'),
     await drainBench(dir),
-    await latencyBench(dir, 1000, 10),
+    await latencyBench(dir, 1000, 30),
   ],
 };
 

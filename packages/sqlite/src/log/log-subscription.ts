@@ -9,10 +9,10 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
+import { type CommitWakeup, notifyCommitted } from '../commit-wakeup.js';
 import { type AssignableMember, assignPartitions } from './log-assignment.js';
 import { LOG_NAME, parseOffset } from './log-errors.js';
 import type { LogStore } from './log-store.js';
-import { type LogWakeup, notifyLogCommitted } from './log-wakeup.js';
 
 /** A poll heartbeats at most this often, or every half heartbeat interval if longer (spares writes under load). */
 const POLL_HEARTBEAT_GAP_MS = 50;
@@ -29,7 +29,7 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  */
 export class LogSubscription implements Subscription {
   readonly #store: LogStore;
-  readonly #wakeup: LogWakeup;
+  readonly #wakeup: CommitWakeup;
   readonly #group: string;
   readonly #memberId: string;
   readonly #topics: readonly string[];
@@ -51,7 +51,7 @@ export class LogSubscription implements Subscription {
   /** Joins the group (or starts an ephemeral reader). Use `LogTransport.subscribe`. */
   constructor(
     store: LogStore,
-    wakeup: LogWakeup,
+    wakeup: CommitWakeup,
     options: SubscribeOptions,
     onClose: (subscription: LogSubscription) => void,
   ) {
@@ -182,7 +182,7 @@ export class LogSubscription implements Subscription {
       this.#store.write('leaving the group', () =>
         this.#store.sql.deleteMember.run(this.#group, this.#memberId),
       );
-      notifyLogCommitted(this.#store.file);
+      notifyCommitted(this.#store.file);
     }
   }
 
@@ -230,7 +230,7 @@ export class LogSubscription implements Subscription {
     ) {
       this.#lost = true;
     }
-    if (!this.#joined || this.#lost) notifyLogCommitted(this.#store.file);
+    if (!this.#joined || this.#lost) notifyCommitted(this.#store.file);
     this.#joined = true;
     this.#lastHeartbeat = now;
   }

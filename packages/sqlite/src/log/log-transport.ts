@@ -10,13 +10,13 @@ import {
   type TopicSpec,
   type Transport,
 } from '@sluice/core';
+import { CommitWakeup, notifyCommitted } from '../commit-wakeup.js';
 import { LOG_NAME } from './log-errors.js';
 import { type LogTransportOptions, type ResolvedLogOptions, resolveLogOptions } from './log-options.js';
 import { publishRecords } from './log-publish.js';
 import { LogStore } from './log-store.js';
 import { LogSubscription } from './log-subscription.js';
 import { type SweepResult, sweepLog } from './log-sweep.js';
-import { LogWakeup, notifyLogCommitted } from './log-wakeup.js';
 
 /**
  * The embedded log: topics, records, consumer groups and committed offsets in one SQLite file (WAL mode,
@@ -32,7 +32,7 @@ export class LogTransport implements Transport {
   /** The options in force, defaults applied. */
   readonly options: ResolvedLogOptions;
   readonly #store: LogStore;
-  readonly #wakeup: LogWakeup;
+  readonly #wakeup: CommitWakeup;
   readonly #subscriptions = new Set<LogSubscription>();
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
@@ -41,7 +41,11 @@ export class LogTransport implements Transport {
     this.options = resolveLogOptions(options);
     this.#store = new LogStore(this.options);
     const dataVersion = this.#store.sql.dataVersion;
-    this.#wakeup = new LogWakeup(this.#store.file, () => dataVersion.get() ?? 0, this.options.pollIntervalMs);
+    this.#wakeup = new CommitWakeup(
+      this.#store.file,
+      () => dataVersion.get() ?? 0,
+      this.options.pollIntervalMs,
+    );
     this.#sweeper = setInterval(() => this.#sweepQuietly(), this.options.sweepIntervalMs);
     this.#sweeper.unref();
   }
@@ -55,7 +59,7 @@ export class LogTransport implements Transport {
     this.#ensureOpen();
     if (!Array.isArray(records)) throw new InvalidOptionError('publish', 'records', 'must be an array');
     const acks = publishRecords(this.#store, records);
-    if (acks.length > 0) notifyLogCommitted(this.#store.file);
+    if (acks.length > 0) notifyCommitted(this.#store.file);
     return acks;
   }
 
@@ -85,7 +89,7 @@ export class LogTransport implements Transport {
         this.#store.sql.resetOffset.run(group, topic, p, this.#store.position(meta, p, target, now));
       }
     });
-    notifyLogCommitted(this.#store.file);
+    notifyCommitted(this.#store.file);
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {

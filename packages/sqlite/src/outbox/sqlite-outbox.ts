@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type EventContext,
   type EventContract,
@@ -12,9 +13,10 @@ import {
   SluiceError,
 } from '@sluice/core';
 import type { Statement } from 'better-sqlite3';
+import { CommitWakeup } from '../commit-wakeup.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
 import type { SqliteDatabase } from '../open-database.js';
-import { signalAppend, waitForCommit } from './append-signal.js';
+import { signalAppend } from './append-signal.js';
 import {
   type ResolvedSqliteOutboxOptions,
   resolveSqliteOutboxOptions,
@@ -47,10 +49,8 @@ export class SqliteOutbox implements OutboxStore {
   readonly #db: SqliteDatabase;
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
-  #dataVersion: Statement<unknown[]> | undefined;
+  #wakeup: CommitWakeup | undefined;
   #ack: ((positions: string, now: number) => void) | undefined;
-  /** `data_version` before the last read: a commit by another connection after it wakes the relay at once. */
-  #seenVersion = -1;
 
   constructor(db: SqliteDatabase, options: SqliteOutboxOptions) {
     this.#o = resolveSqliteOutboxOptions(options);
@@ -90,8 +90,6 @@ export class SqliteOutbox implements OutboxStore {
   async readPending(after: number, limit: number): Promise<OutboxRow[]> {
     // On a connection the application shares, an open transaction's rows are visible to it but not committed.
     if (this.#db.inTransaction) return [];
-    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck();
-    this.#seenVersion = this.#dataVersion.get() as number;
     this.#read ??= this.#db.prepare(
       'SELECT position, id, topic, key, value FROM sluice_outbox WHERE position > ? AND delivered_at IS NULL ORDER BY position LIMIT ?',
     );
@@ -124,17 +122,15 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck();
-    const version = this.#dataVersion;
-    if (this.#seenVersion < 0) this.#seenVersion = version.get() as number;
-    return waitForCommit(
-      this.#db,
-      () => version.get() as number,
-      this.#seenVersion,
-      this.#o.pollIntervalMs,
-      timeoutMs,
-      signal,
-    );
+    if (!this.#wakeup) {
+      const dataVersion = this.#db.prepare('PRAGMA data_version').pluck();
+      this.#wakeup = new CommitWakeup(
+        resolve(this.#db.name),
+        () => dataVersion.get() as number,
+        this.#o.pollIntervalMs,
+      );
+    }
+    return this.#wakeup.wait(Date.now() + timeoutMs, signal);
   }
 
   async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
@@ -176,7 +172,9 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async close(): Promise<void> {
-    // The connection belongs to the caller.
+    // The connection belongs to the caller; only stop waiting on it.
+    this.#wakeup?.close();
+    this.#wakeup = undefined;
   }
 }
 

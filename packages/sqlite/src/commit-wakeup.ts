@@ -1,19 +1,19 @@
-/** Listeners per log file in this process, told right after a write to that file commits. */
+/** Listeners per SQLite file in this process (the log, an outbox), told right after a write to that file commits. */
 const listeners = new Map<string, Set<() => void>>();
 
-/** Tells every transport of this process on `file` that something was committed. */
-export function notifyLogCommitted(file: string): void {
+/** Tells every waiter of this process on `file` (an absolute path) that something was committed. */
+export function notifyCommitted(file: string): void {
   const set = listeners.get(file);
   if (set === undefined) return;
   for (const listener of [...set]) listener();
 }
 
 /**
- * Wakes waiting polls of one transport: at once when a transport of this process commits to the same file
- * ({@link notifyLogCommitted}), and within `intervalMs` when another process does (`PRAGMA data_version`
+ * Wakes waiters on one SQLite file (polls of a log transport, a relay on an outbox): at once when code in this process commits to the file
+ * ({@link notifyCommitted}), and within `intervalMs` when another process does (`PRAGMA data_version`
  * changes). The data_version check runs only while someone waits.
  */
-export class LogWakeup {
+export class CommitWakeup {
   readonly #file: string;
   readonly #dataVersion: () => number;
   readonly #intervalMs: number;
@@ -57,7 +57,7 @@ export class LogWakeup {
     });
   }
 
-  /** Wakes every waiting poll of this transport. */
+  /** Wakes every waiter. */
   wakeAll(): void {
     for (const done of [...this.#waiters]) done();
   }
