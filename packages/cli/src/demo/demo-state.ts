@@ -20,6 +20,8 @@ export interface DemoSummary {
   readonly appliedMoreThanOnce: number;
   readonly orderViolations: number;
   readonly relayKills: number;
+  /** Events redelivered by replaying the topic from the start and skipped by the inbox. */
+  readonly replaySuppressed: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly seconds: number;
@@ -28,7 +30,7 @@ export interface DemoSummary {
 
 /** The plain-text summary the demo prints. */
 export function formatSummary(s: DemoSummary, dir: string, transport: string): string {
-  const row = (label: string, value: string | number) => `  ${label.padEnd(44)} ${value}`;
+  const row = (label: string, value: string | number) => `  ${label.padEnd(50)} ${value}`;
   const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`);
   return [
     '',
@@ -36,15 +38,16 @@ export function formatSummary(s: DemoSummary, dir: string, transport: string): s
     row('committed', s.committed),
     row('rolled back (must never be delivered)', s.rolledBack),
     row('delivered and applied exactly once', s.delivered),
-    row('duplicates suppressed by the inbox', s.duplicatesSuppressed),
+    row('sent twice by a killed relay, skipped by the inbox', s.duplicatesSuppressed),
     row('handler failures retried', s.retried),
     row('dead-lettered (handler kept failing)', s.deadLettered),
     row('relay killed with SIGKILL and restarted', s.relayKills),
+    row('replayed from the start, skipped by the inbox', s.replaySuppressed),
     row('lost', s.lost),
     row('phantom (rolled back or invented, yet delivered)', s.phantom),
     row('applied more than once', s.appliedMoreThanOnce),
     row('order violations (per key)', s.orderViolations),
-    row('end-to-end latency p50 / p99', `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`),
+    row('end-to-end latency p50 / p99 (incl. fail-overs)', `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`),
     '',
     s.ok ? 'All invariants held.' : 'INVARIANT VIOLATED: see the counts above.',
     `Files are in ${dir}: try \`npx sluice tail enrollments --log ${dir}/bus.db --no-follow\``,

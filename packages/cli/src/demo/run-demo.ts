@@ -45,23 +45,34 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     relayKills: 0,
   };
   const failOnce = (id: string) => hashFraction(id) < o.failRate;
-  const consumer = consume({
-    transport: bus,
-    group: GROUP,
-    inbox: createSqliteInbox(consumerDb, { migrate: true }),
-    handlers: enrollmentProjection(consumerDb, {
-      shouldFail: (event, attempt) =>
-        (event.type === 'enrollment.cancelled' && event.data['reason'] === 'payment-failed') ||
-        (attempt === 1 && failOnce(event.id)),
-    }),
-    maxAttempts: 3,
-    backoff: { initialMs: 20, maxMs: 200 },
-    onOutcome: (outcome: ConsumeOutcome) => {
-      if (outcome.kind === 'duplicate') c.duplicates++;
-      else if (outcome.kind === 'retry') c.retries++;
-      else if (outcome.kind === 'dead-lettered') c.deadLettered.add(decodeEnvelope(outcome.record.value).id);
-    },
-  });
+  const inbox = createSqliteInbox(consumerDb, { migrate: true });
+  let replaying = false;
+  let replaySuppressed = 0;
+  const startConsumer = (replay: boolean) =>
+    consume({
+      transport: bus,
+      group: GROUP,
+      inbox,
+      ...(replay ? { replay: { to: 'earliest' as const } } : {}),
+      handlers: enrollmentProjection(consumerDb, {
+        shouldFail: (event, attempt) =>
+          (event.type === 'enrollment.cancelled' && event.data['reason'] === 'payment-failed') ||
+          (attempt === 1 && failOnce(event.id)),
+      }),
+      maxAttempts: 3,
+      backoff: { initialMs: 20, maxMs: 200 },
+      onOutcome: (outcome: ConsumeOutcome) => {
+        if (replaying) {
+          if (outcome.kind === 'duplicate') replaySuppressed++;
+          return;
+        }
+        if (outcome.kind === 'duplicate') c.duplicates++;
+        else if (outcome.kind === 'retry') c.retries++;
+        else if (outcome.kind === 'dead-lettered')
+          c.deadLettered.add(decodeEnvelope(outcome.record.value).id);
+      },
+    });
+  let consumer = startConsumer(false);
   const relayArgs = [
     'relay',
     '--db',
@@ -143,6 +154,13 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     await Promise.all(relays.map(killHard));
     await consumer.stop();
   }
+  // Replay the whole topic to the same group: every event arrives again, and the inbox must skip each one.
+  const appliedBeforeReplay = applied.get() as number;
+  replaying = true;
+  consumer = startConsumer(true);
+  const replayDeadline = Date.now() + 20_000;
+  while (replaySuppressed < appliedBeforeReplay && Date.now() < replayDeadline) await sleep(50);
+  await consumer.stop();
   report('done', true);
 
   const rows = consumerDb.prepare('SELECT event_id, applied, latency_ms FROM side_effects').all() as {
@@ -168,6 +186,7 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     appliedMoreThanOnce,
     orderViolations,
     relayKills: c.relayKills,
+    replaySuppressed,
     latencyP50Ms: percentile(latencies, 50),
     latencyP99Ms: percentile(latencies, 99),
     seconds: (performance.now() - started) / 1000,

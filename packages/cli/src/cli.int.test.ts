@@ -1,0 +1,749 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ConsumeOutcome, consume, encodeEnvelope, envelopeOf, prepareEvent, sleep } from '@sluice/core';
+import { EnrollmentCancelled, EnrollmentCreated, EnrollmentProgressed } from '@sluice/example-enrollments';
+import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
+
+// The `sluice` command as a user runs it: a child process on the CLI's entry point, with this process's Node
+// flags (`--conditions=sluice-source --import tsx`). The loader is resolved from here so that children may run in
+// any folder.
+const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const EXEC_ARGV = process.execArgv.map((a) =>
+  a === 'tsx'
+    ? import.meta.resolve('tsx')
+    : a === '--import=tsx'
+      ? `--import=${import.meta.resolve('tsx')}`
+      : a,
+);
+const ENROLLMENT_TYPES = new Set(['enrollment.created', 'enrollment.progressed', 'enrollment.cancelled']);
+const GROUP = 'enrollment-view';
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface RunOptions {
+  /** Default: the suite's own empty temp folder (never the repository). */
+  readonly cwd?: string;
+  /** Added to the environment, from which every inherited `SLUICE_*` variable is removed. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-cli-')));
+
+function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('SLUICE_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function start(args: readonly string[], o: RunOptions = {}) {
+  return spawn(process.execPath, [...EXEC_ARGV, BIN, ...args], {
+    cwd: o.cwd ?? root,
+    env: childEnv(o.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `sluice <args>` to completion; kills it (and fails) after `timeoutMs`. */
+function sluice(args: readonly string[], o: RunOptions = {}): Promise<Run> {
+  const child = start(args, o);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timeoutMs = o.timeoutMs ?? 20_000;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Asserts the exit code, showing the output when it differs. */
+function assertExit(run: Run, code: number, what: string): void {
+  assert.equal(
+    run.code,
+    code,
+    `${what}: exit ${run.code} (${run.signal})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+  );
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+interface TailLine {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  event: { id: string; type: string; subject: string; sequence: number; data: Record<string, unknown> };
+}
+
+interface Letter {
+  eventId: string;
+  group: string;
+  error: { code: string; message: string };
+  attempts: number;
+  original: { topic: string; partition: number; offset: string; key: string };
+  value: string | null;
+}
+
+async function tailJson(log: string, extra: readonly string[] = []): Promise<TailLine[]> {
+  const run = await sluice(['tail', 'enrollments', '--log', log, '--no-follow', '--json', ...extra]);
+  assertExit(run, 0, 'tail');
+  return lines(run.stdout).map((l) => JSON.parse(l) as TailLine);
+}
+
+async function dlqList(log: string): Promise<Letter[]> {
+  const run = await sluice(['dlq', 'list', '--group', GROUP, '--log', log, '--json']);
+  assertExit(run, 0, 'dlq list');
+  return lines(run.stdout).map((l) => JSON.parse(l) as Letter);
+}
+
+/** Reads the embedded log file directly (not through the CLI), to cross-check what the CLI prints. */
+function queryLog<T>(file: string, sql: string, ...params: unknown[]): T[] {
+  const db = openDatabase(file);
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Dead-letters one event of the demo's group by other means than the demo's random payment failures: publishes
+ * a valid `enrollment.cancelled` to the log and runs a consumer of the same group whose handler always fails.
+ */
+async function deadLetterOne(dir: string): Promise<string> {
+  const bus = createLogTransport({ path: join(dir, 'bus.db') });
+  const inboxDb = openDatabase(join(dir, 'extra-inbox.db'));
+  const event = prepareEvent(EnrollmentCancelled, { enrollmentId: randomUUID(), reason: 'payment-failed' });
+  await bus.publish([
+    {
+      topic: 'enrollments',
+      key: event.key,
+      id: event.id,
+      value: encodeEnvelope(envelopeOf(event, 'urn:test:cli', 1)),
+    },
+  ]);
+  let settled!: () => void;
+  const deadLettered = new Promise<void>((resolve) => {
+    settled = resolve;
+  });
+  const consumer = consume({
+    transport: bus,
+    group: GROUP,
+    inbox: createSqliteInbox(inboxDb, { migrate: true }),
+    handlers: (on) => [
+      on(EnrollmentCancelled, () => {
+        throw new Error('the test handler always fails');
+      }),
+    ],
+    maxAttempts: 1,
+    onOutcome: (outcome: ConsumeOutcome) => {
+      if (outcome.kind === 'dead-lettered') settled();
+    },
+  });
+  try {
+    await Promise.race([
+      deadLettered,
+      sleep(15_000).then(() => Promise.reject(new Error('no dead letter within 15 s'))),
+    ]);
+  } finally {
+    await consumer.stop();
+    await bus.close();
+    inboxDb.close();
+  }
+  return event.id;
+}
+
+describe('the sluice CLI, run as a child process', () => {
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  describe('help and usage errors', () => {
+    const commands = ['demo', 'migrate', 'relay', 'status', 'tail', 'replay', 'dlq'];
+
+    it('`sluice --help` lists every command and exits 0', async () => {
+      const run = await sluice(['--help']);
+      assertExit(run, 0, '--help');
+      for (const name of commands) assert.match(run.stdout, new RegExp(`^  ${name} +\\S`, 'm'), name);
+      assert.match(run.stdout, /Usage: sluice <command>/);
+      const short = await sluice(['-h']);
+      assertExit(short, 0, '-h');
+      assert.equal(short.stdout, run.stdout);
+    });
+
+    it('`sluice` with no command prints the overview and exits 2', async () => {
+      const run = await sluice([]);
+      assertExit(run, 2, 'no command');
+      assert.match(run.stdout + run.stderr, /Usage: sluice <command>/);
+    });
+
+    it('an unknown command exits 2 with "unknown command"', async () => {
+      const run = await sluice(['nope']);
+      assertExit(run, 2, 'nope');
+      assert.match(run.stderr, /unknown command "nope"/);
+      assert.equal(run.stdout, '');
+    });
+
+    it("each command's --help exits 0 and names its options and their SLUICE_* variables", async () => {
+      const expected: Record<string, { options: string[]; env: string[] }> = {
+        demo: {
+          options: [
+            '--events',
+            '--duration',
+            '--rollback-rate',
+            '--fail-rate',
+            '--relay-kills',
+            '--dir',
+            '--json',
+          ],
+          env: ['SLUICE_CONFIG'],
+        },
+        migrate: { options: ['--db', '--dry-run'], env: ['SLUICE_DB', 'SLUICE_CONFIG'] },
+        relay: {
+          options: ['--db', '--log', '--contracts', '--source', '--batch-size', '--lease-ttl-ms'],
+          env: [
+            'SLUICE_DB',
+            'SLUICE_LOG',
+            'SLUICE_CONTRACTS',
+            'SLUICE_SOURCE',
+            'SLUICE_BATCH_SIZE',
+            'SLUICE_LEASE_TTL_MS',
+          ],
+        },
+        status: { options: ['--db', '--json'], env: ['SLUICE_DB'] },
+        tail: {
+          options: ['--log', '--json', '--from', '--follow', '--no-follow', '--limit'],
+          env: ['SLUICE_LOG'],
+        },
+        replay: {
+          options: ['--log', '--group', '--topic', '--to'],
+          env: ['SLUICE_LOG', 'SLUICE_GROUP', 'SLUICE_TOPIC'],
+        },
+        dlq: {
+          options: ['--log', '--json', '--group', '--topic', '--id'],
+          env: ['SLUICE_LOG', 'SLUICE_GROUP'],
+        },
+      };
+      assert.deepEqual(Object.keys(expected), commands);
+      for (const name of commands) {
+        const run = await sluice([name, '--help']);
+        assertExit(run, 0, `${name} --help`);
+        assert.match(run.stdout, new RegExp(`^sluice ${name} — `), name);
+        assert.match(run.stdout, new RegExp(`Usage: sluice ${name}`), name);
+        for (const flag of [...expected[name]!.options, '--config', '--help']) {
+          assert.ok(run.stdout.includes(flag), `${name} --help does not mention ${flag}:\n${run.stdout}`);
+        }
+        for (const env of expected[name]!.env) {
+          assert.ok(
+            run.stdout.includes(`[env ${env}]`),
+            `${name} --help does not mention ${env}:\n${run.stdout}`,
+          );
+        }
+        assert.equal(run.stderr, '');
+      }
+    });
+
+    it('an unknown flag exits 2 and names the flag', async () => {
+      for (const args of [
+        ['status', '--bogus'],
+        ['tail', 'enrollments', '--frobnicate=1'],
+        ['migrate', '-x'],
+        ['dlq', 'list', '--group', 'g', '--no-such-thing'],
+      ]) {
+        const flag = args[args.length - 1]!;
+        const run = await sluice(args);
+        assertExit(run, 2, args.join(' '));
+        assert.ok(run.stderr.includes(`unknown option ${flag}`), `${args.join(' ')}: ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`sluice ${args[0]} --help`));
+      }
+    });
+
+    it('a bad option value exits 2 and says what was expected', async () => {
+      const notNumber = await sluice(['demo', '--events', 'many']);
+      assertExit(notNumber, 2, 'demo --events many');
+      assert.match(notNumber.stderr, /--events must be a number, got "many"/);
+      const missing = await sluice(['status', '--db']);
+      assertExit(missing, 2, 'status --db');
+      assert.match(missing.stderr, /option --db needs a value/);
+    });
+  });
+
+  describe('demo, then the files it leaves (tail, dlq, replay)', () => {
+    const textDir = join(root, 'demo-text');
+    const dir = join(root, 'demo');
+    const bus = join(dir, 'bus.db');
+    let summary:
+      | { ok: boolean; committed: number; deadLettered: number; lost: number; dir: string }
+      | undefined;
+
+    it('`sluice demo` holds every invariant and prints the summary', { timeout: 30_000 }, async () => {
+      const began = Date.now();
+      const run = await sluice(
+        ['demo', '--events', '400', '--duration', '2', '--relay-kills', '1', '--dir', textDir],
+        { timeoutMs: 25_000 },
+      );
+      assertExit(run, 0, 'demo');
+      assert.ok(Date.now() - began < 15_000, `the demo took ${Date.now() - began} ms`);
+      assert.match(
+        run.stdout,
+        /^Sluice demo: SQLite outbox -> relay -> embedded log -> consumer with inbox/m,
+      );
+      assert.match(run.stdout, /^ {2}lost +0$/m);
+      assert.match(run.stdout, /^ {2}phantom \(rolled back or invented, yet delivered\) +0$/m);
+      assert.match(run.stdout, /^ {2}applied more than once +0$/m);
+      assert.match(run.stdout, /^ {2}order violations \(per key\) +0$/m);
+      assert.match(run.stdout, /^ {2}relay killed with SIGKILL and restarted +1$/m);
+      const committed = Number(/^ {2}committed +(\d+)$/m.exec(run.stdout)?.[1]);
+      const rolledBack = Number(
+        /^ {2}rolled back \(must never be delivered\) +(\d+)$/m.exec(run.stdout)?.[1],
+      );
+      assert.equal(committed + rolledBack, 400);
+      assert.match(run.stdout, /^All invariants held\.$/m);
+      assert.ok(run.stdout.includes(`Files are in ${textDir}`), run.stdout);
+      for (const f of ['app.db', 'bus.db', 'consumer.db']) assert.ok(existsSync(join(textDir, f)), f);
+    });
+
+    it('`sluice demo --json` prints one parseable summary', { timeout: 30_000 }, async () => {
+      const began = Date.now();
+      const run = await sluice(
+        ['demo', '--events', '400', '--duration', '2', '--relay-kills', '1', '--dir', dir, '--json'],
+        { timeoutMs: 25_000 },
+      );
+      assertExit(run, 0, 'demo --json');
+      assert.ok(Date.now() - began < 15_000, `the demo took ${Date.now() - began} ms`);
+      const out = lines(run.stdout);
+      assert.equal(out.length, 1, run.stdout);
+      summary = JSON.parse(out[0]!) as typeof summary & object;
+      assert.equal(summary.ok, true);
+      assert.equal(summary.lost, 0);
+      assert.equal(summary.dir, dir);
+      assert.ok(summary.committed > 0 && summary.committed <= 400);
+    });
+
+    it('`sluice tail --no-follow --json` prints every record of the topic, in order per partition', async () => {
+      assert.ok(summary, 'the --json demo did not run');
+      const records = await tailJson(bus);
+      const [{ n }] = queryLog<{ n: number }>(
+        bus,
+        "SELECT count(*) AS n FROM sluice_log_records WHERE topic = 'enrollments'",
+      ) as [{ n: number }];
+      assert.equal(records.length, n);
+      const last = new Map<number, bigint>();
+      for (const r of records) {
+        assert.equal(r.topic, 'enrollments');
+        assert.ok(ENROLLMENT_TYPES.has(r.event.type), r.event.type);
+        assert.equal(r.event.subject, r.key);
+        const offset = BigInt(r.offset);
+        const before = last.get(r.partition);
+        assert.ok(
+          before === undefined || offset > before,
+          `partition ${r.partition}: ${offset} after ${before}`,
+        );
+        last.set(r.partition, offset);
+      }
+      // The relay delivers at least once (it was SIGKILLed), so count distinct ids: exactly the committed events.
+      assert.equal(new Set(records.map((r) => r.event.id)).size, summary.committed);
+
+      const five = await tailJson(bus, ['--limit', '5']);
+      assert.equal(five.length, 5);
+      const plain = await sluice(['tail', 'enrollments', '--log', bus, '--no-follow', '--limit', '5']);
+      assertExit(plain, 0, 'tail --limit 5');
+      const text = lines(plain.stdout);
+      assert.equal(text.length, 5);
+      for (const l of text)
+        assert.match(l, /^enrollments\/\d+@\d+ \S+ enrollment\.\w+ key=\S+ seq=\d+ id=\S+ \{/);
+    });
+
+    it('`sluice dlq list`, `show` and `redrive` work on the demo group', { timeout: 30_000 }, async () => {
+      assert.ok(summary, 'the --json demo did not run');
+      let letters = await dlqList(bus);
+      assert.equal(letters.length, summary.deadLettered, 'dead letters listed vs the demo summary');
+      const [{ n }] = queryLog<{ n: number }>(
+        bus,
+        'SELECT count(*) AS n FROM sluice_log_records WHERE topic = ?',
+        `${GROUP}.dlq`,
+      ) as [{ n: number }];
+      assert.equal(letters.length, n);
+      for (const l of letters) {
+        assert.equal(l.group, GROUP);
+        assert.equal(l.original.topic, 'enrollments');
+        assert.equal(l.attempts, 3);
+        assert.match(l.error.message, /injected failure of enrollment\.cancelled/);
+        const envelope = JSON.parse(l.value!) as { id: string; type: string; data: { reason: string } };
+        assert.equal(envelope.id, l.eventId);
+        assert.equal(envelope.type, 'enrollment.cancelled');
+        assert.equal(envelope.data.reason, 'payment-failed');
+      }
+      const plain = await sluice(['dlq', 'list', '--group', GROUP, '--log', bus]);
+      assertExit(plain, 0, 'dlq list');
+      if (letters.length === 0) {
+        assert.match(plain.stdout, /enrollment-view\.dlq: no dead letters/);
+        // This run's random failures dead-lettered nothing: make one deterministically.
+        const id = await deadLetterOne(dir);
+        letters = await dlqList(bus);
+        assert.deepEqual(
+          letters.map((l) => l.eventId),
+          [id],
+        );
+      } else {
+        assert.match(
+          plain.stdout,
+          new RegExp(`^enrollment-view\\.dlq: ${letters.length} dead letter\\(s\\)$`, 'm'),
+        );
+        for (const l of letters) assert.ok(plain.stdout.includes(l.eventId), l.eventId);
+      }
+
+      const letter = letters[0]!;
+      const show = await sluice(['dlq', 'show', letter.eventId, '--group', GROUP, '--log', bus]);
+      assertExit(show, 0, 'dlq show');
+      assert.match(show.stdout, new RegExp(`^event +${letter.eventId}$`, 'm'));
+      assert.ok(
+        show.stdout.includes(`error      ${letter.error.code}: ${letter.error.message}`),
+        show.stdout,
+      );
+      const envelopeText = show.stdout.slice(show.stdout.indexOf('envelope\n') + 'envelope\n'.length);
+      const envelope = JSON.parse(envelopeText) as { id: string; type: string; subject: string };
+      assert.equal(envelope.id, letter.eventId);
+      assert.equal(envelope.type, 'enrollment.cancelled');
+      assert.equal(envelope.subject, letter.original.key);
+      const showJson = await sluice([
+        'dlq',
+        'show',
+        letter.eventId,
+        '--group',
+        GROUP,
+        '--log',
+        bus,
+        '--json',
+      ]);
+      assertExit(showJson, 0, 'dlq show --json');
+      assert.deepEqual(JSON.parse(showJson.stdout), letter);
+
+      const copies = async () => (await tailJson(bus)).filter((r) => r.event.id === letter.eventId);
+      const before = await copies();
+      assert.ok(before.length >= 1);
+      const redrive = await sluice([
+        'dlq',
+        'redrive',
+        '--group',
+        GROUP,
+        '--id',
+        letter.eventId,
+        '--log',
+        bus,
+      ]);
+      assertExit(redrive, 0, 'dlq redrive');
+      assert.ok(redrive.stdout.includes(`redriven ${letter.eventId} to enrollments`), redrive.stdout);
+      assert.match(redrive.stdout, /^1 dead letter\(s\) redriven\./m);
+      const afterRedrive = await copies();
+      assert.equal(afterRedrive.length, before.length + 1);
+      const republished = afterRedrive.find((r) => !before.some((b) => b.offset === r.offset))!;
+      assert.equal(republished.key, letter.original.key);
+      assert.equal(republished.event.type, 'enrollment.cancelled');
+      // The dead letter stays listed (redrive copies it back).
+      assert.equal((await dlqList(bus)).length, letters.length);
+
+      const unknown = await sluice(['dlq', 'show', randomUUID(), '--group', GROUP, '--log', bus]);
+      assertExit(unknown, 1, 'dlq show <unknown>');
+      assert.match(unknown.stderr, /no dead letter with event id/);
+      const redriveUnknown = await sluice(['dlq', 'redrive', '--group', GROUP, '--id', 'nope', '--log', bus]);
+      assertExit(redriveUnknown, 1, 'dlq redrive --id <unknown>');
+      assert.match(redriveUnknown.stderr, /no pending dead letter with event id nope/);
+      const noAction = await sluice(['dlq', '--group', GROUP, '--log', bus]);
+      assertExit(noAction, 2, 'dlq without an action');
+      assert.match(noAction.stderr, /list \| show <event-id> \| redrive/);
+    });
+
+    it("`sluice replay` moves a group's positions; a position it cannot read exits 2", async () => {
+      assert.ok(summary, 'the --json demo did not run');
+      const offsets = () =>
+        new Map(
+          queryLog<{ partition: number; next_offset: number }>(
+            bus,
+            "SELECT partition, next_offset FROM sluice_log_offsets WHERE group_name = 'g' AND topic = 'enrollments'",
+          ).map((r) => [r.partition, r.next_offset]),
+        );
+      const ends = queryLog<{ partition: number; next_offset: number }>(
+        bus,
+        "SELECT partition, next_offset FROM sluice_log_partitions WHERE topic = 'enrollments'",
+      );
+      assert.equal(ends.length, 8);
+
+      const earliest = await sluice([
+        'replay',
+        '--group',
+        'g',
+        '--topic',
+        'enrollments',
+        '--to',
+        'earliest',
+        '--log',
+        bus,
+      ]);
+      assertExit(earliest, 0, 'replay --to earliest');
+      assert.match(earliest.stdout, /group g will read enrollments from earliest/);
+      const firsts = new Map(
+        queryLog<{ partition: number; first: number }>(
+          bus,
+          "SELECT partition, min(offset) AS first FROM sluice_log_records WHERE topic = 'enrollments' GROUP BY partition",
+        ).map((r) => [r.partition, r.first]),
+      );
+      assert.deepEqual(
+        offsets(),
+        new Map(ends.map((e) => [e.partition, firsts.get(e.partition) ?? e.next_offset])),
+      );
+
+      const latest = await sluice([
+        'replay',
+        '--group',
+        'g',
+        '--topic',
+        'enrollments',
+        '--to',
+        'latest',
+        '--log',
+        bus,
+      ]);
+      assertExit(latest, 0, 'replay --to latest');
+      assert.deepEqual(offsets(), new Map(ends.map((e) => [e.partition, e.next_offset])));
+
+      const one = await sluice([
+        'replay',
+        '--group',
+        'g',
+        '--topic',
+        'enrollments',
+        '--to',
+        '3:1',
+        '--log',
+        bus,
+      ]);
+      assertExit(one, 0, 'replay --to 3:1');
+      assert.equal(offsets().get(3), 1);
+      assert.equal(offsets().get(2), ends.find((e) => e.partition === 2)!.next_offset);
+
+      const garbage = await sluice([
+        'replay',
+        '--group',
+        'g',
+        '--topic',
+        'enrollments',
+        '--to',
+        'garbage',
+        '--log',
+        bus,
+      ]);
+      assertExit(garbage, 2, 'replay --to garbage');
+      assert.match(
+        garbage.stderr,
+        /cannot read "garbage" as a position: use earliest, latest, an ISO time, or PARTITION:OFFSET/,
+      );
+      const missing = await sluice(['replay', '--group', 'g', '--topic', 'enrollments', '--log', bus]);
+      assertExit(missing, 2, 'replay without --to');
+      assert.match(missing.stderr, /--to is required/);
+    });
+  });
+
+  describe('migrate and status', () => {
+    it('--dry-run prints the SQL and applies nothing; migrate applies once; status then reports', async () => {
+      const dir = join(root, 'migrate');
+      mkdirSync(dir);
+      const db = join(dir, 'app.db');
+
+      const dry = await sluice(['migrate', '--db', db, '--dry-run']);
+      assertExit(dry, 0, 'migrate --dry-run');
+      assert.match(dry.stdout, /^CREATE TABLE sluice_outbox \(/m);
+      assert.match(dry.stdout, /^-- 1: create sluice_outbox$/m);
+
+      const unmigrated = await sluice(['status', '--db', db]);
+      assertExit(unmigrated, 1, 'status before migrate');
+      assert.match(unmigrated.stderr, /run `sluice migrate`/);
+      assert.ok(unmigrated.stderr.includes(db), unmigrated.stderr);
+      assert.match(unmigrated.stderr, /\[SLUICE_MIGRATION_REQUIRED\]/);
+
+      const first = await sluice(['migrate', '--db', db]);
+      assertExit(first, 0, 'migrate');
+      assert.ok(first.stdout.includes(`${db}: applied 1 create sluice_outbox`), first.stdout);
+      const applied = lines(first.stdout).length;
+      assert.ok(applied >= 4, first.stdout);
+
+      const again = await sluice(['migrate', '--db', db]);
+      assertExit(again, 0, 'migrate again');
+      assert.equal(again.stdout, `${db}: up to date\n`);
+      const dryAgain = await sluice(['migrate', '--db', db, '--dry-run']);
+      assertExit(dryAgain, 0, 'migrate --dry-run when up to date');
+      assert.match(dryAgain.stdout, /is up to date/);
+
+      const json = await sluice(['status', '--db', db, '--json']);
+      assertExit(json, 0, 'status --json');
+      const status = JSON.parse(json.stdout) as { pending: number; relay: string | null };
+      assert.equal(status.pending, 0);
+      assert.equal(status.relay, null);
+      const text = await sluice(['status', '--db', db]);
+      assertExit(text, 0, 'status');
+      assert.match(text.stdout, /^ {2}pending events +0$/m);
+      assert.match(text.stdout, /^ {2}relay lease holder +none/m);
+    });
+  });
+
+  describe('option precedence', () => {
+    it('a flag wins over SLUICE_* variables, which win over sluice.config.json', async () => {
+      const dir = join(root, 'precedence');
+      mkdirSync(dir);
+      for (const name of ['A.db', 'B.db', 'C.db', 'D.db']) {
+        assertExit(await sluice(['migrate', '--db', join(dir, name)]), 0, `migrate ${name}`);
+      }
+      writeFileSync(join(dir, 'sluice.config.json'), JSON.stringify({ db: 'B.db' }));
+      writeFileSync(join(dir, 'other.json'), JSON.stringify({ db: 'D.db' }));
+      const used = async (args: string[], env: Record<string, string> = {}) => {
+        const run = await sluice(['status', ...args], { cwd: dir, env });
+        assertExit(run, 0, `status ${args.join(' ')} ${JSON.stringify(env)}`);
+        return /^outbox (.*)$/m.exec(run.stdout)?.[1];
+      };
+      assert.equal(await used([], { SLUICE_DB: join(dir, 'A.db') }), join(dir, 'A.db'));
+      assert.equal(await used([]), join(dir, 'B.db'));
+      assert.equal(await used(['--db', 'C.db'], { SLUICE_DB: join(dir, 'A.db') }), join(dir, 'C.db'));
+      assert.equal(await used(['--db=C.db']), join(dir, 'C.db'));
+      // Another config file, by flag or by SLUICE_CONFIG; an empty variable counts as unset.
+      assert.equal(await used(['--config', 'other.json']), join(dir, 'D.db'));
+      assert.equal(await used([], { SLUICE_CONFIG: 'other.json' }), join(dir, 'D.db'));
+      assert.equal(await used([], { SLUICE_DB: '' }), join(dir, 'B.db'));
+
+      const missing = await sluice(['status', '--config', 'missing.json'], { cwd: dir });
+      assertExit(missing, 2, 'status --config missing.json');
+      assert.match(missing.stderr, /config file .*missing\.json does not exist/);
+      writeFileSync(join(dir, 'broken.json'), '[1, 2]');
+      const broken = await sluice(['status', '--config', 'broken.json'], { cwd: dir });
+      assertExit(broken, 2, 'status --config broken.json');
+      assert.match(broken.stderr, /is not a JSON object of options/);
+    });
+  });
+
+  describe('relay', () => {
+    it('ships pending outbox rows to the log, in order per key, and stops on SIGTERM with exit 0', {
+      timeout: 60_000,
+    }, async () => {
+      const dir = join(root, 'relay');
+      mkdirSync(dir);
+      const appFile = join(dir, 'app.db');
+      const busFile = join(dir, 'bus.db');
+      const app = openDatabase(appFile);
+      const outbox = createSqliteOutbox(app, { source: 'urn:test:cli', migrate: true });
+      const ids: string[] = [];
+      const keys: string[] = [];
+      for (let k = 0; k < 10; k++) {
+        const enrollmentId = randomUUID();
+        keys.push(enrollmentId);
+        app.transaction(() => {
+          ids.push(
+            outbox.append(app, EnrollmentCreated, {
+              enrollmentId,
+              courseId: 'C-101',
+              studentId: `S-${k}`,
+              enrolledAt: new Date().toISOString(),
+            }).id,
+          );
+        })();
+        ids.push(outbox.append(app, EnrollmentProgressed, { enrollmentId, progress: 50 }).id);
+        ids.push(outbox.append(app, EnrollmentCancelled, { enrollmentId, reason: 'student-request' }).id);
+      }
+      app.close();
+
+      const pending = await sluice(['status', '--db', appFile, '--json']);
+      assertExit(pending, 0, 'status before the relay');
+      assert.equal((JSON.parse(pending.stdout) as { pending: number }).pending, ids.length);
+
+      const relay = start([
+        'relay',
+        '--db',
+        appFile,
+        '--log',
+        busFile,
+        '--contracts',
+        import.meta.resolve('@sluice/example-enrollments'),
+      ]);
+      let stderr = '';
+      relay.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        relay.once('close', (code, signal) => resolve([code, signal])),
+      );
+      try {
+        type Row = { partition: number; offset: number; key: string; value: string };
+        let rows: Row[] = [];
+        const deadline = Date.now() + 20_000;
+        while (rows.length < ids.length) {
+          assert.equal(relay.exitCode, null, `the relay exited early: ${stderr}`);
+          assert.ok(
+            Date.now() < deadline,
+            `only ${rows.length} of ${ids.length} records reached the log: ${stderr}`,
+          );
+          await sleep(100);
+          if (!existsSync(busFile)) continue;
+          const ready = queryLog(busFile, "SELECT 1 FROM sqlite_master WHERE name = 'sluice_log_records'");
+          if (ready.length === 0) continue;
+          rows = queryLog<Row>(
+            busFile,
+            "SELECT partition, offset, key, value FROM sluice_log_records WHERE topic = 'enrollments' ORDER BY partition, offset",
+          );
+        }
+        assert.equal(rows.length, ids.length);
+        const events = rows.map(
+          (r) => JSON.parse(r.value) as { id: string; subject: string; sequence: unknown },
+        );
+        assert.deepEqual(new Set(events.map((e) => e.id)), new Set(ids));
+        for (const key of keys) {
+          const ofKey = rows.filter((r) => r.key === key);
+          assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1, `key ${key} spans partitions`);
+          assert.deepEqual(
+            ofKey.map((r) => Number((JSON.parse(r.value) as { sequence: unknown }).sequence)),
+            [1, 2, 3],
+          );
+        }
+        const tail = await tailJson(busFile);
+        assert.deepEqual(tail.map((t) => t.event.id).sort(), [...ids].sort());
+
+        const running = await sluice(['status', '--db', appFile, '--json']);
+        assertExit(running, 0, 'status while the relay runs');
+        const status = JSON.parse(running.stdout) as { pending: number; relay: string | null };
+        assert.equal(status.pending, 0);
+        assert.equal(typeof status.relay, 'string');
+        assert.ok(
+          status.relay!.includes(`:${relay.pid}:`),
+          `lease holder ${status.relay}, relay pid ${relay.pid}`,
+        );
+      } finally {
+        relay.kill('SIGTERM');
+      }
+      const [code, signal] = await exited;
+      assert.deepEqual([code, signal], [0, null], stderr);
+    });
+  });
+});
