@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EventContract, Transport } from '@sluice/core';
+import { type EventContract, SluiceError, type Transport } from '@sluice/core';
 import {
   createLogTransport,
   type OpenDatabaseOptions,
@@ -42,8 +43,19 @@ export function stringOption(options: Resolved, name: string): string {
   return v;
 }
 
-export function openApp(options: Resolved, open: OpenDatabaseOptions = {}): SqliteDatabase {
-  return openDatabase(resolve(stringOption(options, 'db')), open);
+/** Opens the `--db` file; with `mustExist`, a missing file is an error instead of a new empty database. */
+export function openApp(
+  options: Resolved,
+  open: OpenDatabaseOptions & { mustExist?: boolean } = {},
+): SqliteDatabase {
+  const path = resolve(stringOption(options, 'db'));
+  if (open.mustExist && !existsSync(path)) {
+    throw new SluiceError(
+      'SLUICE_MIGRATION_REQUIRED',
+      `${path} does not exist: run \`sluice migrate\` with --db ${path} to create it`,
+    );
+  }
+  return openDatabase(path, open);
 }
 
 export function openLog(options: Resolved): Transport {

@@ -1,4 +1,4 @@
-import { errorCode, errorMessage, SluiceError } from '@sluice/core';
+import { errorMessage, SluiceError } from '@sluice/core';
 import type { Command } from './commands/command.js';
 import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -37,7 +37,7 @@ function overview(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(overview());
+    (name ? process.stdout : process.stderr).write(overview());
     return name ? 0 : 2;
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
@@ -57,8 +57,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`sluice ${name}: ${error.message}\n`);
       return 2;
     }
-    const code = error instanceof SluiceError ? ` [${error.code}]` : ` [${errorCode(error)}]`;
-    process.stderr.write(`sluice ${name}: ${errorMessage(error)}${code}\n`);
+    const code = error instanceof SluiceError ? error.code : (error as { code?: unknown } | null)?.code;
+    process.stderr.write(
+      `sluice ${name}: ${errorMessage(error)}${typeof code === 'string' ? ` [${code}]` : ''}\n`,
+    );
     return 1;
   }
 }

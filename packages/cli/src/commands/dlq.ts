@@ -94,6 +94,7 @@ async function show(transport: Transport, topic: string, id: string, json: boole
 async function redrive(transport: Transport, topic: string, id: string | undefined): Promise<number> {
   const sub = await transport.subscribe({ group: `${topic}.redrive`, topics: [topic] });
   let count = 0;
+  const sent = new Set<string>();
   try {
     for (;;) {
       const records = await sub.poll({ maxRecords: 500, maxWaitMs: 200 });
@@ -101,6 +102,9 @@ async function redrive(transport: Transport, topic: string, id: string | undefin
       for (const record of records) {
         const letter = parseDeadLetter(record);
         if (id !== undefined && letter.eventId !== id) continue;
+        // A letter dead-lettered twice (a consumer that crashed before committing) is sent back once.
+        if (sent.has(letter.eventId)) continue;
+        sent.add(letter.eventId);
         await transport.publish([redriveRecord(letter, record.headers)]);
         count++;
         console.log(`redriven ${letter.eventId} to ${letter.original.topic} (key ${letter.original.key})`);

@@ -1,4 +1,6 @@
-import { migrate, pendingMigrations } from '@sluice/sqlite';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MIGRATIONS, migrate, pendingMigrations } from '@sluice/sqlite';
 import { DB_OPTION, openApp } from '../context.js';
 import type { Command } from './command.js';
 
@@ -20,6 +22,12 @@ export const migrateCommand: Command = {
     examples: ['sluice migrate --db app.db', 'sluice migrate --db app.db --dry-run'],
   },
   async run(options) {
+    const path = resolve(String(options['db']));
+    if (options['dry-run'] && !existsSync(path)) {
+      // Nothing to open: a new database would get every migration.
+      for (const m of MIGRATIONS) console.log(`-- ${m.version}: ${m.name}\n${m.sql};\n`);
+      return 0;
+    }
     const db = openApp(options);
     try {
       if (options['dry-run']) {

@@ -35,13 +35,18 @@ export const relayCommand: Command = {
     const db = openApp(options, { synchronous: 'NORMAL' });
     const transport = openLog(options);
     const contracts = await loadContracts(options['contracts'] as string | undefined);
+    if (contracts.length === 0) {
+      process.stderr.write(
+        'sluice relay: no --contracts given, so no topics are created: events for topics that do not exist yet on the bus are held back until they do (pass --contracts <module exporting your contracts>)\n',
+      );
+    }
     const relay = createRelay({
       outbox: createSqliteOutbox(db, { source: options['source'] as string }),
       transport,
       topics: createRegistry(contracts).topics(),
       batchSize: options['batch-size'] as number,
       leaseTtlMs: options['lease-ttl-ms'] as number,
-      logger: jsonLogger('relay', process.env['SLUICE_LOG'] === 'debug' ? 'debug' : 'info'),
+      logger: jsonLogger('relay', logLevel()),
     }).start();
     const stop = () => void relay.stop();
     process.once('SIGINT', stop);
@@ -53,3 +58,9 @@ export const relayCommand: Command = {
     return 0;
   },
 };
+
+/** `SLUICE_LOG_LEVEL`: debug, info (default), warn or error. */
+function logLevel(): 'debug' | 'info' | 'warn' | 'error' {
+  const level = process.env['SLUICE_LOG_LEVEL'];
+  return level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
+}

@@ -10,7 +10,7 @@ export const statusCommand: Command = {
     options: [DB_OPTION, JSON_OPTION],
   },
   async run(options) {
-    const db = openApp(options);
+    const db = openApp(options, { mustExist: true });
     try {
       const stats = await createSqliteOutbox(db, { source: 'urn:sluice:status' }).stats();
       const lease = db

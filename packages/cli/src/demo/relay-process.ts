@@ -14,7 +14,7 @@ export function spawnSluice(
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...process.execArgv, cliEntry(), ...args], {
     stdio: ['ignore', 'ignore', options.inheritStderr ? 'inherit' : 'ignore', 'ipc'],
-    env: { ...process.env, SLUICE_LOG: process.env['SLUICE_LOG'] ?? 'warn' },
+    env: { ...process.env, SLUICE_LOG_LEVEL: process.env['SLUICE_LOG_LEVEL'] ?? 'warn' },
   });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) =>

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ConsumeOutcome, consume, decodeEnvelope, sleep } from '@sluice/core';
@@ -29,6 +29,7 @@ const GROUP = 'enrollment-view';
  */
 export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; dir: string }> {
   const dir = resolve(o.dir ?? mkdtempSync(join(tmpdir(), 'sluice-demo-')));
+  mkdirSync(dir, { recursive: true });
   const started = performance.now();
   const appDb = openDatabase(join(dir, 'app.db'));
   const outbox = createSqliteOutbox(appDb, { source: 'urn:service:enrollments', migrate: true });
@@ -53,7 +54,8 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
       transport: bus,
       group: GROUP,
       inbox,
-      ...(replay ? { replay: { to: 'earliest' as const } } : {}),
+      // The replay's retries of dead-lettered events go to a topic of their own, so `sluice dlq list` shows each once.
+      ...(replay ? { replay: { to: 'earliest' as const }, deadLetterTopic: `${GROUP}.replay.dlq` } : {}),
       handlers: enrollmentProjection(consumerDb, {
         shouldFail: (event, attempt) =>
           (event.type === 'enrollment.cancelled' && event.data['reason'] === 'payment-failed') ||

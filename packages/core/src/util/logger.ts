@@ -9,7 +9,7 @@ export interface Logger {
 /** Logs nothing. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** JSON lines on stderr, at `info` and above (or `debug` when SLUICE_LOG=debug). */
+/** JSON lines on stderr, at `level` and above. */
 export function jsonLogger(component: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): Logger {
   const order = { debug: 0, info: 1, warn: 2, error: 3 } as const;
   const min = order[level];
