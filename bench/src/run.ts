@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,17 +7,21 @@ import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { type BenchResult, printResult, writeResults } from './report.js';
 
+type Bench = (dir: string) => Promise<BenchResult>;
+
 /**
  * `npm run bench [-- embedded]`: the embedded-default suite. Each benchmark prints its figures with a baseline
- * measured in the same run, and the suite writes JSON to bench/results/.
+ * measured in the same run, and the suite writes JSON to bench/results/. Every benchmark gets a fresh folder
+ * and starts after the previous one's files are deleted and flushed (`sync`), so one benchmark's disk
+ * write-back does not stall the next one's fsyncs.
  */
-const suites: Record<string, (dir: string) => Promise<BenchResult[]>> = {
-  embedded: async (dir) => [
-    await appendBench(dir, 'enroll', 'FULL'),
-    await appendBench(dir, 'insert-only', 'FULL'),
-    await appendBench(dir, 'enroll', 'NORMAL'),
-    await drainBench(dir),
-    await latencyBench(dir, 1000, 30),
+const suites: Record<string, Bench[]> = {
+  embedded: [
+    (dir) => latencyBench(dir, 1000, 30),
+    (dir) => appendBench(dir, 'enroll', 'FULL'),
+    (dir) => appendBench(dir, 'insert-only', 'FULL'),
+    (dir) => appendBench(dir, 'enroll', 'NORMAL'),
+    (dir) => drainBench(dir),
   ],
 };
 
@@ -28,12 +33,23 @@ for (const name of names) {
     console.error(`unknown bench suite ${name}; available: ${Object.keys(suites).join(', ')}`);
     process.exit(2);
   }
-  const dir = mkdtempSync(join(tmpdir(), `sluice-bench-${name}-`));
-  try {
-    const results = await suite(dir);
-    for (const r of results) printResult(r);
-    console.log(`\nwrote ${writeResults(name, results)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const results: BenchResult[] = [];
+  for (const bench of suite) {
+    const dir = mkdtempSync(join(tmpdir(), `sluice-bench-${name}-`));
+    try {
+      settle();
+      const result = await bench(dir);
+      printResult(result);
+      results.push(result);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  console.log(`\nwrote ${writeResults(name, results)}`);
+}
+
+/** Flushes dirty pages to disk and pauses briefly, so the next benchmark starts from a quiet disk. */
+function settle(): void {
+  execFileSync('sync');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AppendResult, SqliteDatabase, SqliteOutbox } from '@sluice/sqlite';
+import type { AppendResult, SqliteDatabase, SqliteOutbox, SqliteStatement } from '@sluice/sqlite';
 import { EnrollmentCancelled, EnrollmentCreated, EnrollmentProgressed } from './contracts.js';
 
 /** The service's own tables: its internal model, which is never published as is. */
@@ -21,7 +21,16 @@ CREATE INDEX IF NOT EXISTS enrollments_by_course ON enrollments (course_id);
 CREATE INDEX IF NOT EXISTS enrollments_by_student ON enrollments (student_id);`;
 
 /** The service's statements, prepared once per connection. */
-export function serviceStatements(db: SqliteDatabase) {
+export interface ServiceStatements {
+  readonly openCourse: SqliteStatement;
+  readonly takeSeat: SqliteStatement;
+  readonly freeSeat: SqliteStatement;
+  readonly insertEnrollment: SqliteStatement;
+  readonly setProgress: SqliteStatement;
+  readonly cancel: SqliteStatement;
+}
+
+export function serviceStatements(db: SqliteDatabase): ServiceStatements {
   db.exec(SERVICE_SCHEMA);
   return {
     openCourse: db.prepare('INSERT INTO courses (id, capacity) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
@@ -50,7 +59,7 @@ export function serviceStatements(db: SqliteDatabase) {
 export class EnrollmentsService {
   readonly #db: SqliteDatabase;
   readonly #outbox: SqliteOutbox;
-  readonly #sql: ReturnType<typeof serviceStatements>;
+  readonly #sql: ServiceStatements;
 
   constructor(db: SqliteDatabase, outbox: SqliteOutbox) {
     this.#db = db;

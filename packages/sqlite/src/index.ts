@@ -16,6 +16,7 @@ export {
   type OpenDatabaseOptions,
   openDatabase,
   type SqliteDatabase,
+  type SqliteStatement,
 } from './open-database.js';
 export { type AppendResult, createSqliteOutbox, SqliteOutbox } from './outbox/sqlite-outbox.js';
 export type { SqliteOutboxOptions } from './outbox/sqlite-outbox-options.js';

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
+/** A prepared better-sqlite3 statement. */
+export type SqliteStatement = Database.Statement<unknown[]>;
 
 export interface OpenDatabaseOptions {
   /**

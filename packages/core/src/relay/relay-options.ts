@@ -21,6 +21,12 @@ export interface RelayOptions {
   readonly owner?: string;
   /** Backoff after a failed publish. Default 100 ms doubling to 10 s. */
   readonly backoff?: Partial<BackoffOptions>;
+  /**
+   * Published rows are acknowledged (deleted from the outbox) together, at most this often, so the relay
+   * takes the application's write lock rarely. Safe: the relay reads past published rows, and after a crash
+   * unacknowledged rows are sent again (consumers de-duplicate). Default 50 ms.
+   */
+  readonly ackIntervalMs?: number;
   /** Rows of held-back keys kept in memory before reading pauses. Default 10000. */
   readonly maxHeldRows?: number;
   readonly logger?: Logger;
@@ -58,6 +64,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       multiplier: positive('backoff.multiplier', options.backoff?.multiplier, 2),
     }),
     maxHeldRows: Math.floor(positive('maxHeldRows', options.maxHeldRows, 10_000)),
+    ackIntervalMs: positive('ackIntervalMs', options.ackIntervalMs, 50),
     logger: options.logger ?? silentLogger,
   });
 }

@@ -34,6 +34,9 @@ export class Relay {
   #leader = false;
   #leaseRenewedAt = 0;
   #cursor = 0;
+  /** Published rows not yet acknowledged in the outbox. */
+  #unacked: OutboxRow[] = [];
+  #ackedAt = 0;
   #published = 0;
   #batches = 0;
   #failures = 0;
@@ -92,11 +95,21 @@ export class Relay {
   }
 
   async #run(): Promise<void> {
-    const { outbox, transport, logger } = this.#o;
+    const { transport } = this.#o;
     const signal = this.#abort.signal;
     for (const topic of this.#o.topics) await transport.ensureTopic(topic);
+    try {
+      await this.#loop(signal);
+    } finally {
+      await this.#flushAcks(true);
+    }
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
+    const { outbox, logger } = this.#o;
     while (!signal.aborted) {
       if (!(await this.#holdLease())) {
+        await this.#flushAcks(true); // rows this instance published before it lost the lease
         await sleep(this.#o.leaseTtlMs / 3, signal);
         continue;
       }
@@ -106,6 +119,7 @@ export class Relay {
           ? []
           : await outbox.readPending(this.#cursor, this.#o.batchSize);
       if (rows.length === 0) {
+        await this.#flushAcks(true);
         const nextHeld = this.#held.nextAttemptAt();
         const wait =
           nextHeld === undefined
@@ -124,6 +138,7 @@ export class Relay {
         await this.#publish(ready);
         this.#cursor = lastPosition;
         this.#succeeded();
+        await this.#flushAcks(false);
       } catch (error) {
         if (!isPermanent(error)) {
           // The transport is down or overloaded: nothing after the failure was acknowledged. Re-read the same
@@ -137,13 +152,34 @@ export class Relay {
     }
   }
 
-  /** Publishes rows and acknowledges them in the outbox. */
+  /** Publishes rows; they are acknowledged in the outbox by the next `#flushAcks`. */
   async #publish(rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.#o.transport.publish(rows.map(toRecord));
-    await this.#o.outbox.acknowledge(rows);
+    for (const row of rows) this.#unacked.push(row);
     this.#published += rows.length;
     this.#batches++;
+  }
+
+  /**
+   * Acknowledges published rows in the outbox: when `force`d (idle, stopping), or once `ackIntervalMs` has
+   * passed or a batch's worth is waiting. A failed acknowledgement (the database busy) is retried later;
+   * the rows stay past the relay's cursor, so they are not sent again unless the relay restarts.
+   */
+  async #flushAcks(force: boolean): Promise<void> {
+    if (this.#unacked.length === 0) return;
+    const due =
+      Date.now() - this.#ackedAt >= this.#o.ackIntervalMs || this.#unacked.length >= this.#o.batchSize;
+    if (!force && !due) return;
+    const rows = this.#unacked;
+    this.#unacked = [];
+    try {
+      await this.#o.outbox.acknowledge(rows);
+      this.#ackedAt = Date.now();
+    } catch (error) {
+      this.#unacked = rows.concat(this.#unacked);
+      this.#o.logger.debug('acknowledging delivered rows failed; will retry', { code: errorCode(error) });
+    }
   }
 
   /**

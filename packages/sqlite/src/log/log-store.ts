@@ -75,6 +75,27 @@ export class LogStore {
     }
   }
 
+  /**
+   * Like `write`, but never waits for another process's write lock: returns `{ ok: false }` at once when the
+   * file is busy. For writes that can as well happen a little later (committed positions, heartbeats), so a
+   * consumer never blocks its thread in SQLite's busy handler while the relay's publish holds the lock.
+   */
+  tryWrite<T>(
+    action: string,
+    fn: () => T,
+    options: { durable?: boolean } = {},
+  ): { ok: true; value: T } | { ok: false } {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return { ok: true, value: this.write(action, fn, options) };
+    } catch (error) {
+      if (isBusy(error)) return { ok: false };
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.options.busyTimeoutMs}`);
+    }
+  }
+
   /** Runs a read, mapping SQLite failures to `TransportError`s. */
   read<T>(action: string, fn: () => T): T {
     try {
@@ -265,4 +286,14 @@ function validateSpec(spec: TopicSpec): LogTopic {
     partitions: spec.partitions,
     retentionMs: retention === null ? null : Math.ceil(retention),
   };
+}
+
+/** Whether `error` (or its cause) is SQLite's "database is locked" by another connection. */
+function isBusy(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SLUICE_STORE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY')))
+      return true;
+  }
+  return false;
 }

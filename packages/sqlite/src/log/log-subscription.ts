@@ -41,6 +41,8 @@ export class LogSubscription implements Subscription {
   #positions = new Map<string, number>();
   #assignment: readonly TopicPartition[] = [];
   #lastHeartbeat = 0;
+  /** Positions committed by the consumer but not yet written (the file was busy). */
+  readonly #uncommitted = new Map<string, { topic: string; partition: number; offset: number }>();
   #joined = false;
   #lost = false;
   #nextMembershipChange = Number.POSITIVE_INFINITY;
@@ -138,15 +140,21 @@ export class LogSubscription implements Subscription {
       const seen = next.get(key);
       if (seen === undefined || offset > seen.offset) next.set(key, { ...record, offset });
     }
-    if (next.size === 0) return;
+    for (const [key, c] of next) {
+      const pending = this.#uncommitted.get(key);
+      if (pending === undefined || c.offset > pending.offset) this.#uncommitted.set(key, c);
+    }
+    if (this.#uncommitted.size === 0) return;
+    // Never wait for the write lock here: if a publish holds it, these positions go with the next commit
+    // (or at close). Committing late only means a crash redelivers a little more, which consumers skip.
+    const written = this.#store.tryWrite('commit', () => this.#writeUncommitted(), { durable: false });
+    if (written.ok) this.#uncommitted.clear();
+  }
+
+  #writeUncommitted(): void {
     const sql = this.#store.sql;
-    this.#store.write(
-      'commit',
-      () => {
-        for (const c of next.values()) sql.commitOffset.run(this.#group, c.topic, c.partition, c.offset);
-      },
-      { durable: false },
-    );
+    for (const c of this.#uncommitted.values())
+      sql.commitOffset.run(this.#group, c.topic, c.partition, c.offset);
   }
 
   assignment(): readonly TopicPartition[] {
@@ -179,9 +187,11 @@ export class LogSubscription implements Subscription {
     if (this.#closed) return;
     this.#stop();
     if (!this.#ephemeral && this.#store.db.open) {
-      this.#store.write('leaving the group', () =>
-        this.#store.sql.deleteMember.run(this.#group, this.#memberId),
-      );
+      this.#store.write('leaving the group', () => {
+        this.#writeUncommitted();
+        this.#store.sql.deleteMember.run(this.#group, this.#memberId);
+      });
+      this.#uncommitted.clear();
       notifyCommitted(this.#store.file);
     }
   }
@@ -215,7 +225,7 @@ export class LogSubscription implements Subscription {
   /** Writes this member's heartbeat; notes when the group had considered it dead in the meantime. */
   #heartbeat(now: number): void {
     const { sql, options } = this.#store;
-    const previous = this.#store.write(
+    const written = this.#store.tryWrite(
       'heartbeat',
       () => {
         const row = sql.selectMember.get(this.#group, this.#memberId);
@@ -224,6 +234,9 @@ export class LogSubscription implements Subscription {
       },
       { durable: false },
     );
+    // Busy: the next poll (or the idle timer) tries again, well within the session timeout.
+    if (!written.ok) return;
+    const previous = written.value;
     if (
       this.#joined &&
       (previous === undefined || previous.heartbeat_at + previous.session_timeout_ms < now)

@@ -12,7 +12,7 @@ import {
   prepareEvent,
   SluiceError,
 } from '@sluice/core';
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import { CommitWakeup } from '../commit-wakeup.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
 import type { SqliteDatabase } from '../open-database.js';
@@ -50,7 +50,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
   #wakeup: CommitWakeup | undefined;
-  #ack: ((positions: string, now: number) => void) | undefined;
+  #ack: Transaction<(positions: string, now: number) => void> | undefined;
 
   constructor(db: SqliteDatabase, options: SqliteOutboxOptions) {
     this.#o = resolveSqliteOutboxOptions(options);
@@ -118,7 +118,24 @@ export class SqliteOutbox implements OutboxStore {
         markKept.run(now, positions);
       });
     }
-    this.#ack(JSON.stringify(rows.map((r) => r.position)), Date.now());
+    // Never wait for the application's write lock: the relay acknowledges again shortly, while the
+    // application's transactions go on undisturbed.
+    const timeout = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      this.#ack.immediate(JSON.stringify(rows.map((r) => r.position)), Date.now());
+    } catch (cause) {
+      const code = (cause as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
+        throw new SluiceError('SLUICE_OUTBOX_BUSY', `${this.#db.name} is busy; acknowledge again later`, {
+          cause,
+          retryable: true,
+        });
+      }
+      throw cause;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
