@@ -15,5 +15,5 @@ runTransportConformance(
       cleanup: async () => {},
     };
   },
-  { sessionTimeoutMs, tombstoneRetentionMs },
+  { sessionTimeoutMs, tombstoneRetentionMs, durable: false },
 );
