@@ -118,6 +118,33 @@ describe('consumer', () => {
     assert.equal(consumer.stats().retries, 2);
   });
 
+  it('with keyOrdering none, later events of a key do not wait behind a retried one', async () => {
+    const transport = createMemoryTransport();
+    const order: number[] = [];
+    let failed = false;
+    await publish(transport, 'k', 1);
+    await publish(transport, 'k', 2);
+    const consumer = consume({
+      transport,
+      group: 'g',
+      inbox: new MemoryInbox(),
+      keyOrdering: 'none',
+      backoff: { initialMs: 100, maxMs: 100 },
+      handlers: [
+        handle(Deposited, (e) => {
+          if (e.data.amount === 1 && !failed) {
+            failed = true;
+            throw new Error('once');
+          }
+          order.push(e.data.amount);
+        }),
+      ],
+    });
+    await until(() => order.length === 2);
+    await consumer.stop();
+    assert.deepEqual(order, [2, 1], 'event 2 was applied while event 1 waited for its retry');
+  });
+
   it('dead-letters an event whose handler keeps failing, with the reason, then goes on with its key', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();
