@@ -23,7 +23,7 @@ export async function drainBench(dir: string, events = 100_000, keys = 5_000): P
     }
   });
   for (let i = 0; i < events; i += 10_000) fill(i, Math.min(events, i + 10_000));
-  const rows = await outbox.readPending(0, events);
+  const { rows } = await outbox.readPending(undefined, events);
 
   // Baseline: the same records published directly, in batches of 1000.
   const raw = createLogTransport({ path: join(dir, 'raw-bus.db') });

@@ -47,7 +47,7 @@ export {
 export type { InboxStore } from './inbox/inbox-store.js';
 
 // Outbox and relay
-export type { OutboxRow, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
+export type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
 export { envelopeOf, type PreparedEvent, prepareEvent } from './outbox/prepare-event.js';
 // Partitioning
 export { murmur2, partitionFor } from './partitioning/partition-for.js';

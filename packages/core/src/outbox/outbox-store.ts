@@ -9,6 +9,16 @@ export interface OutboxRow {
   readonly value: string | null;
 }
 
+/** A batch of pending rows and where the next read continues. */
+export interface OutboxBatch {
+  readonly rows: OutboxRow[];
+  /**
+   * Opaque, store-defined position after this batch (SQLite: the last position; PostgreSQL: a transaction-id
+   * window). Pass it to the next `readPending`.
+   */
+  readonly cursor: string | undefined;
+}
+
 /** What the relay reports about the outbox. */
 export interface OutboxStats {
   readonly pending: number;
@@ -31,10 +41,12 @@ export interface OutboxStore {
   readonly name: string;
 
   /**
-   * Up to `limit` pending rows with position greater than `after`, in position order. Throws
+   * Up to `limit` committed, unacknowledged rows after `cursor` (`undefined`: from the first pending row), rows
+   * of one key in the order their transactions committed. Returns the rows and the cursor to continue from;
+   * a row that commits later must still be returned by a later read (never skipped). Throws
    * `MigrationRequiredError` if the outbox table is missing.
    */
-  readPending(after: number, limit: number): Promise<OutboxRow[]>;
+  readPending(cursor: string | undefined, limit: number): Promise<OutboxBatch>;
 
   /** Deletes (or marks delivered) rows the transport acknowledged. Idempotent. */
   acknowledge(rows: readonly OutboxRow[]): Promise<void>;

@@ -33,7 +33,7 @@ export class Relay {
   #running: Promise<void> | undefined;
   #leader = false;
   #leaseRenewedAt = 0;
-  #cursor = 0;
+  #cursor: string | undefined;
   /** Published rows not yet acknowledged in the outbox. */
   #unacked: OutboxRow[] = [];
   #ackedAt = 0;
@@ -114,10 +114,11 @@ export class Relay {
         continue;
       }
       await this.#retryHeldKeys();
-      const rows =
+      const batch =
         this.#held.rowCount >= this.#o.maxHeldRows
-          ? []
+          ? { rows: [], cursor: this.#cursor }
           : await outbox.readPending(this.#cursor, this.#o.batchSize);
+      const rows = batch.rows;
       if (rows.length === 0) {
         await this.#flushAcks(true);
         const nextHeld = this.#held.nextAttemptAt();
@@ -133,10 +134,9 @@ export class Relay {
         if (this.#held.has(row)) this.#held.add(row);
         else ready.push(row);
       }
-      const lastPosition = rows[rows.length - 1]!.position;
       try {
         await this.#publish(ready);
-        this.#cursor = lastPosition;
+        this.#cursor = batch.cursor;
         this.#succeeded();
         await this.#flushAcks(false);
       } catch (error) {
@@ -147,7 +147,7 @@ export class Relay {
           continue;
         }
         logger.warn('transport refused a batch; isolating the refused events', { code: errorCode(error) });
-        if (await this.#isolate(ready)) this.#cursor = lastPosition;
+        if (await this.#isolate(ready)) this.#cursor = batch.cursor;
       }
     }
   }
@@ -244,7 +244,7 @@ export class Relay {
     }
     if (leader !== this.#leader) {
       // Leadership changed: start from the first unacknowledged row again.
-      this.#cursor = 0;
+      this.#cursor = undefined;
       this.#held.clear();
     }
     this.#leader = leader;

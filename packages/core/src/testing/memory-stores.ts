@@ -1,5 +1,5 @@
 import type { InboxStore } from '../inbox/inbox-store.js';
-import type { OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
+import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 
 /**
  * In-memory outbox and inbox for unit tests of the relay and consumer runtimes only (never for claims about
@@ -19,8 +19,10 @@ export class MemoryOutbox implements OutboxStore {
     return row;
   }
 
-  async readPending(after: number, limit: number): Promise<OutboxRow[]> {
-    return this.rows.filter((r) => r.position > after).slice(0, limit);
+  async readPending(cursor: string | undefined, limit: number): Promise<OutboxBatch> {
+    const after = cursor === undefined ? 0 : Number(cursor);
+    const rows = this.rows.filter((r) => r.position > after).slice(0, limit);
+    return { rows, cursor: rows.length === 0 ? cursor : String(rows[rows.length - 1]!.position) };
   }
 
   async acknowledge(rows: readonly OutboxRow[]): Promise<void> {

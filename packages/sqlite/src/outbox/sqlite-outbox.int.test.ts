@@ -160,7 +160,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     );
     assert.equal(r.key, 'C-7');
     assert.equal(r.sequence, 1);
-    const rows = await outbox.readPending(0, 10);
+    const rows = (await outbox.readPending(undefined, 10)).rows;
     assert.equal(rows.length, 1);
     const row = rows[0]!;
     assert.equal(row.id, r.id);
@@ -191,7 +191,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     assert.equal(count(db, 'course'), 0);
     assert.equal(count(db, 'sluice_outbox'), 0);
     assert.equal(count(db, 'sluice_outbox_sequence'), 0);
-    assert.deepEqual(await outbox.readPending(0, 10), []);
+    assert.deepEqual((await outbox.readPending(undefined, 10)).rows, []);
     // The next append of that key is sequence 1: the rolled-back one left no gap.
     assert.equal(createCourse('C-1', 'Algebra', false).sequence, 1);
     assert.equal(createCourse('C-2', 'Biology', false).sequence, 1);
@@ -199,7 +199,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     // C-1 again: sequence 2 even though a rollback happened in between.
     db.prepare('DELETE FROM course').run();
     assert.equal(createCourse('C-1', 'Algebra again', false).sequence, 2);
-    const envelopes = (await outbox.readPending(0, 10)).map((r) => decodeEnvelope(r.value));
+    const envelopes = (await outbox.readPending(undefined, 10)).rows.map((r) => decodeEnvelope(r.value));
     assert.deepEqual(
       envelopes.map((e) => [e.subject, e.sequence]),
       [
@@ -218,10 +218,10 @@ describe('SqliteOutbox: append in the caller transaction', () => {
 
     db.exec('BEGIN');
     const r = outbox.append(db, CourseCreated, { courseId: 'C-1', title: 'Algebra' });
-    assert.deepEqual(await relay.readPending(0, 10), []);
+    assert.deepEqual((await relay.readPending(undefined, 10)).rows, []);
     assert.equal((await relay.stats()).pending, 0);
     db.exec('COMMIT');
-    const rows = await relay.readPending(0, 10);
+    const rows = (await relay.readPending(undefined, 10)).rows;
     assert.deepEqual(
       rows.map((row) => row.id),
       [r.id],
@@ -235,7 +235,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     });
     p();
     assert.deepEqual(seenInside, []);
-    assert.equal((await relay.readPending(rows[0]!.position, 10)).length, 1);
+    assert.equal((await relay.readPending(String(rows[0]!.position), 10)).rows.length, 1);
   });
 
   it('readPending on the appending connection returns only committed rows', async () => {
@@ -245,7 +245,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     const outbox = createSqliteOutbox(db, { source: SOURCE });
     db.exec('BEGIN');
     outbox.append(db, CourseCreated, { courseId: 'C-1', title: 'Algebra' });
-    const seen = await outbox.readPending(0, 10);
+    const seen = (await outbox.readPending(undefined, 10)).rows;
     db.exec('ROLLBACK');
     assert.deepEqual(seen, [], 'readPending returned a row of a transaction that then rolled back');
   });
@@ -256,7 +256,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     outbox.append(db, CourseCreated, { courseId: 'C-1', title: 'Algebra' });
     assert.equal(db.inTransaction, false);
     const relay = createSqliteOutbox(open(), { source: SOURCE });
-    assert.equal((await relay.readPending(0, 10)).length, 1);
+    assert.equal((await relay.readPending(undefined, 10)).rows.length, 1);
   });
 
   it('numbers events 1, 2, 3 per (source, topic, key), without gaps, independently', async () => {
@@ -284,7 +284,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
 
     // What is stored on the wire matches.
     const bySubject = new Map<string, number[]>();
-    for (const row of await outbox.readPending(0, 100)) {
+    for (const row of (await outbox.readPending(undefined, 100)).rows) {
       const e = decodeEnvelope(row.value);
       const k = `${e.source}|${row.topic}|${e.subject}`;
       bySubject.set(k, [...(bySubject.get(k) ?? []), e.sequence]);
@@ -340,50 +340,50 @@ describe('SqliteOutbox: relay side', () => {
     const ids = ['C-1', 'C-2', 'C-3', 'C-1', 'C-2'].map(
       (k) => outbox.append(db, CourseCreated, { courseId: k, title: 't' }).id,
     );
-    const all = await outbox.readPending(0, 100);
+    const all = (await outbox.readPending(undefined, 100)).rows;
     assert.deepEqual(
       all.map((r) => r.id),
       ids,
     );
     for (let i = 1; i < all.length; i++) assert.ok(all[i]!.position > all[i - 1]!.position);
 
-    const first = await outbox.readPending(0, 2);
+    const first = (await outbox.readPending(undefined, 2)).rows;
     assert.deepEqual(
       first.map((r) => r.id),
       ids.slice(0, 2),
     );
-    const next = await outbox.readPending(first[1]!.position, 2);
+    const next = (await outbox.readPending(String(first[1]!.position), 2)).rows;
     assert.deepEqual(
       next.map((r) => r.id),
       ids.slice(2, 4),
     );
-    const rest = await outbox.readPending(next[1]!.position, 2);
+    const rest = (await outbox.readPending(String(next[1]!.position), 2)).rows;
     assert.deepEqual(
       rest.map((r) => r.id),
       ids.slice(4),
     );
-    assert.deepEqual(await outbox.readPending(all[4]!.position, 10), []);
+    assert.deepEqual((await outbox.readPending(String(all[4]!.position), 10)).rows, []);
   });
 
   it('acknowledge deletes exactly the given rows, idempotently, and positions are never reused', async () => {
     const db = app();
     const outbox = createSqliteOutbox(db, { source: SOURCE });
     for (let i = 1; i <= 5; i++) outbox.append(db, CourseCreated, { courseId: `C-${i}`, title: 't' });
-    const rows = await outbox.readPending(0, 10);
+    const rows = (await outbox.readPending(undefined, 10)).rows;
     await outbox.acknowledge([rows[1]!, rows[3]!]);
     assert.deepEqual(
-      (await outbox.readPending(0, 10)).map((r) => r.key),
+      (await outbox.readPending(undefined, 10)).rows.map((r) => r.key),
       ['C-1', 'C-3', 'C-5'],
     );
     await outbox.acknowledge([rows[1]!, rows[3]!]);
     await outbox.acknowledge([]);
-    assert.equal((await outbox.readPending(0, 10)).length, 3);
+    assert.equal((await outbox.readPending(undefined, 10)).rows.length, 3);
 
     await outbox.acknowledge(rows);
-    assert.deepEqual(await outbox.readPending(0, 10), []);
+    assert.deepEqual((await outbox.readPending(undefined, 10)).rows, []);
     // A relay keeps its cursor at the last position it read: a new row must come after it.
     outbox.append(db, CourseCreated, { courseId: 'C-6', title: 't' });
-    const after = await outbox.readPending(rows[4]!.position, 10);
+    const after = (await outbox.readPending(String(rows[4]!.position), 10)).rows;
     assert.deepEqual(
       after.map((r) => r.key),
       ['C-6'],
@@ -423,7 +423,7 @@ describe('SqliteOutbox: relay side', () => {
       s.oldestPendingAgeMs !== null && s.oldestPendingAgeMs >= 55 && s.oldestPendingAgeMs < 5000,
       String(s.oldestPendingAgeMs),
     );
-    await outbox.acknowledge(await outbox.readPending(0, 1));
+    await outbox.acknowledge((await outbox.readPending(undefined, 1)).rows);
     const after = await outbox.stats();
     assert.equal(after.pending, 1);
     assert.ok(
@@ -516,7 +516,7 @@ describe('SqliteOutbox: waitForAppend', () => {
     );
     assert.ok(woke - start < 15_000, 'waited for the timeout instead of the commit');
     assert.deepEqual(
-      (await relay.readPending(0, 10)).map((r) => r.key),
+      (await relay.readPending(undefined, 10)).rows.map((r) => r.key),
       ['C-99'],
     );
   });

@@ -6,6 +6,7 @@ import {
   encodeEnvelope,
   envelopeOf,
   MigrationRequiredError,
+  type OutboxBatch,
   type OutboxRow,
   type OutboxStats,
   type OutboxStore,
@@ -87,7 +88,12 @@ export class SqliteOutbox implements OutboxStore {
     return result;
   }
 
-  async readPending(after: number, limit: number): Promise<OutboxRow[]> {
+  async readPending(cursor: string | undefined, limit: number): Promise<OutboxBatch> {
+    const rows = this.#readRows(cursor === undefined ? 0 : Number(cursor), limit);
+    return { rows, cursor: rows.length === 0 ? cursor : String(rows[rows.length - 1]!.position) };
+  }
+
+  #readRows(after: number, limit: number): OutboxRow[] {
     // On a connection the application shares, an open transaction's rows are visible to it but not committed.
     if (this.#db.inTransaction) return [];
     this.#read ??= this.#db.prepare(
