@@ -106,49 +106,62 @@ export class Relay {
   }
 
   async #loop(signal: AbortSignal): Promise<void> {
-    const { outbox, logger } = this.#o;
     while (!signal.aborted) {
-      if (!(await this.#holdLease())) {
-        await this.#flushAcks(true); // rows this instance published before it lost the lease
-        await sleep(this.#o.leaseTtlMs / 3, signal);
-        continue;
-      }
-      await this.#retryHeldKeys();
-      const batch =
-        this.#held.rowCount >= this.#o.maxHeldRows
-          ? { rows: [], cursor: this.#cursor }
-          : await outbox.readPending(this.#cursor, this.#o.batchSize);
-      const rows = batch.rows;
-      if (rows.length === 0) {
-        await this.#flushAcks(true);
-        const nextHeld = this.#held.nextAttemptAt();
-        const wait =
-          nextHeld === undefined
-            ? this.#o.idleWaitMs
-            : Math.max(0, Math.min(this.#o.idleWaitMs, nextHeld - Date.now()));
-        await outbox.waitForAppend(Math.min(wait, this.#o.leaseTtlMs / 3), signal);
-        continue;
-      }
-      const ready: OutboxRow[] = [];
-      for (const row of rows) {
-        if (this.#held.has(row)) this.#held.add(row);
-        else ready.push(row);
-      }
       try {
-        await this.#publish(ready);
-        this.#cursor = batch.cursor;
-        this.#succeeded();
-        await this.#flushAcks(false);
+        await this.#step(signal);
       } catch (error) {
-        if (!isPermanent(error)) {
-          // The transport is down or overloaded: nothing after the failure was acknowledged. Re-read the same
-          // rows after a backoff (rows acknowledged before the failure may be sent twice; consumers de-duplicate).
-          await this.#backoff(error, signal);
-          continue;
-        }
-        logger.warn('transport refused a batch; isolating the refused events', { code: errorCode(error) });
-        if (await this.#isolate(ready)) this.#cursor = batch.cursor;
+        // A store that says retrying cannot help (a missing migration) stops the relay with its message;
+        // anything else (a dropped connection, a busy database) is retried after a backoff.
+        if (isPermanent(error)) throw error;
+        await this.#backoff(error, signal);
       }
+    }
+  }
+
+  /** One round: hold the lease, retry held keys, read a batch and publish it (or wait for appends). */
+  async #step(signal: AbortSignal): Promise<void> {
+    const { outbox, logger } = this.#o;
+    if (!(await this.#holdLease())) {
+      await this.#flushAcks(true); // rows this instance published before it lost the lease
+      await sleep(this.#o.leaseTtlMs / 3, signal);
+      return;
+    }
+    await this.#retryHeldKeys();
+    const batch =
+      this.#held.rowCount >= this.#o.maxHeldRows
+        ? { rows: [], cursor: this.#cursor }
+        : await outbox.readPending(this.#cursor, this.#o.batchSize);
+    const rows = batch.rows;
+    if (rows.length === 0) {
+      this.#cursor = batch.cursor;
+      await this.#flushAcks(true);
+      const nextHeld = this.#held.nextAttemptAt();
+      const wait =
+        nextHeld === undefined
+          ? this.#o.idleWaitMs
+          : Math.max(0, Math.min(this.#o.idleWaitMs, nextHeld - Date.now()));
+      await outbox.waitForAppend(Math.min(wait, this.#o.leaseTtlMs / 3), signal);
+      return;
+    }
+    const ready: OutboxRow[] = [];
+    for (const row of rows) {
+      if (this.#held.has(row)) this.#held.add(row);
+      else ready.push(row);
+    }
+    try {
+      await this.#publish(ready);
+      this.#cursor = batch.cursor;
+      this.#succeeded();
+      await this.#flushAcks(false);
+    } catch (error) {
+      if (!isPermanent(error)) {
+        // The transport is down or overloaded: nothing after the failure was acknowledged. Re-read the same
+        // rows after a backoff (rows acknowledged before the failure may be sent twice; consumers de-duplicate).
+        await this.#backoff(error, signal);
+        return;
+      }
+      logger.warn('transport refused a batch; isolating the refused events', { code: errorCode(error) });
+      if (await this.#isolate(ready)) this.#cursor = batch.cursor;
     }
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineTopic } from '../contracts/define-topic.js';
-import { SluiceError, TransportError } from '../errors.js';
+import { MigrationRequiredError, SluiceError, TransportError } from '../errors.js';
 import { MemoryOutbox } from '../testing/memory-stores.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
 import type { OutgoingRecord, PublishAck } from '../transport/records.js';
@@ -150,6 +150,40 @@ describe('relay', () => {
     assert.deepEqual(
       bad,
       Array.from({ length: 10 }, (_, i) => `v${i * 10}`),
+    );
+  });
+
+  it('rides out a store that fails for a while, and stops on one that needs a migration', async () => {
+    const transport = createMemoryTransport();
+    let failures = 3;
+    const flaky = new MemoryOutbox();
+    const read = flaky.readPending.bind(flaky);
+    flaky.readPending = async (cursor, limit) => {
+      if (failures-- > 0) throw new Error('connection terminated unexpectedly');
+      return read(cursor, limit);
+    };
+    flaky.add(topic.name, 'k', 'v');
+    const relay = createRelay({
+      outbox: flaky,
+      transport,
+      topics: [topic],
+      backoff: { initialMs: 1, maxMs: 5 },
+    }).start();
+    await until(() => flaky.rows.length === 0);
+    await relay.stop();
+    assert.deepEqual(
+      (await published(transport)).map((r) => r.value),
+      ['v'],
+    );
+
+    const broken = new MemoryOutbox();
+    broken.readPending = async () => {
+      throw new MigrationRequiredError('outbox table sluice_outbox is missing');
+    };
+    const doomed = createRelay({ outbox: broken, transport, topics: [topic] }).start();
+    await assert.rejects(
+      doomed.done,
+      (e: unknown) => (e as { code?: string }).code === 'SLUICE_MIGRATION_REQUIRED',
     );
   });
 

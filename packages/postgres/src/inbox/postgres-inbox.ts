@@ -1,0 +1,125 @@
+import { type InboxStore, InvalidOptionError, SluiceError } from '@sluice/core';
+import { toSluiceError } from '../errors.js';
+import { quoteIdentifier } from '../identifier.js';
+import { assertMigrated, migrate } from '../migrations/migrate.js';
+import { fromPg, isPgPool, type PgPool, type PgPoolClient, type SqlExecutor } from '../pg-client.js';
+import {
+  type PostgresInboxOptions,
+  type ResolvedPostgresInboxOptions,
+  resolvePostgresInboxOptions,
+} from './postgres-inbox-options.js';
+
+/**
+ * The consumer inbox in PostgreSQL. Each `runOnce` checks a connection out of the pool, records the event id
+ * and runs the handler in one transaction on it, and returns it to the pool. The handler gets that
+ * transaction as a {@link SqlExecutor}: write through it, not through the pool, or the writes are not part of
+ * the transaction.
+ */
+export class PostgresInbox implements InboxStore<SqlExecutor> {
+  readonly name: string;
+  readonly #pool: PgPool;
+  readonly #table: string;
+  readonly #recordSql: string;
+
+  /** Use {@link createPostgresInbox}: it checks the migrations first. */
+  constructor(pool: PgPool, options: ResolvedPostgresInboxOptions) {
+    this.#pool = pool;
+    this.#table = `${options.schema}.inbox`;
+    this.name = `postgres:${options.schema}`;
+    this.#recordSql = `INSERT INTO ${quoteIdentifier(options.schema)}.inbox (consumer_group, event_id)
+VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`;
+  }
+
+  /**
+   * In one transaction: record `eventId` for `group`; if it was already recorded, roll back and resolve
+   * `duplicate` without calling `apply`; otherwise run `apply` and commit, resolving `applied`. If `apply`
+   * throws, roll back (its writes and the record) and rethrow its error unchanged. A concurrent `runOnce` of
+   * the same event waits for this one's outcome (the inbox row's lock), so it is applied once.
+   */
+  async runOnce(
+    group: string,
+    eventId: string,
+    apply: (tx: SqlExecutor) => unknown,
+  ): Promise<'applied' | 'duplicate'> {
+    let client: PgPoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw this.#error(error, 'connecting for the inbox');
+    }
+    let broken: Error | undefined;
+    try {
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query(this.#recordSql, [group, eventId]);
+        if (rows.length === 0) {
+          await client.query('ROLLBACK');
+          return 'duplicate';
+        }
+      } catch (error) {
+        broken = await rollback(client, error);
+        throw this.#error(error, `recording event ${eventId} for group ${group}`);
+      }
+      try {
+        await apply(fromPg(client));
+      } catch (error) {
+        broken = await rollback(client, error);
+        throw error;
+      }
+      let command: string | undefined;
+      try {
+        command = (await client.query('COMMIT')).command;
+      } catch (error) {
+        broken = await rollback(client, error);
+        throw this.#error(error, `committing event ${eventId} for group ${group}`);
+      }
+      if (command === 'ROLLBACK') {
+        // PostgreSQL answers COMMIT with ROLLBACK when a statement of the transaction had failed (and the
+        // handler caught the error): nothing was applied, not even the inbox record.
+        throw new SluiceError(
+          'SLUICE_INBOX_ROLLED_BACK',
+          `event ${eventId} for group ${group} was not applied: a statement of the handler failed and PostgreSQL rolled the transaction back at commit. Let the handler's database errors propagate; the event is retried`,
+          { retryable: true },
+        );
+      }
+      return 'applied';
+    } finally {
+      client.release(broken ?? false);
+    }
+  }
+
+  /** Nothing to release: connections go back to the caller's pool after each `runOnce`. */
+  async close(): Promise<void> {}
+
+  #error(error: unknown, doing: string) {
+    return toSluiceError(error, `${doing} in ${this.#table}`, `inbox table ${this.#table} is missing`);
+  }
+}
+
+/** Rolls back after a failure; returns an error if the connection is unusable (then it is destroyed). */
+async function rollback(client: PgPoolClient, cause: unknown): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch {
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}
+
+/**
+ * Opens the inbox on `pool` (a `pg.Pool`): `await createPostgresInbox(pool)`. Throws `MigrationRequiredError`
+ * unless the schema is migrated, or migrates it with `migrate: true`.
+ */
+export async function createPostgresInbox(
+  pool: PgPool,
+  options: PostgresInboxOptions = {},
+): Promise<PostgresInbox> {
+  const resolved = resolvePostgresInboxOptions(options);
+  if (!isPgPool(pool)) {
+    throw new InvalidOptionError('postgres inbox', 'pool', 'must be a pg.Pool (with query() and connect())');
+  }
+  const executor = fromPg(pool);
+  if (resolved.migrate) await migrate(executor, resolved.schema);
+  else await assertMigrated(executor, resolved.schema, `inbox table ${resolved.schema}.inbox`);
+  return new PostgresInbox(pool, resolved);
+}

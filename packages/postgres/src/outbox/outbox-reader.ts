@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import type { OutboxBatch, OutboxRow } from '@sluice/core';
+import { toSluiceError } from '../errors.js';
+import type { PgQueryable } from '../pg-client.js';
+
+/**
+ * Where a chain of reads stands. Immutable once issued (only `returned` is pruned, which changes nothing a read
+ * decides), so reading again with an older cursor (the relay retrying a batch it failed to publish) returns
+ * the same rows again.
+ */
+interface ReadState {
+  /** Every transaction visible in this snapshot has been read; null: nothing read yet. */
+  readonly prev: string | null;
+  /** The snapshot whose new transactions are being read page by page; null: take a fresh one next. */
+  readonly cur: string | null;
+  /** The last position read of `cur`'s new rows. */
+  readonly pos: string;
+  /** Positions of rows read but held back: an earlier sequence of their key was not returned yet. */
+  readonly held: readonly string[];
+  /** Per `source`, `topic`, `key`: the highest sequence returned in this chain (not yet known acknowledged). */
+  readonly returned: Map<string, number>;
+}
+
+interface Candidate {
+  readonly position: string;
+  readonly row: OutboxRow;
+  readonly chain: string;
+  readonly sequence: number;
+  readonly delivered: number;
+  readonly fresh: boolean;
+}
+
+interface ReadRow {
+  snapshot: string;
+  position: string | null;
+  id: string;
+  source: string;
+  topic: string;
+  key: string;
+  sequence: string;
+  value: string | null;
+  fresh: boolean;
+  delivered: string | null;
+}
+
+const INITIAL: ReadState = Object.freeze({ prev: null, cur: null, pos: '0', held: [], returned: new Map() });
+/** Cursor states kept for re-reads; the relay only ever re-reads its latest cursor. */
+const KEPT_STATES = 16;
+
+/** The key a sequence counts: source, topic and key. */
+export function chainOf(source: string, topic: string, key: string): string {
+  return `${source}\u0000${topic}\u0000${key}`;
+}
+
+/**
+ * Reads committed outbox rows in windows of transactions: each window holds the transactions that committed
+ * (became visible) between two snapshots, so a transaction that commits after a later position was read is
+ * read in the next window instead of being skipped, and no transaction is in two windows. A long transaction
+ * holds back nothing but its own rows.
+ *
+ * Within a window rows come in position order, and a row is returned only when its sequence is the next one
+ * of its key after the last one returned in this chain or acknowledged (`outbox_delivered`); otherwise it is
+ * held back and returned once the missing one is. Appends of one key queue on the key's sequence row, so the
+ * earlier one always commits first and this never waits in practice; it is what makes per-key order a checked
+ * invariant rather than an argument about snapshots.
+ *
+ * A cursor names a state kept in memory; an unknown cursor (from another process, or evicted) starts again from
+ * every pending row, which may return rows again (the relay is at-least-once) but never skips one.
+ */
+export class OutboxReader {
+  readonly #db: PgQueryable;
+  readonly #sql: string;
+  readonly #what: string;
+  readonly #id = randomUUID().slice(0, 8);
+  readonly #states = new Map<string, ReadState>();
+  #issued = 0;
+
+  constructor(db: PgQueryable, schema: string, what: string) {
+    this.#db = db;
+    this.#sql = readSql(schema);
+    this.#what = what;
+  }
+
+  async read(cursor: string | undefined, limit: number): Promise<OutboxBatch> {
+    const take = Math.max(1, Math.floor(limit));
+    let state = (cursor === undefined ? undefined : this.#touch(cursor)) ?? INITIAL;
+    for (;;) {
+      const freshSnapshot = state.cur === null;
+      const { rows, next, windowDone } = await this.#readOnce(state, take);
+      // Rows, or caught up with a snapshot taken now: done. Otherwise the page held back everything it read
+      // (or the last page of an older snapshot was empty): read on, since the relay keeps its old cursor after
+      // an empty batch and would read the same page again.
+      if (rows.length > 0 || (freshSnapshot && windowDone)) return { rows, cursor: this.#save(next) };
+      state = next;
+    }
+  }
+
+  /** Forgets chains' returned sequences that are now acknowledged (only to keep memory small). */
+  forgetAcknowledged(acknowledged: readonly { chain: string; sequence: number }[]): void {
+    for (const state of this.#states.values()) {
+      for (const { chain, sequence } of acknowledged) {
+        const returned = state.returned.get(chain);
+        if (returned !== undefined && returned <= sequence) state.returned.delete(chain);
+      }
+    }
+  }
+
+  async #readOnce(
+    state: ReadState,
+    limit: number,
+  ): Promise<{ rows: OutboxRow[]; next: ReadState; windowDone: boolean }> {
+    let result: ReadRow[];
+    try {
+      const lo = state.prev === null ? '0' : state.prev.slice(0, state.prev.indexOf(':'));
+      result = (
+        await this.#db.query<ReadRow>(this.#sql, [state.cur, state.prev, lo, state.pos, limit, state.held])
+      ).rows;
+    } catch (error) {
+      throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
+    }
+    const snapshot = result[0]!.snapshot;
+    const candidates: Candidate[] = [];
+    let fresh = 0;
+    let lastFresh = state.pos;
+    for (const r of result) {
+      if (r.position === null) continue; // the snapshot row of an empty read
+      if (r.fresh) {
+        fresh++;
+        lastFresh = r.position;
+      }
+      candidates.push({
+        position: r.position,
+        row: { position: Number(r.position), id: r.id, topic: r.topic, key: r.key, value: r.value },
+        chain: chainOf(r.source, r.topic, r.key),
+        sequence: Number(r.sequence),
+        delivered: r.delivered === null ? 0 : Number(r.delivered),
+        fresh: r.fresh,
+      });
+    }
+    const returned = new Map(state.returned);
+    const { out, held } = gate(candidates, returned, limit);
+    for (const c of candidates) {
+      const last = returned.get(c.chain);
+      if (last !== undefined && last <= c.delivered) returned.delete(c.chain);
+    }
+    const windowDone = fresh < limit;
+    const next: ReadState = windowDone
+      ? { prev: snapshot, cur: null, pos: '0', held, returned }
+      : { prev: state.prev, cur: snapshot, pos: lastFresh, held, returned };
+    return { rows: out, next, windowDone };
+  }
+
+  #touch(cursor: string): ReadState | undefined {
+    const state = this.#states.get(cursor);
+    if (state === undefined) return undefined;
+    this.#states.delete(cursor);
+    this.#states.set(cursor, state);
+    return state;
+  }
+
+  #save(state: ReadState): string {
+    const cursor = `${this.#id}.${++this.#issued}`;
+    this.#states.set(cursor, state);
+    while (this.#states.size > KEPT_STATES) this.#states.delete(this.#states.keys().next().value!);
+    return cursor;
+  }
+}
+
+/**
+ * Returns candidates (in position order) whose sequence is the next of their key, repeating while that
+ * releases rows held behind them; stops at `limit`. Updates `returned`; the rest are held back, in order.
+ * A row at or below what was already returned or acknowledged cannot occur (acknowledging deletes it in the
+ * same transaction); if it did, it is returned again rather than dropped: at least once, never lost.
+ */
+function gate(
+  candidates: readonly Candidate[],
+  returned: Map<string, number>,
+  limit: number,
+): { out: OutboxRow[]; held: string[] } {
+  const out: OutboxRow[] = [];
+  let waiting = candidates;
+  for (;;) {
+    let released = false;
+    const still: Candidate[] = [];
+    for (const c of waiting) {
+      const base = Math.max(returned.get(c.chain) ?? 0, c.delivered);
+      if (out.length >= limit || c.sequence > base + 1) {
+        still.push(c);
+        continue;
+      }
+      out.push(c.row);
+      released = true;
+      if (c.sequence === base + 1) returned.set(c.chain, c.sequence);
+    }
+    waiting = still;
+    if (!released || waiting.length === 0 || out.length >= limit) break;
+  }
+  return { out, held: waiting.map((c) => c.position).sort(comparePositions) };
+}
+
+function comparePositions(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * One statement: the snapshot of the window (`$1`, or a fresh one), the next page of rows whose transactions
+ * are visible in it but were not in `$2` (the previous window's snapshot, null at the start), rows held back
+ * earlier (`$6`), and each row's last acknowledged sequence. A row of the snapshot alone when there are none.
+ *
+ * Parameters: $1 cur snapshot | null, $2 prev snapshot | null, $3 xmin of prev (0 at the start; every
+ * transaction below it was visible in prev), $4 position reached in the window, $5 page size, $6 held positions.
+ */
+function readSql(schema: string): string {
+  return `WITH snap AS MATERIALIZED (
+  SELECT coalesce($1::pg_snapshot, pg_current_snapshot()) AS cur
+), page AS (
+  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, true AS fresh
+  FROM ${schema}.outbox o, snap
+  WHERE o.txid >= $3::xid8
+    AND o.txid < pg_snapshot_xmax(snap.cur)
+    AND pg_visible_in_snapshot(o.txid, snap.cur)
+    AND ($2::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(o.txid, $2::pg_snapshot))
+    AND o.position > $4::bigint
+  ORDER BY o.position
+  LIMIT $5
+), candidates AS (
+  SELECT * FROM page
+  UNION ALL
+  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, false AS fresh
+  FROM ${schema}.outbox o
+  WHERE o.position = ANY ($6::bigint[])
+)
+SELECT snap.cur::text AS snapshot, c.position::text AS position, c.id::text AS id, c.source, c.topic, c.key,
+  c.sequence::text AS sequence, c.value, c.fresh, d.sequence::text AS delivered
+FROM snap
+LEFT JOIN candidates c ON true
+LEFT JOIN ${schema}.outbox_delivered d ON d.source = c.source AND d.topic = c.topic AND d.key = c.key
+ORDER BY c.position`;
+}

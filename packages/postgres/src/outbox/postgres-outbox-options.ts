@@ -1,0 +1,68 @@
+import { InvalidOptionError } from '@sluice/core';
+import { checkIdentifier } from '../identifier.js';
+import { DEFAULT_SCHEMA } from '../migrations/migrate.js';
+
+/** Options of `createPostgresOutbox`. */
+export interface PostgresOutboxOptions {
+  /** The CloudEvents `source` of events appended here: a URI naming the service, e.g. `urn:service:enrollments`. */
+  readonly source: string;
+  /** The schema holding Sluice's tables. Default `sluice`. */
+  readonly schema?: string;
+  /** Run pending migrations now instead of requiring `sluice migrate`. Default false. */
+  readonly migrate?: boolean;
+  /** The `LISTEN`/`NOTIFY` channel that wakes a waiting relay. Default `<schema>_outbox`. */
+  readonly channel?: string;
+  /**
+   * How often a waiting relay also checks for commits itself, in case a notification was missed (the
+   * listening connection was lost, or rows were inserted without `append`). Default 250 ms.
+   */
+  readonly pollIntervalMs?: number;
+}
+
+/** The options with every default filled in, frozen. */
+export type ResolvedPostgresOutboxOptions = Readonly<Required<PostgresOutboxOptions>>;
+
+const COMPONENT = 'postgres outbox';
+
+/** Defaults and validation (naming the offending field); the result is frozen. */
+export function resolvePostgresOutboxOptions(options: PostgresOutboxOptions): ResolvedPostgresOutboxOptions {
+  if (typeof options?.source !== 'string' || !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$|^\/\S*$/.test(options.source)) {
+    throw new InvalidOptionError(
+      COMPONENT,
+      'source',
+      `must be a URI naming the service, e.g. "urn:service:enrollments", got ${JSON.stringify(options?.source)}`,
+    );
+  }
+  const schema = checkIdentifier(COMPONENT, 'schema', options.schema ?? DEFAULT_SCHEMA);
+  const defaultChannel = `${schema}_outbox`;
+  if (options.channel === undefined && defaultChannel.length > 63) {
+    throw new InvalidOptionError(
+      COMPONENT,
+      'channel',
+      `defaults to "${defaultChannel}", longer than PostgreSQL's 63 characters; pass a shorter \`channel\``,
+    );
+  }
+  const channel = checkIdentifier(COMPONENT, 'channel', options.channel ?? defaultChannel);
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') {
+    throw new InvalidOptionError(
+      COMPONENT,
+      'migrate',
+      `must be true or false, got ${JSON.stringify(options.migrate)}`,
+    );
+  }
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  if (typeof pollIntervalMs !== 'number' || !Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
+    throw new InvalidOptionError(
+      COMPONENT,
+      'pollIntervalMs',
+      `must be a positive number, got ${pollIntervalMs}`,
+    );
+  }
+  return Object.freeze({
+    source: options.source,
+    schema,
+    migrate: options.migrate ?? false,
+    channel,
+    pollIntervalMs,
+  });
+}
