@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { MIGRATIONS, migrate, pendingMigrations } from '@sluice/sqlite';
-import { DB_OPTION, openApp } from '../context.js';
+import { DB_OPTION, openMigrations, SCHEMA_OPTION } from '../context.js';
 import type { Command } from './command.js';
 
 export const migrateCommand: Command = {
   spec: {
     name: 'migrate',
-    summary: "create or upgrade Sluice's tables (outbox, inbox, relay lease) in a SQLite database",
-    usage: 'sluice migrate [--db FILE] [--dry-run]',
+    summary:
+      "create or upgrade Sluice's tables (outbox, inbox, relay lease) in a SQLite or PostgreSQL database",
+    usage: 'sluice migrate [--db FILE|postgres://URL] [--schema NAME] [--dry-run]',
     options: [
       DB_OPTION,
+      SCHEMA_OPTION,
       {
         name: 'dry-run',
         type: 'boolean',
@@ -19,29 +18,28 @@ export const migrateCommand: Command = {
         env: '-',
       },
     ],
-    examples: ['sluice migrate --db app.db', 'sluice migrate --db app.db --dry-run'],
+    examples: [
+      'sluice migrate --db app.db',
+      'sluice migrate --db app.db --dry-run',
+      'sluice migrate --db postgres://user:password@localhost:5432/app --schema sluice',
+    ],
   },
   async run(options) {
-    const path = resolve(String(options['db']));
-    if (options['dry-run'] && !existsSync(path)) {
-      // Nothing to open: a new database would get every migration.
-      for (const m of MIGRATIONS) console.log(`-- ${m.version}: ${m.name}\n${m.sql};\n`);
-      return 0;
-    }
-    const db = openApp(options);
+    const dryRun = options['dry-run'] === true;
+    const db = await openMigrations(options, dryRun);
     try {
-      if (options['dry-run']) {
-        const pending = pendingMigrations(db);
+      if (dryRun) {
+        const pending = await db.pending();
         if (pending.length === 0) console.log(`-- ${db.name} is up to date`);
         for (const m of pending) console.log(`-- ${m.version}: ${m.name}\n${m.sql};\n`);
         return 0;
       }
-      const applied = migrate(db);
+      const applied = await db.apply();
       if (applied.length === 0) console.log(`${db.name}: up to date`);
       for (const m of applied) console.log(`${db.name}: applied ${m.version} ${m.name}`);
       return 0;
     } finally {
-      db.close();
+      await db.close();
     }
   },
 };

@@ -1,15 +1,23 @@
-import { createRegistry, createRelay, jsonLogger } from '@sluice/core';
-import { createSqliteOutbox } from '@sluice/sqlite';
-import { CONTRACTS_OPTION, DB_OPTION, LOG_OPTION, loadContracts, openApp, openLog } from '../context.js';
+import { createRegistry, createRelay, jsonLogger, type Transport } from '@sluice/core';
+import {
+  CONTRACTS_OPTION,
+  DB_OPTION,
+  LOG_OPTION,
+  loadContracts,
+  openLog,
+  openOutboxStore,
+  SCHEMA_OPTION,
+} from '../context.js';
 import type { Command } from './command.js';
 
 export const relayCommand: Command = {
   spec: {
     name: 'relay',
     summary: 'ship committed outbox rows to the bus, in order per key, until stopped (SIGINT/SIGTERM)',
-    usage: 'sluice relay [--db FILE] [--log FILE] [--contracts MODULE]',
+    usage: 'sluice relay [--db FILE|postgres://URL] [--schema NAME] [--log FILE] [--contracts MODULE]',
     options: [
       DB_OPTION,
+      SCHEMA_OPTION,
       LOG_OPTION,
       CONTRACTS_OPTION,
       {
@@ -26,36 +34,50 @@ export const relayCommand: Command = {
         default: 5000,
       },
     ],
-    examples: ['sluice relay --db app.db --log bus.db --contracts ./dist/contracts.js'],
+    examples: [
+      'sluice relay --db app.db --log bus.db --contracts ./dist/contracts.js',
+      'sluice relay --db postgres://user:password@localhost:5432/app --log bus.db --contracts ./dist/contracts.js',
+    ],
   },
   async run(options) {
-    // The relay only deletes delivered rows and renews its lease on this connection: if a power cut undoes
-    // such a write, the rows are sent again (consumers de-duplicate). So it need not wait for the disk, and
-    // holds the application's write lock for microseconds instead of an fsync.
-    const db = openApp(options, { synchronous: 'NORMAL' });
-    const transport = openLog(options);
-    const contracts = await loadContracts(options['contracts'] as string | undefined);
-    if (contracts.length === 0) {
-      process.stderr.write(
-        'sluice relay: no --contracts given, so no topics are created: events for topics that do not exist yet on the bus are held back until they do (pass --contracts <module exporting your contracts>)\n',
-      );
+    const outbox = await openOutboxStore(options, { source: options['source'] as string, relay: true });
+    let transport: Transport | undefined;
+    try {
+      transport = openLog(options);
+      const contracts = await loadContracts(options['contracts'] as string | undefined);
+      if (contracts.length === 0) {
+        process.stderr.write(
+          'sluice relay: no --contracts given, so no topics are created: events for topics that do not exist yet on the bus are held back until they do (pass --contracts <module exporting your contracts>)\n',
+        );
+      }
+      const relay = createRelay({
+        outbox: outbox.store,
+        transport,
+        topics: createRegistry(contracts).topics(),
+        batchSize: options['batch-size'] as number,
+        leaseTtlMs: options['lease-ttl-ms'] as number,
+        logger: jsonLogger('relay', logLevel()),
+      }).start();
+      // stop() also releases the lease after the loop ends: wait for it before closing the store.
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        stopping ??= relay.stop().catch(() => undefined);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (process.send) process.send({ ready: true });
+      try {
+        await relay.done;
+        await stopping;
+      } finally {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+      }
+      return 0;
+    } finally {
+      await transport?.close();
+      await outbox.close();
     }
-    const relay = createRelay({
-      outbox: createSqliteOutbox(db, { source: options['source'] as string }),
-      transport,
-      topics: createRegistry(contracts).topics(),
-      batchSize: options['batch-size'] as number,
-      leaseTtlMs: options['lease-ttl-ms'] as number,
-      logger: jsonLogger('relay', logLevel()),
-    }).start();
-    const stop = () => void relay.stop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (process.send) process.send({ ready: true });
-    await relay.done;
-    await transport.close();
-    db.close();
-    return 0;
   },
 };
 

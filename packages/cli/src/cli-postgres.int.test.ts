@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { sleep } from '@sluice/core';
+import { EnrollmentProgressed } from '@sluice/example-enrollments';
+import { createPostgresOutbox, fromPg } from '@sluice/postgres';
+import { openDatabase } from '@sluice/sqlite';
+import pg from 'pg';
+
+// `sluice migrate`, `status` and `relay` with `--db postgres://...`, run as child processes (as in
+// cli.int.test.ts) against the real PostgreSQL of `eval "$(bash scripts/services postgres)"`. Each test uses a
+// schema of its own, dropped afterwards.
+const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const EXEC_ARGV = process.execArgv.map((a) =>
+  a === 'tsx'
+    ? import.meta.resolve('tsx')
+    : a === '--import=tsx'
+      ? `--import=${import.meta.resolve('tsx')}`
+      : a,
+);
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-cli-pg-')));
+
+function pgUrl(): string {
+  const url = process.env['SLUICE_TEST_PG_URL'];
+  if (!url) {
+    throw new Error(
+      'SLUICE_TEST_PG_URL is not set: run `eval "$(bash scripts/services postgres)"` first (npm test does it)',
+    );
+  }
+  return url;
+}
+
+function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('SLUICE_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+function start(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+  return spawn(process.execPath, [...EXEC_ARGV, BIN, ...args], {
+    cwd: root,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `sluice <args>` to completion; kills it (and fails) after 20 s. */
+function sluice(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Run> {
+  const child = start(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sluice ${args.join(' ')} did not finish in 20 s\n${stdout}\n${stderr}`));
+    }, 20_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function assertExit(run: Run, code: number, what: string): void {
+  assert.equal(
+    run.code,
+    code,
+    `${what}: exit ${run.code} (${run.signal})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+  );
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+interface Status {
+  pending: number;
+  oldestPendingAgeMs: number | null;
+  relay: string | null;
+}
+
+describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
+  let pool: pg.Pool;
+  let url: string;
+  let schema: string;
+
+  before(() => {
+    url = pgUrl();
+    pool = new pg.Pool({ connectionString: url, max: 4 });
+    pool.on('error', () => undefined);
+  });
+  afterEach(async () => {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+  after(async () => {
+    await pool?.end();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A schema name no other test uses; dropped after the test. */
+  const freshSchema = () => {
+    schema = `cli_${randomBytes(6).toString('hex')}`;
+    return schema;
+  };
+  const tablesOf = async (name: string) =>
+    (
+      await pool.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+        [name],
+      )
+    ).rows.map((r) => r.table_name);
+  const schemaExists = async (name: string) =>
+    (await pool.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [name]))
+      .rowCount === 1;
+  const status = async (s: string): Promise<Status> => {
+    const run = await sluice(['status', '--db', url, '--schema', s, '--json']);
+    assertExit(run, 0, 'status --json');
+    return JSON.parse(run.stdout) as Status;
+  };
+
+  it('migrate --dry-run prints the CREATE statements and creates nothing', async () => {
+    const s = freshSchema();
+    const dry = await sluice(['migrate', '--db', url, '--schema', s, '--dry-run']);
+    assertExit(dry, 0, 'migrate --dry-run');
+    assert.match(dry.stdout, new RegExp(`^CREATE SCHEMA IF NOT EXISTS "${s}"`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^CREATE TABLE "${s}"\\.outbox \\(`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^CREATE TABLE "${s}"\\.relay_lease \\(`, 'm'));
+    assert.match(dry.stdout, /^-- 1: create outbox$/m);
+    assert.equal(await schemaExists(s), false, 'the dry run created the schema');
+    assert.deepEqual(await tablesOf(s), []);
+  });
+
+  it('migrate applies every migration, then is up to date; status reports an empty outbox', async () => {
+    const s = freshSchema();
+    const first = await sluice(['migrate', '--db', url, '--schema', s]);
+    assertExit(first, 0, 'migrate');
+    assert.match(first.stdout, new RegExp(`schema ${s}: applied 1 create outbox$`, 'm'));
+    assert.ok(lines(first.stdout).length >= 6, first.stdout);
+    const password = new URL(url).password;
+    if (password) assert.ok(!first.stdout.includes(`:${password}@`), 'the password was printed');
+    assert.deepEqual(
+      (await tablesOf(s)).filter((t) => ['outbox', 'relay_lease', 'inbox'].includes(t)),
+      ['inbox', 'outbox', 'relay_lease'],
+    );
+
+    // The schema from SLUICE_SCHEMA this time.
+    const again = await sluice(['migrate', '--db', url], { SLUICE_SCHEMA: s });
+    assertExit(again, 0, 'migrate again');
+    assert.deepEqual(lines(again.stdout), [lines(again.stdout)[0]]);
+    assert.match(again.stdout, new RegExp(`schema ${s}: up to date\\n$`));
+    const dryAgain = await sluice(['migrate', '--db', url, '--schema', s, '--dry-run']);
+    assertExit(dryAgain, 0, 'migrate --dry-run when up to date');
+    assert.match(dryAgain.stdout, /is up to date/);
+    assert.doesNotMatch(dryAgain.stdout, /CREATE/);
+
+    assert.deepEqual(await status(s), { pending: 0, oldestPendingAgeMs: null, relay: null });
+    const text = await sluice(['status', '--db', url, '--schema', s]);
+    assertExit(text, 0, 'status');
+    assert.match(text.stdout, new RegExp(`^outbox postgres.*schema ${s}$`, 'm'));
+    assert.match(text.stdout, /^ {2}pending events +0$/m);
+    assert.match(text.stdout, /^ {2}relay lease holder +none/m);
+  });
+
+  it('status and relay on an unmigrated schema exit 1 and say to run `sluice migrate`', async () => {
+    const s = freshSchema();
+    const run = await sluice(['status', '--db', url, '--schema', s]);
+    assertExit(run, 1, 'status before migrate');
+    assert.match(run.stderr, /sluice migrate/);
+    assert.match(run.stderr, /\[SLUICE_MIGRATION_REQUIRED\]/);
+    const relay = await sluice(['relay', '--db', url, '--schema', s, '--log', join(root, 'unused-bus.db')]);
+    assertExit(relay, 1, 'relay before migrate');
+    assert.match(relay.stderr, /sluice migrate/);
+    assert.equal(await schemaExists(s), false);
+  });
+
+  it('relay ships 30 events from the PostgreSQL outbox to the log in order per key; SIGTERM exits 0', {
+    timeout: 60_000,
+  }, async () => {
+    const s = freshSchema();
+    assertExit(await sluice(['migrate', '--db', url, '--schema', s]), 0, 'migrate');
+    const dir = join(root, `relay-${s}`);
+    mkdirSync(dir);
+    const busFile = join(dir, 'bus.db');
+
+    // 10 keys, 3 events each, written by a service in its own transactions (one per round, keys interleaved).
+    const outbox = await createPostgresOutbox(pool, { source: 'urn:test:cli-postgres', schema: s });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const keys = Array.from({ length: 10 }, () => randomUUID());
+    const ids: string[] = [];
+    try {
+      for (const progress of [10, 50, 100]) {
+        await client.query('BEGIN');
+        for (const enrollmentId of keys) {
+          ids.push(
+            (await outbox.append(fromPg(client), EnrollmentProgressed, { enrollmentId, progress })).id,
+          );
+        }
+        await client.query('COMMIT');
+      }
+    } finally {
+      await client.end();
+      await outbox.close();
+    }
+    assert.equal(ids.length, 30);
+    assert.equal((await status(s)).pending, 30);
+
+    const relay = start([
+      'relay',
+      '--db',
+      url,
+      '--schema',
+      s,
+      '--log',
+      busFile,
+      '--contracts',
+      import.meta.resolve('@sluice/example-enrollments'),
+    ]);
+    let stderr = '';
+    relay.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      relay.once('close', (code, signal) => resolve([code, signal])),
+    );
+    try {
+      type Row = { partition: number; offset: number; key: string; value: string };
+      const readLog = (): Row[] => {
+        if (!existsSync(busFile)) return [];
+        const db = openDatabase(busFile);
+        try {
+          const ready = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sluice_log_records'").get();
+          if (!ready) return [];
+          return db
+            .prepare(
+              "SELECT partition, offset, key, value FROM sluice_log_records WHERE topic = 'enrollments' ORDER BY partition, offset",
+            )
+            .all() as Row[];
+        } finally {
+          db.close();
+        }
+      };
+      let rows: Row[] = [];
+      const deadline = Date.now() + 20_000;
+      while (rows.length < ids.length) {
+        assert.equal(relay.exitCode, null, `the relay exited early: ${stderr}`);
+        assert.ok(
+          Date.now() < deadline,
+          `only ${rows.length} of ${ids.length} records reached the log: ${stderr}`,
+        );
+        await sleep(100);
+        rows = readLog();
+      }
+      assert.equal(rows.length, ids.length);
+      const events = rows.map(
+        (r) =>
+          JSON.parse(r.value) as {
+            id: string;
+            subject: string;
+            sequence: unknown;
+            data: { progress: number };
+          },
+      );
+      assert.deepEqual(new Set(events.map((e) => e.id)), new Set(ids));
+      for (const key of keys) {
+        const ofKey = rows.filter((r) => r.key === key);
+        assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1, `key ${key} spans partitions`);
+        const envelopes = ofKey.map(
+          (r) => JSON.parse(r.value) as { subject: string; sequence: unknown; data: { progress: number } },
+        );
+        assert.deepEqual(
+          envelopes.map((e) => Number(e.sequence)),
+          [1, 2, 3],
+        );
+        assert.deepEqual(
+          envelopes.map((e) => e.data.progress),
+          [10, 50, 100],
+        );
+        assert.ok(envelopes.every((e) => e.subject === key));
+      }
+
+      // Delivered rows are acknowledged (deleted) soon after publishing; the lease is this relay's.
+      let current = await status(s);
+      while (current.pending !== 0 && Date.now() < deadline) {
+        await sleep(100);
+        current = await status(s);
+      }
+      assert.equal(current.pending, 0, JSON.stringify(current));
+      assert.equal(typeof current.relay, 'string');
+      assert.ok(
+        current.relay!.includes(`:${relay.pid}:`),
+        `lease holder ${current.relay}, relay pid ${relay.pid}`,
+      );
+    } finally {
+      relay.kill('SIGTERM');
+    }
+    const [code, signal] = await exited;
+    assert.deepEqual([code, signal], [0, null], stderr);
+    // Stopping released the lease before the pool was closed.
+    assert.deepEqual(await status(s), { pending: 0, oldestPendingAgeMs: null, relay: null });
+  });
+});
