@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sleep } from '@sluice/core';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createPostgresOutbox, fromPg } from '@sluice/postgres';
@@ -15,21 +13,7 @@ import pg from 'pg';
 // `sluice migrate`, `status` and `relay` with `--db postgres://...`, run as child processes (as in
 // cli.int.test.ts) against the real PostgreSQL of `eval "$(bash scripts/services postgres)"`. Each test uses a
 // schema of its own, dropped afterwards.
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
-const EXEC_ARGV = process.execArgv.map((a) =>
-  a === 'tsx'
-    ? import.meta.resolve('tsx')
-    : a === '--import=tsx'
-      ? `--import=${import.meta.resolve('tsx')}`
-      : a,
-);
-
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { assertExit, lines, type Run, sluice as run, start as startIn } from './cli-runner.test-support.js';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-cli-pg-')));
 
@@ -43,57 +27,10 @@ function pgUrl(): string {
   return url;
 }
 
-function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('SLUICE_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function start(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
-  return spawn(process.execPath, [...EXEC_ARGV, BIN, ...args], {
-    cwd: root,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs `sluice <args>` to completion; kills it (and fails) after 20 s. */
-function sluice(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Run> {
-  const child = start(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish in 20 s\n${stdout}\n${stderr}`));
-    }, 20_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-function assertExit(run: Run, code: number, what: string): void {
-  assert.equal(
-    run.code,
-    code,
-    `${what}: exit ${run.code} (${run.signal})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '');
-}
+const sluice = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Run> =>
+  run(args, { cwd: root, env });
+const start = (args: readonly string[], env: Readonly<Record<string, string>> = {}) =>
+  startIn(args, { cwd: root, env });
 
 interface Status {
   pending: number;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   existsSync,
@@ -13,7 +12,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type ConsumeOutcome, consume, encodeEnvelope, envelopeOf, prepareEvent, sleep } from '@sluice/core';
 import { EnrollmentCancelled, EnrollmentCreated, EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
@@ -21,87 +19,24 @@ import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase
 // The `sluice` command as a user runs it: a child process on the CLI's entry point, with this process's Node
 // flags (`--conditions=sluice-source --import tsx`). The loader is resolved from here so that children may run in
 // any folder.
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
-const EXEC_ARGV = process.execArgv.map((a) =>
-  a === 'tsx'
-    ? import.meta.resolve('tsx')
-    : a === '--import=tsx'
-      ? `--import=${import.meta.resolve('tsx')}`
-      : a,
-);
+import {
+  assertExit,
+  lines,
+  type Run,
+  type RunOptions,
+  sluice as run,
+  start as startIn,
+} from './cli-runner.test-support.js';
+
 const ENROLLMENT_TYPES = new Set(['enrollment.created', 'enrollment.progressed', 'enrollment.cancelled']);
 const GROUP = 'enrollment-view';
 
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface RunOptions {
-  /** Default: the suite's own empty temp folder (never the repository). */
-  readonly cwd?: string;
-  /** Added to the environment, from which every inherited `SLUICE_*` variable is removed. */
-  readonly env?: Readonly<Record<string, string>>;
-  readonly timeoutMs?: number;
-}
-
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-cli-')));
 
-function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('SLUICE_') && k !== 'NODE_TEST_CONTEXT') env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function start(args: readonly string[], o: RunOptions = {}) {
-  return spawn(process.execPath, [...EXEC_ARGV, BIN, ...args], {
-    cwd: o.cwd ?? root,
-    env: childEnv(o.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Runs `sluice <args>` to completion; kills it (and fails) after `timeoutMs`. */
-function sluice(args: readonly string[], o: RunOptions = {}): Promise<Run> {
-  const child = start(args, o);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timeoutMs = o.timeoutMs ?? 20_000;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Asserts the exit code, showing the output when it differs. */
-function assertExit(run: Run, code: number, what: string): void {
-  assert.equal(
-    run.code,
-    code,
-    `${what}: exit ${run.code} (${run.signal})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
-  );
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '');
-}
+/** `sluice <args>` in the suite's folder unless `o.cwd` says otherwise. */
+const sluice = (args: readonly string[], o: Partial<RunOptions> = {}): Promise<Run> =>
+  run(args, { cwd: root, ...o });
+const start = (args: readonly string[], o: Partial<RunOptions> = {}) => startIn(args, { cwd: root, ...o });
 
 interface TailLine {
   topic: string;
