@@ -35,7 +35,9 @@ const start = (args: readonly string[], env: Readonly<Record<string, string>> = 
 interface Status {
   pending: number;
   oldestPendingAgeMs: number | null;
-  relay: string | null;
+  relays: { owner: string; partitions: number[] }[];
+  partitions: { partition: number; owner: string | null }[];
+  unowned: number[];
 }
 
 describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
@@ -83,7 +85,7 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     assertExit(dry, 0, 'migrate --dry-run');
     assert.match(dry.stdout, new RegExp(`^CREATE SCHEMA IF NOT EXISTS "${s}"`, 'm'));
     assert.match(dry.stdout, new RegExp(`^CREATE TABLE "${s}"\\.outbox \\(`, 'm'));
-    assert.match(dry.stdout, new RegExp(`^CREATE TABLE "${s}"\\.relay_lease \\(`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^CREATE TABLE "${s}"\\.relay_partition \\(`, 'm'));
     assert.match(dry.stdout, /^-- 1: create outbox$/m);
     assert.equal(await schemaExists(s), false, 'the dry run created the schema');
     assert.deepEqual(await tablesOf(s), []);
@@ -98,8 +100,10 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     const password = new URL(url).password;
     if (password) assert.ok(!first.stdout.includes(`:${password}@`), 'the password was printed');
     assert.deepEqual(
-      (await tablesOf(s)).filter((t) => ['outbox', 'relay_lease', 'inbox'].includes(t)),
-      ['inbox', 'outbox', 'relay_lease'],
+      (await tablesOf(s)).filter((t) =>
+        ['outbox', 'relay_lease', 'relay_partition', 'relay_member', 'inbox'].includes(t),
+      ),
+      ['inbox', 'outbox', 'relay_member', 'relay_partition'],
     );
 
     // The schema from SLUICE_SCHEMA this time.
@@ -112,12 +116,20 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     assert.match(dryAgain.stdout, /is up to date/);
     assert.doesNotMatch(dryAgain.stdout, /CREATE/);
 
-    assert.deepEqual(await status(s), { pending: 0, oldestPendingAgeMs: null, relay: null });
+    {
+      const idle = await status(s);
+      assert.deepEqual([idle.pending, idle.oldestPendingAgeMs, idle.relays], [0, null, []]);
+      assert.equal(idle.partitions.length, 16);
+      assert.deepEqual(
+        idle.unowned,
+        idle.partitions.map((p) => p.partition),
+      );
+    }
     const text = await sluice(['status', '--db', url, '--schema', s]);
     assertExit(text, 0, 'status');
     assert.match(text.stdout, new RegExp(`^outbox postgres.*schema ${s}$`, 'm'));
     assert.match(text.stdout, /^ {2}pending events +0$/m);
-    assert.match(text.stdout, /^ {2}relay lease holder +none/m);
+    assert.match(text.stdout, /^ {2}relays +none/m);
   });
 
   it('status and relay on an unmigrated schema exit 1 and say to run `sluice migrate`', async () => {
@@ -245,10 +257,10 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
         current = await status(s);
       }
       assert.equal(current.pending, 0, JSON.stringify(current));
-      assert.equal(typeof current.relay, 'string');
+      assert.equal(current.relays.length, 1, JSON.stringify(current.relays));
       assert.ok(
-        current.relay!.includes(`:${relay.pid}:`),
-        `lease holder ${current.relay}, relay pid ${relay.pid}`,
+        current.relays[0]!.owner.includes(`:${relay.pid}:`),
+        `lease holder ${current.relays[0]!.owner}, relay pid ${relay.pid}`,
       );
     } finally {
       relay.kill('SIGTERM');
@@ -256,6 +268,14 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     const [code, signal] = await exited;
     assert.deepEqual([code, signal], [0, null], stderr);
     // Stopping released the lease before the pool was closed.
-    assert.deepEqual(await status(s), { pending: 0, oldestPendingAgeMs: null, relay: null });
+    {
+      const idle = await status(s);
+      assert.deepEqual([idle.pending, idle.oldestPendingAgeMs, idle.relays], [0, null, []]);
+      assert.equal(idle.partitions.length, 16);
+      assert.deepEqual(
+        idle.unowned,
+        idle.partitions.map((p) => p.partition),
+      );
+    }
   });
 });

@@ -575,13 +575,13 @@ describe('the sluice CLI, run as a child process', () => {
 
       const json = await sluice(['status', '--db', db, '--json']);
       assertExit(json, 0, 'status --json');
-      const status = JSON.parse(json.stdout) as { pending: number; relay: string | null };
+      const status = JSON.parse(json.stdout) as { pending: number; relays: unknown[] };
       assert.equal(status.pending, 0);
-      assert.equal(status.relay, null);
+      assert.deepEqual(status.relays, []);
       const text = await sluice(['status', '--db', db]);
       assertExit(text, 0, 'status');
       assert.match(text.stdout, /^ {2}pending events +0$/m);
-      assert.match(text.stdout, /^ {2}relay lease holder +none/m);
+      assert.match(text.stdout, /^ {2}relays +none/m);
     });
   });
 
@@ -705,12 +705,12 @@ describe('the sluice CLI, run as a child process', () => {
 
         const running = await sluice(['status', '--db', appFile, '--json']);
         assertExit(running, 0, 'status while the relay runs');
-        const status = JSON.parse(running.stdout) as { pending: number; relay: string | null };
+        const status = JSON.parse(running.stdout) as { pending: number; relays: { owner: string }[] };
         assert.equal(status.pending, 0);
-        assert.equal(typeof status.relay, 'string');
+        assert.equal(status.relays.length, 1, JSON.stringify(status.relays));
         assert.ok(
-          status.relay!.includes(`:${relay.pid}:`),
-          `lease holder ${status.relay}, relay pid ${relay.pid}`,
+          status.relays[0]!.owner.includes(`:${relay.pid}:`),
+          `lease holder ${status.relays[0]!.owner}, relay pid ${relay.pid}`,
         );
       } finally {
         relay.kill('SIGTERM');

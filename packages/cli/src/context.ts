@@ -144,8 +144,6 @@ export interface OpenedOutbox {
   readonly store: OutboxStore;
   /** What to call the database in messages: the file path, or the URL without credentials and the schema. */
   readonly name: string;
-  /** The owner of the live relay lease, or null when no relay holds it. */
-  leaseHolder(): Promise<string | null>;
   /** Closes the store and what was opened for it (the SQLite connection, the pg pool). Idempotent. */
   close(): Promise<void>;
 }
@@ -172,12 +170,6 @@ export async function openOutboxStore(
     return {
       store,
       name: sqlite.name,
-      async leaseHolder() {
-        const lease = sqlite
-          .prepare("SELECT owner, expires_at FROM sluice_relay_lease WHERE name = 'outbox'")
-          .get() as { owner: string; expires_at: number } | undefined;
-        return lease !== undefined && lease.expires_at > Date.now() ? lease.owner : null;
-      },
       close: once(async () => {
         await store.close();
         sqlite.close();
@@ -201,14 +193,9 @@ async function openPostgresOutbox(url: string, schema: string, source: string): 
       );
     }
     const store = await createPostgresOutbox(pool, { source, schema });
-    const leaseSql = `SELECT owner FROM "${schema.replaceAll('"', '""')}".relay_lease WHERE name = 'outbox' AND expires_at > now()`;
     return {
       store,
       name,
-      async leaseHolder() {
-        const { rows } = await pool.query<{ owner: string }>(leaseSql);
-        return rows[0]?.owner ?? null;
-      },
       close: once(async () => {
         await store.close();
         await pool.end();

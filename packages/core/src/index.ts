@@ -47,8 +47,15 @@ export {
 export type { InboxStore } from './inbox/inbox-store.js';
 
 // Outbox and relay
-export type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
+export type {
+  OutboxBatch,
+  OutboxPartitionStats,
+  OutboxRow,
+  OutboxStats,
+  OutboxStore,
+} from './outbox/outbox-store.js';
 export { envelopeOf, type PreparedEvent, prepareEvent } from './outbox/prepare-event.js';
+export type { RelayLease } from './outbox/relay-lease.js';
 // Partitioning
 export { murmur2, partitionFor } from './partitioning/partition-for.js';
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';

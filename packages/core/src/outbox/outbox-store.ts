@@ -1,3 +1,5 @@
+import type { RelayLease } from './relay-lease.js';
+
 /** A committed outbox row, as the relay sees it. */
 export interface OutboxRow {
   /** Store-defined position; rows of one key are read in increasing position. */
@@ -19,11 +21,24 @@ export interface OutboxBatch {
   readonly cursor: string | undefined;
 }
 
+/** One key-hash partition of the outbox: who publishes it and how far behind it is. */
+export interface OutboxPartitionStats {
+  readonly partition: number;
+  /** The relay instance holding this partition's lease, or null when none does (nobody publishes it). */
+  readonly owner: string | null;
+  /** Milliseconds until the owner's lease expires unless renewed; null without an owner. */
+  readonly leaseExpiresInMs: number | null;
+  readonly pending: number;
+  readonly oldestPendingAgeMs: number | null;
+}
+
 /** What the relay reports about the outbox. */
 export interface OutboxStats {
   readonly pending: number;
   /** Age of the oldest row not yet acknowledged, or null when the outbox is empty. */
   readonly oldestPendingAgeMs: number | null;
+  /** Per key-hash partition: owner and lag (one entry for stores with a single lease). */
+  readonly partitions: readonly OutboxPartitionStats[];
 }
 
 /**
@@ -33,7 +48,8 @@ export interface OutboxStats {
  * The store owns: returning only committed rows, in an order in which no row of a key is returned before an
  * earlier committed row of the same key, and never skipping a row that commits after a later-positioned one
  * was read; deleting (or marking) acknowledged rows; waking a waiting relay soon after a commit; the lease
- * that lets exactly one relay instance publish a given key at a time. It does not own publishing, batching,
+ * that lets exactly one relay instance publish a given key at a time (one lease for the whole outbox, or one
+ * per key-hash partition so that several instances share the work). It does not own publishing, batching,
  * retries or backoff: those are the relay's job.
  */
 export interface OutboxStore {
@@ -41,12 +57,18 @@ export interface OutboxStore {
   readonly name: string;
 
   /**
-   * Up to `limit` committed, unacknowledged rows after `cursor` (`undefined`: from the first pending row), rows
+   * Up to `limit` committed, unacknowledged rows after `cursor` (`undefined`: from the first pending row) whose
+   * keys fall in `partitions` (the ones the caller's lease holds; every partition when omitted; ignored by
+   * single-lease stores), rows
    * of one key in the order their transactions committed. Returns the rows and the cursor to continue from;
    * a row that commits later must still be returned by a later read (never skipped). Throws
    * `MigrationRequiredError` if the outbox table is missing.
    */
-  readPending(cursor: string | undefined, limit: number): Promise<OutboxBatch>;
+  readPending(
+    cursor: string | undefined,
+    limit: number,
+    partitions?: readonly number[],
+  ): Promise<OutboxBatch>;
 
   /** Deletes (or marks delivered) rows the transport acknowledged. Idempotent. */
   acknowledge(rows: readonly OutboxRow[]): Promise<void>;
@@ -58,12 +80,14 @@ export interface OutboxStore {
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 
   /**
-   * Takes or renews the relay lease for `owner` for `ttlMs`. Returns false while another live owner holds it.
-   * A holder that fails to renew before expiry loses it to the next caller.
+   * Takes or renews `owner`'s share of the relay lease for `ttlMs` and returns the partitions it holds now
+   * (none while other live owners hold them all). The store owns the split: live owners share the partitions
+   * evenly, an owner over its share gives partitions up, and a partition whose owner failed to renew before
+   * expiry goes to the next caller. Expiry must use one clock for every instance (the database's).
    */
-  acquireLease(owner: string, ttlMs: number): Promise<boolean>;
+  acquireLease(owner: string, ttlMs: number): Promise<RelayLease>;
 
-  /** Gives up the lease if `owner` holds it, so a standby takes over at once. */
+  /** Gives up every partition `owner` holds, so the other instances take them over at once. */
   releaseLease(owner: string): Promise<void>;
 
   stats(): Promise<OutboxStats>;

@@ -8,8 +8,11 @@ import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } fro
 
 export interface RelayStats {
   readonly owner: string;
-  /** Whether this instance holds the relay lease (only the holder publishes). */
+  /** Whether this instance holds any of the relay lease (only holders publish). */
   readonly leader: boolean;
+  /** The key-hash partitions this instance publishes (of `partitionCount`). */
+  readonly partitions: readonly number[];
+  readonly partitionCount: number;
   readonly published: number;
   readonly batches: number;
   /** Consecutive failed publishes of the current batch (transport down). */
@@ -23,15 +26,17 @@ export interface RelayStats {
 /**
  * Ships committed outbox rows to a transport: in batches, at least once, strictly in order per key. Acknowledged
  * rows are deleted from the outbox only after the transport confirmed them, so a crash at any point re-sends
- * rather than loses. One instance at a time publishes (a lease in the outbox's database); others stand by and
- * take over when the lease expires.
+ * rather than loses. One instance at a time publishes a given key: a lease in the outbox's database, on the whole
+ * outbox or on each key-hash partition, so that several instances split the keys. An instance that dies loses
+ * its partitions when their lease expires, and the others take them over and go on in order.
  */
 export class Relay {
   readonly #o: ResolvedRelayOptions;
   readonly #held = new HeldKeys();
   readonly #abort = new AbortController();
   #running: Promise<void> | undefined;
-  #leader = false;
+  #partitions: readonly number[] = [];
+  #partitionCount = 1;
   #leaseRenewedAt = 0;
   #cursor: string | undefined;
   /** Published rows not yet acknowledged in the outbox. */
@@ -70,15 +75,19 @@ export class Relay {
     try {
       await this.#running;
     } finally {
-      if (this.#leader) await this.#o.outbox.releaseLease(this.#o.owner).catch(() => undefined);
-      this.#leader = false;
+      if (this.#partitions.length > 0) {
+        await this.#o.outbox.releaseLease(this.#o.owner).catch(() => undefined);
+      }
+      this.#partitions = [];
     }
   }
 
   async stats(): Promise<RelayStats> {
     return {
       owner: this.#o.owner,
-      leader: this.#leader,
+      leader: this.#partitions.length > 0,
+      partitions: this.#partitions,
+      partitionCount: this.#partitionCount,
       published: this.#published,
       batches: this.#batches,
       failingSince: this.#failingSince,
@@ -130,7 +139,7 @@ export class Relay {
     const batch =
       this.#held.rowCount >= this.#o.maxHeldRows
         ? { rows: [], cursor: this.#cursor }
-        : await outbox.readPending(this.#cursor, this.#o.batchSize);
+        : await outbox.readPending(this.#cursor, this.#o.batchSize, this.#partitions);
     const rows = batch.rows;
     if (rows.length === 0) {
       this.#cursor = batch.cursor;
@@ -247,22 +256,36 @@ export class Relay {
     }
   }
 
+  /**
+   * Renews the lease once a third of its lifetime has passed (so a batch never starts on a lease about to
+   * expire), and returns whether this instance holds any partition. Published rows are acknowledged before
+   * renewing, so partitions handed to another instance carry as few already-published rows as possible.
+   */
   async #holdLease(): Promise<boolean> {
     const now = Date.now();
-    if (this.#leader && now - this.#leaseRenewedAt < this.#o.leaseTtlMs / 3) return true;
-    const leader = await this.#o.outbox.acquireLease(this.#o.owner, this.#o.leaseTtlMs);
-    if (leader && !this.#leader) this.#o.logger.info('relay lease acquired', { owner: this.#o.owner });
-    if (!leader && this.#leader) {
-      this.#o.logger.warn('relay lease lost; standing by', { owner: this.#o.owner });
-    }
-    if (leader !== this.#leader) {
-      // Leadership changed: start from the first unacknowledged row again.
+    if (this.#partitions.length > 0 && now - this.#leaseRenewedAt < this.#o.leaseTtlMs / 3) return true;
+    await this.#flushAcks(true);
+    const lease = await this.#o.outbox.acquireLease(this.#o.owner, this.#o.leaseTtlMs);
+    const before = this.#partitions;
+    const after = lease.partitions;
+    this.#partitionCount = lease.partitionCount;
+    if (!samePartitions(before, after)) {
+      const { owner } = this.#o;
+      if (after.length === 0) this.#o.logger.warn('relay lease lost; standing by', { owner });
+      else {
+        this.#o.logger.info('relay lease: partitions changed', {
+          owner,
+          partitions: after.join(','),
+          of: lease.partitionCount,
+        });
+      }
+      // Different keys now: start again from the first unacknowledged row of the partitions held.
       this.#cursor = undefined;
       this.#held.clear();
+      this.#partitions = after;
     }
-    this.#leader = leader;
-    if (leader) this.#leaseRenewedAt = now;
-    return leader;
+    if (after.length > 0) this.#leaseRenewedAt = now;
+    return after.length > 0;
   }
 
   #succeeded(): void {
@@ -282,6 +305,10 @@ export class Relay {
     });
     await sleep(delay, signal);
   }
+}
+
+function samePartitions(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
 }
 
 function isPermanent(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
+import type { RelayLease } from '../outbox/relay-lease.js';
 
 /**
  * In-memory outbox and inbox for unit tests of the relay and consumer runtimes only (never for claims about
@@ -45,11 +46,14 @@ export class MemoryOutbox implements OutboxStore {
     });
   }
 
-  async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
+  /** One lease for the whole outbox (a single partition). */
+  async acquireLease(owner: string, ttlMs: number): Promise<RelayLease> {
     const now = Date.now();
-    if (this.#lease && this.#lease.owner !== owner && this.#lease.expiresAt > now) return false;
+    if (this.#lease && this.#lease.owner !== owner && this.#lease.expiresAt > now) {
+      return { partitions: [], partitionCount: 1 };
+    }
     this.#lease = { owner, expiresAt: now + ttlMs };
-    return true;
+    return { partitions: [0], partitionCount: 1 };
   }
 
   async releaseLease(owner: string): Promise<void> {
@@ -57,7 +61,21 @@ export class MemoryOutbox implements OutboxStore {
   }
 
   async stats(): Promise<OutboxStats> {
-    return { pending: this.rows.length, oldestPendingAgeMs: this.rows.length ? 0 : null };
+    const oldestPendingAgeMs = this.rows.length ? 0 : null;
+    const live = this.#lease !== undefined && this.#lease.expiresAt > Date.now() ? this.#lease : undefined;
+    return {
+      pending: this.rows.length,
+      oldestPendingAgeMs,
+      partitions: [
+        {
+          partition: 0,
+          owner: live?.owner ?? null,
+          leaseExpiresInMs: live ? live.expiresAt - Date.now() : null,
+          pending: this.rows.length,
+          oldestPendingAgeMs,
+        },
+      ],
+    };
   }
 
   async close(): Promise<void> {}

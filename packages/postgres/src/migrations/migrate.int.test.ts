@@ -69,9 +69,11 @@ describe('migrations', () => {
       'inbox',
       'migrations',
       'outbox',
+      'outbox_archive',
       'outbox_delivered',
       'outbox_sequence',
-      'relay_lease',
+      'relay_member',
+      'relay_partition',
     ]);
     const history = await db.query<{ version: number; name: string }>(
       `SELECT version, name FROM "${db.schema}".migrations ORDER BY version`,

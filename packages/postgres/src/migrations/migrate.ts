@@ -8,6 +8,13 @@ import { createOutboxSequence } from './003-create-outbox-sequence.js';
 import { createOutboxDelivered } from './004-create-outbox-delivered.js';
 import { createRelayLease } from './005-create-relay-lease.js';
 import { createInbox } from './006-create-inbox.js';
+import { createRelayPartition } from './007-create-relay-partition.js';
+import { seedRelayPartition } from './008-seed-relay-partition.js';
+import { createRelayMember } from './009-create-relay-member.js';
+import { dropRelayLease } from './010-drop-relay-lease.js';
+import { tuneOutboxAutovacuum } from './011-tune-outbox-autovacuum.js';
+import { createOutboxArchive } from './012-create-outbox-archive.js';
+import { indexOutboxArchive } from './013-index-outbox-archive.js';
 import { createHistory } from './create-history.js';
 import { createSchema } from './create-schema.js';
 import type { Migration, MigrationStep } from './migration.js';
@@ -20,6 +27,13 @@ export const MIGRATIONS: readonly Migration[] = [
   createOutboxDelivered,
   createRelayLease,
   createInbox,
+  createRelayPartition,
+  seedRelayPartition,
+  createRelayMember,
+  dropRelayLease,
+  tuneOutboxAutovacuum,
+  createOutboxArchive,
+  indexOutboxArchive,
 ];
 /** The schema version this Sluice needs: the last migration's. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutboxBatch, OutboxRow } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import type { PgQueryable } from '../pg-client.js';
+import { partitionOfSql } from './partition-sql.js';
 
 /**
  * Where a chain of reads stands. Immutable once issued (only `returned` is pruned, which changes nothing a read
@@ -81,12 +82,21 @@ export class OutboxReader {
     this.#what = what;
   }
 
-  async read(cursor: string | undefined, limit: number): Promise<OutboxBatch> {
+  /**
+   * Reads the next rows of keys in `partitions` (of the relay partitions, see `partitionOfSql`; all when
+   * omitted). A cursor is
+   * only valid with the partitions it was issued for; the relay starts a new chain when they change.
+   */
+  async read(
+    cursor: string | undefined,
+    limit: number,
+    partitions?: readonly number[],
+  ): Promise<OutboxBatch> {
     const take = Math.max(1, Math.floor(limit));
     let state = (cursor === undefined ? undefined : this.#touch(cursor)) ?? INITIAL;
     for (;;) {
       const freshSnapshot = state.cur === null;
-      const { rows, next, windowDone } = await this.#readOnce(state, take);
+      const { rows, next, windowDone } = await this.#readOnce(state, take, partitions);
       // Rows, or caught up with a snapshot taken now: done. Otherwise the page held back everything it read
       // (or the last page of an older snapshot was empty): read on, since the relay keeps its old cursor after
       // an empty batch and would read the same page again.
@@ -108,12 +118,21 @@ export class OutboxReader {
   async #readOnce(
     state: ReadState,
     limit: number,
+    partitions: readonly number[] | undefined,
   ): Promise<{ rows: OutboxRow[]; next: ReadState; windowDone: boolean }> {
     let result: ReadRow[];
     try {
       const lo = state.prev === null ? '0' : state.prev.slice(0, state.prev.indexOf(':'));
       result = (
-        await this.#db.query<ReadRow>(this.#sql, [state.cur, state.prev, lo, state.pos, limit, state.held])
+        await this.#db.query<ReadRow>(this.#sql, [
+          state.cur,
+          state.prev,
+          lo,
+          state.pos,
+          limit,
+          state.held,
+          partitions === undefined ? null : [...partitions],
+        ])
       ).rows;
     } catch (error) {
       throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
@@ -208,19 +227,23 @@ function comparePositions(a: string, b: string): number {
  * earlier (`$6`), and each row's last acknowledged sequence. A row of the snapshot alone when there are none.
  *
  * Parameters: $1 cur snapshot | null, $2 prev snapshot | null, $3 xmin of prev (0 at the start; every
- * transaction below it was visible in prev), $4 position reached in the window, $5 page size, $6 held positions.
+ * transaction below it was visible in prev), $4 position reached in the window, $5 page size, $6 held positions,
+ * $7 the relay partitions read (rows of other keys belong to other relay instances), null for all.
  */
 function readSql(schema: string): string {
   return `WITH snap AS MATERIALIZED (
   SELECT coalesce($1::pg_snapshot, pg_current_snapshot()) AS cur
+), parts AS MATERIALIZED (
+  SELECT count(*)::int AS n FROM ${schema}.relay_partition
 ), page AS (
   SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, true AS fresh
-  FROM ${schema}.outbox o, snap
+  FROM ${schema}.outbox o, snap, parts
   WHERE o.txid >= $3::xid8
     AND o.txid < pg_snapshot_xmax(snap.cur)
     AND pg_visible_in_snapshot(o.txid, snap.cur)
     AND ($2::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(o.txid, $2::pg_snapshot))
     AND o.position > $4::bigint
+    AND ($7::int[] IS NULL OR ${partitionOfSql('o.key', 'parts.n')} = ANY ($7::int[]))
   ORDER BY o.position
   LIMIT $5
 ), candidates AS (

@@ -17,6 +17,26 @@ export interface PostgresOutboxOptions {
    * listening connection was lost, or rows were inserted without `append`). Default 250 ms.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * Keep delivered events in `<schema>.outbox_archive` for this long (for audit) instead of deleting them when
+   * the relay acknowledges them. Default 0: delete at once.
+   */
+  readonly keepDeliveredMs?: number;
+  /**
+   * Housekeeping, run by the relay's store after acknowledgements at most this often: archived events older
+   * than `keepDeliveredMs` are deleted in batches (one short transaction each), and the outbox table is
+   * vacuumed once `vacuumEveryRows` rows were deleted since the last time. Default 10000 ms.
+   */
+  readonly housekeepingIntervalMs?: number;
+  /** Archived rows deleted per housekeeping transaction. Default 5000. */
+  readonly housekeepingBatchSize?: number;
+  /**
+   * `VACUUM` the outbox table after this many acknowledged rows (a queue's dead rows otherwise wait for
+   * autovacuum's next round, and the table and its indexes bloat under sustained load). 0 leaves it to
+   * autovacuum alone (tuned for a queue by the migrations). Needs the table's owner or a superuser; without the
+   * privilege the store stops trying. Default 100000.
+   */
+  readonly vacuumEveryRows?: number;
 }
 
 /** The options with every default filled in, frozen. */
@@ -58,7 +78,18 @@ export function resolvePostgresOutboxOptions(options: PostgresOutboxOptions): Re
       `must be a positive number, got ${pollIntervalMs}`,
     );
   }
+  const count = (field: string, value: number | undefined, fallback: number, min: number) => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      throw new InvalidOptionError(COMPONENT, field, `must be a number >= ${min}, got ${v}`);
+    }
+    return v;
+  };
   return Object.freeze({
+    keepDeliveredMs: count('keepDeliveredMs', options.keepDeliveredMs, 0, 0),
+    housekeepingIntervalMs: count('housekeepingIntervalMs', options.housekeepingIntervalMs, 10_000, 1),
+    housekeepingBatchSize: Math.floor(count('housekeepingBatchSize', options.housekeepingBatchSize, 5000, 1)),
+    vacuumEveryRows: Math.floor(count('vacuumEveryRows', options.vacuumEveryRows, 100_000, 0)),
     source: options.source,
     schema,
     migrate: options.migrate ?? false,

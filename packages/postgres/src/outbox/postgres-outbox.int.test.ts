@@ -357,42 +357,109 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
     );
   });
 
-  it('leases: a second owner is refused while the lease is live, takes over after expiry or release', async () => {
+  it('partition leases: one owner takes all 16, a second gets an even share, none is held twice', async () => {
     const a = await outbox();
     const b = await outbox();
-    assert.equal(await a.acquireLease('relay-a', 300), true);
-    assert.equal(await a.acquireLease('relay-a', 300), true, 'the holder renews');
-    assert.equal(await b.acquireLease('relay-b', 300), false, 'refused while live');
-    await b.releaseLease('relay-b'); // not the holder: no effect
-    assert.equal(await b.acquireLease('relay-b', 300), false);
-    await sleep(350);
-    assert.equal(await b.acquireLease('relay-b', 300), true, 'takes over after expiry');
-    assert.equal(await a.acquireLease('relay-a', 300), false, 'the old holder lost it');
-    await b.releaseLease('relay-b');
-    assert.equal(await a.acquireLease('relay-a', 10_000), true, 'immediately after release');
-    assert.equal(await b.acquireLease('relay-b', 10_000), false);
-    // Concurrent takers of a free lease: exactly one wins.
+    const all = Array.from({ length: 16 }, (_, i) => i);
+    assert.deepEqual(await a.acquireLease('relay-a', 10_000), { partitions: all, partitionCount: 16 });
+    assert.deepEqual((await a.acquireLease('relay-a', 10_000)).partitions, all, 'the holder renews');
+    assert.deepEqual((await b.acquireLease('relay-b', 10_000)).partitions, [], 'all taken: b waits');
+    // a sees two live members at its next renewal and gives up the half over its share; b takes them.
+    assert.deepEqual((await a.acquireLease('relay-a', 10_000)).partitions, all.slice(0, 8));
+    assert.deepEqual((await b.acquireLease('relay-b', 10_000)).partitions, all.slice(8));
+    assert.deepEqual((await a.acquireLease('relay-a', 10_000)).partitions, all.slice(0, 8), 'stable');
+    // Released: the other takes every partition at its next renewal.
     await a.releaseLease('relay-a');
-    const wins = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).acquireLease(`relay-${i}`, 10_000)),
-    );
-    assert.equal(wins.filter(Boolean).length, 1);
+    assert.deepEqual((await b.acquireLease('relay-b', 10_000)).partitions, all);
   });
 
-  it('stats() reports committed pending rows and the age of the oldest', async () => {
+  it('partition leases: a dead owner loses its partitions at expiry, a survivor takes them over', async () => {
+    const a = await outbox();
+    const b = await outbox();
+    await a.acquireLease('relay-a', 300);
+    await b.acquireLease('relay-b', 300);
+    assert.equal((await a.acquireLease('relay-a', 300)).partitions.length, 8);
+    assert.equal((await b.acquireLease('relay-b', 300)).partitions.length, 8);
+    // a stops renewing (killed). Before expiry b cannot take a's partitions.
+    assert.equal((await b.acquireLease('relay-b', 300)).partitions.length, 8);
+    await sleep(350);
+    assert.equal((await b.acquireLease('relay-b', 300)).partitions.length, 16, 'taken over after expiry');
+    assert.deepEqual((await a.acquireLease('relay-a', 300)).partitions, [], 'the old owner lost them');
+  });
+
+  it('partition leases: concurrent owners end with disjoint, even shares covering every partition', async () => {
+    const stores = await Promise.all([outbox(), outbox(), outbox(), outbox()]);
+    const owners = stores.map((_, i) => `relay-${i}`);
+    let last: (readonly number[])[] = [];
+    for (let round = 0; round < 4; round++) {
+      last = (await Promise.all(stores.map((o, i) => o.acquireLease(owners[i]!, 10_000)))).map(
+        (l) => l.partitions,
+      );
+    }
+    const held = last.flat().sort((x, y) => x - y);
+    assert.deepEqual(
+      held,
+      Array.from({ length: 16 }, (_, i) => i),
+      `shares: ${JSON.stringify(last)}`,
+    );
+    assert.deepEqual(
+      last.map((p) => p.length),
+      [4, 4, 4, 4],
+    );
+  });
+
+  it('readPending(cursor, limit, partitions) returns only the keys of those partitions', async () => {
     const o = await outbox();
     const ex = fromPg(db.pool);
-    assert.deepEqual(await o.stats(), { pending: 0, oldestPendingAgeMs: null });
+    for (let i = 0; i < 60; i++) await open(o, ex, `A-${i}`);
+    const seen = new Map<string, number>();
+    for (let p = 0; p < 16; p++) {
+      const rows = (await o.readPending(undefined, 1000, [p])).rows;
+      for (const r of rows) {
+        assert.equal(seen.has(r.key), false, `${r.key} in two partitions`);
+        seen.set(r.key, p);
+      }
+    }
+    assert.equal(seen.size, 60, 'every key in exactly one partition');
+    assert.ok(new Set(seen.values()).size >= 8, 'keys spread over the partitions');
+    const two = (await o.readPending(undefined, 1000, [0, 1])).rows.map((r) => r.key).sort();
+    assert.deepEqual(
+      two,
+      [...seen]
+        .filter(([, p]) => p <= 1)
+        .map(([k]) => k)
+        .sort(),
+    );
+  });
+
+  it('stats() reports committed pending rows and the age of the oldest, per partition with its owner', async () => {
+    const o = await outbox();
+    const ex = fromPg(db.pool);
+    const empty = await o.stats();
+    assert.equal(empty.pending, 0);
+    assert.equal(empty.oldestPendingAgeMs, null);
+    assert.equal(empty.partitions.length, 16);
+    assert.ok(empty.partitions.every((p) => p.owner === null && p.pending === 0));
     await open(o, ex, 'A-1');
     await sleep(80);
     await open(o, ex, 'A-2');
+    await o.acquireLease('relay-a', 10_000);
     const s = await o.stats();
     assert.equal(s.pending, 2);
     assert.ok(
       s.oldestPendingAgeMs !== null && s.oldestPendingAgeMs >= 70 && s.oldestPendingAgeMs < 5000,
       String(s.oldestPendingAgeMs),
     );
-    await o.acknowledge((await o.readPending(undefined, 1)).rows);
+    assert.equal(
+      s.partitions.reduce((n, p) => n + p.pending, 0),
+      2,
+    );
+    assert.ok(s.partitions.every((p) => p.owner === 'relay-a'));
+    assert.ok(s.partitions.every((p) => p.leaseExpiresInMs !== null && p.leaseExpiresInMs > 5000));
+    const a1 = (await o.readPending(undefined, 1)).rows;
+    const partitionOfA1 = s.partitions.find((p) => p.pending > 0 && p.oldestPendingAgeMs! >= 70)!.partition;
+    assert.equal((await o.readPending(undefined, 10, [partitionOfA1])).rows[0]?.key, a1[0]!.key);
+    await o.acknowledge(a1);
     const after = await o.stats();
     assert.equal(after.pending, 1);
     assert.ok(

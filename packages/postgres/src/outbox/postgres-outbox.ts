@@ -9,6 +9,7 @@ import {
   type OutboxStats,
   type OutboxStore,
   prepareEvent,
+  type RelayLease,
 } from '@sluice/core';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
@@ -16,7 +17,10 @@ import { assertMigrated, migrate } from '../migrations/migrate.js';
 import { fromPg, isPgPool, type PgPool, type SqlExecutor } from '../pg-client.js';
 import { AppendListener } from './append-listener.js';
 import { appendSql, splitEnvelope } from './append-statement.js';
+import { type HousekeepingReport, OutboxHousekeeper } from './outbox-housekeeper.js';
 import { chainOf, OutboxReader } from './outbox-reader.js';
+import { PartitionLease } from './partition-lease.js';
+import { partitionOfSql } from './partition-sql.js';
 import {
   type PostgresOutboxOptions,
   type ResolvedPostgresOutboxOptions,
@@ -29,9 +33,6 @@ export interface AppendResult {
   readonly key: string;
   readonly sequence: number;
 }
-
-/** The relay lease row's name: one lease per schema. */
-const LEASE = 'outbox';
 
 /**
  * The transactional outbox in PostgreSQL. `append` writes an event inside the caller's transaction through a
@@ -47,11 +48,11 @@ export class PostgresOutbox implements OutboxStore {
   readonly #table: string;
   readonly #appendSql: string;
   readonly #ackSql: string;
-  readonly #leaseSql: string;
-  readonly #releaseSql: string;
   readonly #statsSql: string;
   readonly #reader: OutboxReader;
   readonly #listener: AppendListener;
+  readonly #lease: PartitionLease;
+  readonly #housekeeper: OutboxHousekeeper;
 
   /** Use {@link createPostgresOutbox}: it checks the migrations first. */
   constructor(pool: PgPool, options: ResolvedPostgresOutboxOptions) {
@@ -63,9 +64,25 @@ export class PostgresOutbox implements OutboxStore {
     this.#appendSql = appendSql(s);
     this.#reader = new OutboxReader(pool, s, `outbox table ${this.#table}`);
     this.#listener = new AppendListener(pool, s, options.channel, options.pollIntervalMs);
+    this.#lease = new PartitionLease(pool, s, `${options.schema}.relay_partition`);
+    this.#housekeeper = new OutboxHousekeeper(pool, s, {
+      keepDeliveredMs: options.keepDeliveredMs,
+      intervalMs: options.housekeepingIntervalMs,
+      batchSize: options.housekeepingBatchSize,
+      vacuumEveryRows: options.vacuumEveryRows,
+    });
+    const archive =
+      options.keepDeliveredMs > 0
+        ? `, archived AS (
+  INSERT INTO ${s}.outbox_archive (position, id, source, topic, key, type, sequence, value, created_at)
+  SELECT position, id, source, topic, key, type, sequence, value, created_at FROM gone
+  ON CONFLICT (position) DO NOTHING
+)`
+        : '';
     this.#ackSql = `WITH gone AS (
-  DELETE FROM ${s}.outbox WHERE position = ANY ($1::bigint[]) RETURNING source, topic, key, sequence
-), last AS (
+  DELETE FROM ${s}.outbox WHERE position = ANY ($1::bigint[])
+  RETURNING position, id, source, topic, key, type, sequence, value, created_at
+)${archive}, last AS (
   SELECT source, topic, key, max(sequence) AS sequence FROM gone GROUP BY source, topic, key
 ), saved AS (
   INSERT INTO ${s}.outbox_delivered AS d (source, topic, key, sequence)
@@ -73,15 +90,22 @@ export class PostgresOutbox implements OutboxStore {
   ON CONFLICT (source, topic, key) DO UPDATE SET sequence = greatest(d.sequence, excluded.sequence)
 )
 SELECT source, topic, key, sequence::text AS sequence FROM last`;
-    this.#leaseSql = `INSERT INTO ${s}.relay_lease AS l (name, owner, expires_at)
-VALUES ('${LEASE}', $1, now() + $2::double precision * interval '1 millisecond')
-ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-WHERE l.owner = excluded.owner OR l.expires_at < now()
-RETURNING owner`;
-    this.#releaseSql = `DELETE FROM ${s}.relay_lease WHERE name = '${LEASE}' AND owner = $1`;
-    this.#statsSql = `SELECT count(*)::int AS pending,
-  (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::double precision AS oldest
-FROM ${s}.outbox`;
+    this.#statsSql = `WITH parts AS MATERIALIZED (
+  SELECT count(*)::int AS n FROM ${s}.relay_partition
+), pending AS (
+  SELECT ${partitionOfSql('o.key', 'parts.n')} AS partition, count(*)::int AS pending, min(o.created_at) AS oldest
+  FROM ${s}.outbox o, parts
+  GROUP BY 1
+)
+SELECT p.partition,
+  CASE WHEN p.expires_at > now() THEN p.owner END AS owner,
+  CASE WHEN p.expires_at > now()
+    THEN (extract(epoch FROM p.expires_at - now()) * 1000)::double precision END AS expires_in,
+  coalesce(q.pending, 0) AS pending,
+  (extract(epoch FROM clock_timestamp() - q.oldest) * 1000)::double precision AS oldest
+FROM ${s}.relay_partition p
+LEFT JOIN pending q ON q.partition = p.partition
+ORDER BY p.partition`;
   }
 
   /**
@@ -132,8 +156,12 @@ FROM ${s}.outbox`;
    * from every pending row. Throws `MigrationRequiredError` if the table is missing, and a retryable
    * `SLUICE_DATABASE_UNAVAILABLE` when PostgreSQL cannot be reached.
    */
-  readPending(cursor: string | undefined, limit: number): Promise<OutboxBatch> {
-    return this.#reader.read(cursor, limit);
+  readPending(
+    cursor: string | undefined,
+    limit: number,
+    partitions?: readonly number[],
+  ): Promise<OutboxBatch> {
+    return this.#reader.read(cursor, limit, partitions);
   }
 
   /**
@@ -156,6 +184,18 @@ FROM ${s}.outbox`;
     this.#reader.forgetAcknowledged(
       acknowledged.map((a) => ({ chain: chainOf(a.source, a.topic, a.key), sequence: Number(a.sequence) })),
     );
+    this.#housekeeper.acknowledged(rows.length);
+  }
+
+  /**
+   * Runs a housekeeping round now (normally the store runs one in the background every
+   * `housekeepingIntervalMs` while the relay acknowledges rows): deletes archived events past `keepDeliveredMs`
+   * in batches, and vacuums the outbox table if `vacuumEveryRows` were deleted since the last time.
+   */
+  housekeep(): Promise<HousekeepingReport> {
+    return this.#housekeeper.run().catch((error: unknown) => {
+      throw this.#error(error, 'housekeeping');
+    });
   }
 
   /**
@@ -166,41 +206,60 @@ FROM ${s}.outbox`;
     return this.#listener.wait(timeoutMs, signal);
   }
 
-  /** One lease row per schema; expiry is the database's clock, so relays on different hosts agree on it. */
-  async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
-    try {
-      const { rows } = await this.#pool.query(this.#leaseSql, [owner, ttlMs]);
-      return rows.length > 0;
-    } catch (error) {
-      throw this.#error(error, 'taking the relay lease');
-    }
+  /**
+   * Takes or renews `owner`'s even share of the relay partitions (16 key-hash partitions, leases in
+   * `relay_partition`, database time): see {@link PartitionLease}.
+   */
+  acquireLease(owner: string, ttlMs: number): Promise<RelayLease> {
+    return this.#lease.acquire(owner, ttlMs);
   }
 
-  async releaseLease(owner: string): Promise<void> {
-    try {
-      await this.#pool.query(this.#releaseSql, [owner]);
-    } catch (error) {
-      throw this.#error(error, 'releasing the relay lease');
-    }
+  /** Gives up `owner`'s partitions and membership: the other relays take them at their next renewal. */
+  releaseLease(owner: string): Promise<void> {
+    return this.#lease.release(owner);
   }
 
-  /** Committed rows not yet acknowledged, and the age of the oldest (database clock). */
+  /**
+   * Committed rows not yet acknowledged and the age of the oldest (database clock), in total and per relay
+   * partition with its live owner. Counts every pending row: meant for monitoring every few seconds, not for
+   * a hot loop.
+   */
   async stats(): Promise<OutboxStats> {
+    let rows: {
+      partition: number;
+      owner: string | null;
+      expires_in: number | null;
+      pending: number;
+      oldest: number | null;
+    }[];
     try {
-      const { rows } = await this.#pool.query<{ pending: number; oldest: number | null }>(this.#statsSql);
-      const row = rows[0]!;
-      return {
-        pending: row.pending,
-        oldestPendingAgeMs: row.oldest === null ? null : Math.max(0, Math.round(row.oldest)),
-      };
+      rows = (await this.#pool.query<(typeof rows)[number]>(this.#statsSql)).rows;
     } catch (error) {
       throw this.#error(error, 'reading outbox stats');
     }
+    const age = (ms: number | null) => (ms === null ? null : Math.max(0, Math.round(ms)));
+    const partitions = rows.map((r) => ({
+      partition: r.partition,
+      owner: r.owner,
+      leaseExpiresInMs: age(r.expires_in),
+      pending: r.pending,
+      oldestPendingAgeMs: age(r.oldest),
+    }));
+    const ages = partitions.flatMap((p) => (p.oldestPendingAgeMs === null ? [] : [p.oldestPendingAgeMs]));
+    return {
+      pending: partitions.reduce((n, p) => n + p.pending, 0),
+      oldestPendingAgeMs: ages.length === 0 ? null : Math.max(...ages),
+      partitions,
+    };
   }
 
-  /** Stops waiting and destroys the listening connection; the pool belongs to the caller. Idempotent. */
+  /**
+   * Stops waiting, destroys the listening connection and waits for a housekeeping round in progress; the pool
+   * belongs to the caller. Idempotent.
+   */
   async close(): Promise<void> {
     await this.#listener.close();
+    await this.#housekeeper.close();
   }
 
   #error(error: unknown, doing: string) {

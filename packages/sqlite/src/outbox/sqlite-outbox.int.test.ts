@@ -14,6 +14,7 @@ import {
   InvalidOptionError,
   MigrationRequiredError,
   type OutboxRow,
+  type OutboxStore,
 } from '@sluice/core';
 import { z } from 'zod';
 import { LATEST_VERSION, migrate, schemaVersion } from '../migrations/migrate.js';
@@ -392,28 +393,39 @@ describe('SqliteOutbox: relay side', () => {
 
   it('leases: a second owner is refused while the lease is live, takes over after expiry or release', async () => {
     app();
+    const held = async (o: OutboxStore, owner: string, ttl: number) => {
+      const lease = await o.acquireLease(owner, ttl);
+      assert.equal(lease.partitionCount, 1, 'one lease for the whole SQLite outbox');
+      return lease.partitions.length === 1;
+    };
     const a = createSqliteOutbox(open(), { source: SOURCE });
     const b = createSqliteOutbox(open(), { source: SOURCE });
 
-    assert.equal(await a.acquireLease('relay-a', 150), true);
-    assert.equal(await a.acquireLease('relay-a', 150), true, 'the holder renews');
-    assert.equal(await b.acquireLease('relay-b', 150), false, 'refused while live');
+    assert.equal(await held(a, 'relay-a', 150), true);
+    assert.equal(await held(a, 'relay-a', 150), true, 'the holder renews');
+    assert.equal(await held(b, 'relay-b', 150), false, 'refused while live');
     await b.releaseLease('relay-b'); // not the holder: no effect
-    assert.equal(await b.acquireLease('relay-b', 150), false);
+    assert.equal(await held(b, 'relay-b', 150), false);
 
     await sleep(200);
-    assert.equal(await b.acquireLease('relay-b', 150), true, 'takes over after expiry');
-    assert.equal(await a.acquireLease('relay-a', 150), false, 'the old holder lost it');
+    assert.equal(await held(b, 'relay-b', 150), true, 'takes over after expiry');
+    assert.equal(await held(a, 'relay-a', 150), false, 'the old holder lost it');
 
     await b.releaseLease('relay-b');
-    assert.equal(await a.acquireLease('relay-a', 10_000), true, 'immediately after release');
-    assert.equal(await b.acquireLease('relay-b', 10_000), false);
+    assert.equal(await held(a, 'relay-a', 10_000), true, 'immediately after release');
+    assert.equal(await held(b, 'relay-b', 10_000), false);
   });
 
   it('stats() reports pending rows and the age of the oldest', async () => {
     const db = app();
     const outbox = createSqliteOutbox(db, { source: SOURCE });
-    assert.deepEqual(await outbox.stats(), { pending: 0, oldestPendingAgeMs: null });
+    assert.deepEqual(await outbox.stats(), {
+      pending: 0,
+      oldestPendingAgeMs: null,
+      partitions: [
+        { partition: 0, owner: null, leaseExpiresInMs: null, pending: 0, oldestPendingAgeMs: null },
+      ],
+    });
     outbox.append(db, CourseCreated, { courseId: 'C-1', title: 't' });
     await sleep(60);
     outbox.append(db, CourseCreated, { courseId: 'C-2', title: 't' });

@@ -11,6 +11,7 @@ import {
   type OutboxStats,
   type OutboxStore,
   prepareEvent,
+  type RelayLease,
   SluiceError,
 } from '@sluice/core';
 import type { Statement, Transaction } from 'better-sqlite3';
@@ -156,7 +157,8 @@ export class SqliteOutbox implements OutboxStore {
     return this.#wakeup.wait(Date.now() + timeoutMs, signal);
   }
 
-  async acquireLease(owner: string, ttlMs: number): Promise<boolean> {
+  /** One lease for the whole outbox: a single partition, since one SQLite file has one writer anyway. */
+  async acquireLease(owner: string, ttlMs: number): Promise<RelayLease> {
     const now = Date.now();
     const row = this.#db
       .prepare(
@@ -166,7 +168,7 @@ export class SqliteOutbox implements OutboxStore {
          RETURNING owner`,
       )
       .get(owner, now + ttlMs, now);
-    return row !== undefined;
+    return { partitions: row === undefined ? [] : [0], partitionCount: 1 };
   }
 
   async releaseLease(owner: string): Promise<void> {
@@ -188,9 +190,24 @@ export class SqliteOutbox implements OutboxStore {
       n: number;
       oldest: number | null;
     };
+    const lease = this.#db
+      .prepare("SELECT owner, expires_at FROM sluice_relay_lease WHERE name = 'outbox'")
+      .get() as { owner: string; expires_at: number } | undefined;
+    const now = Date.now();
+    const live = lease !== undefined && lease.expires_at > now ? lease : undefined;
+    const oldestPendingAgeMs = row.oldest === null ? null : Math.max(0, now - row.oldest);
     return {
       pending: row.n,
-      oldestPendingAgeMs: row.oldest === null ? null : Math.max(0, Date.now() - row.oldest),
+      oldestPendingAgeMs,
+      partitions: [
+        {
+          partition: 0,
+          owner: live?.owner ?? null,
+          leaseExpiresInMs: live ? live.expires_at - now : null,
+          pending: row.n,
+          oldestPendingAgeMs,
+        },
+      ],
     };
   }
 
