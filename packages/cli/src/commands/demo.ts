@@ -1,13 +1,16 @@
-import { JSON_OPTION } from '../context.js';
+import { isPostgresUrl, JSON_OPTION } from '../context.js';
 import { formatSummary } from '../demo/demo-state.js';
-import { runDemo } from '../demo/run-demo.js';
+import { type DemoOptions, runDemo } from '../demo/run-demo.js';
+import { type Resolved, UsageError } from '../options.js';
 import type { Command } from './command.js';
 
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
-    summary: 'run the enrollments example end to end on the embedded default and check every guarantee',
-    usage: 'sluice demo [--events N] [--duration SECONDS] [--dir DIR] [--json]',
+    summary:
+      'run the enrollments example end to end (on the embedded default, or on PostgreSQL) and check every guarantee',
+    usage:
+      'sluice demo [--events N] [--duration SECONDS] [--dir DIR] [--store sqlite|postgres --db postgres://URL [--keep]] [--json]',
     options: [
       {
         name: 'events',
@@ -47,23 +50,52 @@ export const demoCommand: Command = {
       {
         name: 'dir',
         type: 'string',
-        description: 'where to keep the databases (default: a new temp dir)',
+        description:
+          'where to keep the bus (and the SQLite databases); kept after the run (default: a new temp dir)',
+        env: '-',
+      },
+      {
+        name: 'store',
+        type: 'string',
+        description:
+          "where the service's tables and outbox and the consumer's tables and inbox live: sqlite (files in --dir) or postgres (a new schema sluice_demo_<random> in --db, dropped at the end unless --keep; the bus is the embedded log either way)",
+        default: 'sqlite',
+        env: '-',
+      },
+      {
+        name: 'db',
+        type: 'string',
+        description:
+          'with --store postgres: the database, a postgres:// URL (the relays get it from SLUICE_DB)',
+      },
+      {
+        name: 'keep',
+        type: 'boolean',
+        description:
+          'with --store postgres: keep the schema after the run, to look at it (`sluice status --db URL --schema NAME`)',
+        default: false,
         env: '-',
       },
       JSON_OPTION,
     ],
-    examples: ['npx sluice demo', 'npx sluice demo --events 20000 --duration 20'],
+    examples: [
+      'npx sluice demo',
+      'npx sluice demo --events 20000 --duration 20',
+      'npx sluice demo --store postgres --db postgres://user:password@localhost:5432/app',
+    ],
   },
   async run(options) {
+    const store = demoStore(options);
     const tty = process.stderr.isTTY === true;
     let lastPrinted = 0;
-    const { summary, dir } = await runDemo({
+    const result = await runDemo({
       events: options['events'] as number,
       durationS: options['duration'] as number,
       rollbackRate: options['rollback-rate'] as number,
       failRate: options['fail-rate'] as number,
       relayKills: options['relay-kills'] as number,
       ...(options['dir'] ? { dir: options['dir'] as string } : {}),
+      store,
       progress: (line, final) => {
         if (tty) process.stderr.write(`\r\u001b[2K${line}${final ? '\n' : ''}`);
         else if (final || Date.now() - lastPrinted > 2000) {
@@ -72,8 +104,29 @@ export const demoCommand: Command = {
         }
       },
     });
-    if (options['json']) console.log(JSON.stringify({ ...summary, dir }));
-    else console.log(formatSummary(summary, dir, 'embedded log'));
+    const { summary, dir } = result;
+    if (options['json']) console.log(JSON.stringify({ ...summary, dir, store: result.store }));
+    else console.log(formatSummary(summary, dir, 'embedded log', result.store));
     return summary.ok ? 0 : 1;
   },
 };
+
+/** `--store` and, for PostgreSQL, `--db` and `--keep`, checked. */
+function demoStore(options: Resolved): NonNullable<DemoOptions['store']> {
+  const store = options['store'];
+  if (store === 'sqlite') return { kind: 'sqlite' };
+  if (store !== 'postgres')
+    throw new UsageError(`--store must be sqlite or postgres, got ${JSON.stringify(store)}`);
+  const url = options['db'];
+  if (typeof url !== 'string' || url === '') {
+    throw new UsageError(
+      '--store postgres needs --db postgres://user:password@host:port/database (or SLUICE_DB)',
+    );
+  }
+  if (!isPostgresUrl(url)) {
+    throw new UsageError(
+      `--store postgres needs --db to be a postgres:// URL, got ${JSON.stringify(url)} (from --db, SLUICE_DB or the config file)`,
+    );
+  }
+  return { kind: 'postgres', url, keep: options['keep'] === true };
+}

@@ -1,3 +1,5 @@
+import type { DemoStoreInfo } from './demo-store.js';
+
 /** What the demo's producer and consumer observed, checked against the consumer's tables at the end. */
 export interface DemoCounters {
   committed: Map<string, string>;
@@ -29,12 +31,13 @@ export interface DemoSummary {
 }
 
 /** The plain-text summary the demo prints. */
-export function formatSummary(s: DemoSummary, dir: string, transport: string): string {
+export function formatSummary(s: DemoSummary, dir: string, transport: string, store: DemoStoreInfo): string {
   const row = (label: string, value: string | number) => `  ${label.padEnd(50)} ${value}`;
   const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`);
+  const database = store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
   return [
     '',
-    `Sluice demo: SQLite outbox -> relay -> ${transport} -> consumer with inbox (${s.seconds.toFixed(1)} s)`,
+    `Sluice demo: ${database} outbox -> relay -> ${transport} -> consumer with inbox (${s.seconds.toFixed(1)} s)`,
     row('committed', s.committed),
     row('rolled back (must never be delivered)', s.rolledBack),
     row('delivered and applied exactly once', s.delivered),
@@ -50,6 +53,11 @@ export function formatSummary(s: DemoSummary, dir: string, transport: string): s
     row('end-to-end latency p50 / p99 (incl. fail-overs)', `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`),
     '',
     s.ok ? 'All invariants held.' : 'INVARIANT VIOLATED: see the counts above.',
+    store.kind !== 'postgres'
+      ? ''
+      : store.kept
+        ? `Tables are in PostgreSQL schema ${store.schema} of ${store.database}: try \`npx sluice status --db <url> --schema ${store.schema}\`, then DROP SCHEMA "${store.schema}" CASCADE`
+        : `PostgreSQL schema ${store.schema} of ${store.database} was dropped (--keep keeps it).`,
     `Files are in ${dir}: try \`npx sluice tail enrollments --log ${dir}/bus.db --no-follow\``,
     s.deadLettered > 0 ? `and \`npx sluice dlq list --group enrollment-view --log ${dir}/bus.db\`` : '',
   ]

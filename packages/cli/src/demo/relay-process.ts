@@ -7,14 +7,17 @@ export function cliEntry(): string {
   return fileURLToPath(new URL(self.endsWith('.ts') ? '../bin.ts' : '../bin.js', import.meta.url));
 }
 
-/** Starts `sluice <args>` as a child process with this process's Node flags; resolves once it reports ready. */
+/**
+ * Starts `sluice <args>` as a child process with this process's Node flags and environment (plus `env`);
+ * resolves once it reports ready.
+ */
 export function spawnSluice(
   args: readonly string[],
-  options: { inheritStderr?: boolean } = {},
+  options: { inheritStderr?: boolean; env?: Readonly<Record<string, string>> } = {},
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...process.execArgv, cliEntry(), ...args], {
     stdio: ['ignore', 'ignore', options.inheritStderr ? 'inherit' : 'ignore', 'ipc'],
-    env: { ...process.env, SLUICE_LOG_LEVEL: process.env['SLUICE_LOG_LEVEL'] ?? 'warn' },
+    env: { ...process.env, SLUICE_LOG_LEVEL: process.env['SLUICE_LOG_LEVEL'] ?? 'warn', ...options.env },
   });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) =>

@@ -1,12 +1,16 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ConsumeOutcome, consume, decodeEnvelope, sleep } from '@sluice/core';
-import { EnrollmentsService, enrollmentProjection, RolledBack } from '@sluice/example-enrollments';
-import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
+import { type ConsumeOutcome, decodeEnvelope, SluiceError, sleep } from '@sluice/core';
+import { type ProjectionHooks, RolledBack } from '@sluice/example-enrollments';
+import { createLogTransport } from '@sluice/sqlite';
 import type { DemoCounters, DemoSummary } from './demo-state.js';
+import type { DemoStore, DemoStoreInfo } from './demo-store.js';
 import { percentile } from './percentile.js';
+import { openPostgresDemoStore } from './postgres-demo-store.js';
 import { killHard, spawnSluice } from './relay-process.js';
+import { openSqliteDemoStore } from './sqlite-demo-store.js';
 
 export interface DemoOptions {
   readonly events: number;
@@ -14,29 +18,95 @@ export interface DemoOptions {
   readonly rollbackRate: number;
   readonly failRate: number;
   readonly relayKills: number;
+  /** Where to keep the bus (and, on SQLite, the databases). Default: a new temp folder. */
   readonly dir?: string;
+  /**
+   * Where the service's tables and outbox and the consumer's tables and inbox live: SQLite files in `dir`
+   * (default), or a new schema in a PostgreSQL database, dropped at the end unless `keep`.
+   */
+  readonly store?:
+    | { readonly kind: 'sqlite' }
+    | { readonly kind: 'postgres'; readonly url: string; readonly keep?: boolean };
   readonly progress: (line: string, final?: boolean) => void;
+}
+
+export interface DemoResult {
+  readonly summary: DemoSummary;
+  /** The folder holding the bus (`bus.db`) and, on SQLite, `app.db` and `consumer.db`. */
+  readonly dir: string;
+  readonly store: DemoStoreInfo;
 }
 
 const GROUP = 'enrollment-view';
 
 /**
  * The demo: the enrollments service commits (and sometimes rolls back) business transactions with outbox
- * appends; a pair of relay child processes (one active, one standby) ships them to the embedded log, the active one
- * SIGKILLed mid-stream; a
- * consumer materializes them with an inbox, its handler failing once for some events and always for
- * payment-failed cancellations. Then the consumer's own tables are checked against what the producer committed.
+ * appends; a pair of relay child processes ships them to the embedded log (on SQLite one is active and one
+ * stands by; on PostgreSQL they share the outbox's partitions), and one holding a lease is SIGKILLed
+ * mid-stream; a consumer materializes them with an inbox, its handler failing once for some events and always
+ * for payment-failed cancellations. Then the consumer's own tables are checked against what the producer
+ * committed. The service's and the consumer's databases are SQLite files or a PostgreSQL schema (see
+ * {@link DemoOptions.store}); the bus is the embedded log either way.
  */
-export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; dir: string }> {
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dir = resolve(o.dir ?? mkdtempSync(join(tmpdir(), 'sluice-demo-')));
   mkdirSync(dir, { recursive: true });
   const started = performance.now();
-  const appDb = openDatabase(join(dir, 'app.db'));
-  const outbox = createSqliteOutbox(appDb, { source: 'urn:service:enrollments', migrate: true });
-  const service = new EnrollmentsService(appDb, outbox);
-  for (let i = 0; i < 37; i++) service.openCourse(`C-${100 + i}`, 1_000_000);
-  const consumerDb = openDatabase(join(dir, 'consumer.db'));
+  const failOnce = (id: string) => hashFraction(id) < o.failRate;
+  const hooks: ProjectionHooks = {
+    shouldFail: (event, attempt) =>
+      (event.type === 'enrollment.cancelled' && event.data['reason'] === 'payment-failed') ||
+      (attempt === 1 && failOnce(event.id)),
+  };
+  const store =
+    o.store?.kind === 'postgres'
+      ? await openPostgresDemoStore({ url: o.store.url, keep: o.store.keep ?? false, hooks })
+      : openSqliteDemoStore(dir, hooks);
+  const info = store.info();
+  if (info.kind === 'postgres') {
+    o.progress(
+      `PostgreSQL schema ${info.schema} in ${info.database} (${info.kept ? 'kept' : 'dropped'} at the end)`,
+      true,
+    );
+  }
   const bus = createLogTransport({ path: join(dir, 'bus.db') });
+  // Ctrl-C (or SIGTERM) stops the run at the next step, so that the relays are stopped and the store is closed
+  // (a PostgreSQL schema dropped) instead of left behind. A second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let summary: DemoSummary;
+  try {
+    summary = await exercise(o, store, dir, bus, interrupt.signal, started);
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    await store.close().catch((cleanup: unknown) => {
+      process.stderr.write(`sluice demo: ${cleanup instanceof Error ? cleanup.message : String(cleanup)}\n`);
+    });
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  await bus.close();
+  await store.close();
+  return { summary, dir, store: store.info() };
+}
+
+/** Produces, kills relays, drains, replays and checks; leaves closing the bus and the store to the caller. */
+async function exercise(
+  o: DemoOptions,
+  store: DemoStore,
+  dir: string,
+  bus: ReturnType<typeof createLogTransport>,
+  interrupted: AbortSignal,
+  started: number,
+): Promise<DemoSummary> {
+  const checkInterrupted = () => {
+    if (interrupted.aborted)
+      throw new SluiceError('SLUICE_INTERRUPTED', 'the demo was interrupted; nothing was checked');
+  };
   const c: DemoCounters = {
     committed: new Map(),
     rolledBack: new Set(),
@@ -45,22 +115,14 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     retries: 0,
     relayKills: 0,
   };
-  const failOnce = (id: string) => hashFraction(id) < o.failRate;
-  const inbox = createSqliteInbox(consumerDb, { migrate: true });
   let replaying = false;
   let replaySuppressed = 0;
   const startConsumer = (replay: boolean) =>
-    consume({
+    store.consume({
       transport: bus,
       group: GROUP,
-      inbox,
       // The replay's retries of dead-lettered events go to a topic of their own, so `sluice dlq list` shows each once.
       ...(replay ? { replay: { to: 'earliest' as const }, deadLetterTopic: `${GROUP}.replay.dlq` } : {}),
-      handlers: enrollmentProjection(consumerDb, {
-        shouldFail: (event, attempt) =>
-          (event.type === 'enrollment.cancelled' && event.data['reason'] === 'payment-failed') ||
-          (attempt === 1 && failOnce(event.id)),
-      }),
       maxAttempts: 3,
       backoff: { initialMs: 20, maxMs: 200 },
       onOutcome: (outcome: ConsumeOutcome) => {
@@ -77,8 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
   let consumer = startConsumer(false);
   const relayArgs = [
     'relay',
-    '--db',
-    join(dir, 'app.db'),
+    ...store.relayArgs,
     '--log',
     join(dir, 'bus.db'),
     '--contracts',
@@ -86,21 +147,29 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     '--lease-ttl-ms',
     '300',
   ];
-  // Two relay instances: one publishes, the other stands by and takes over when the first is killed.
-  const relays = [await spawnSluice(relayArgs), await spawnSluice(relayArgs)];
-  const applied = consumerDb.prepare('SELECT count(*) FROM side_effects').pluck();
+  const spawnRelay = () => spawnSluice(relayArgs, { env: store.relayEnv });
+  let applied = 0;
   const report = (phase: string, final = false) =>
     o.progress(
-      `${phase}: committed ${c.committed.size}, rolled back ${c.rolledBack.size}, applied ${applied.get() as number}, ` +
+      `${phase}: committed ${c.committed.size}, rolled back ${c.rolledBack.size}, applied ${applied}, ` +
         `retries ${c.retries}, dead-lettered ${c.deadLettered.size}, relay kills ${c.relayKills}`,
       final,
     );
-  const ticker = setInterval(
-    () => report(c.committed.size + c.rolledBack.size < o.events ? 'producing' : 'draining'),
-    250,
-  );
-
+  const ticker = setInterval(() => {
+    store.appliedCount().then(
+      (n) => {
+        applied = n;
+        report(c.committed.size + c.rolledBack.size < o.events ? 'producing' : 'draining');
+      },
+      () => undefined,
+    );
+  }, 250);
+  // Two relay instances. On SQLite one publishes and the other stands by; on PostgreSQL they split the outbox's
+  // partitions. Either way the survivor takes over a killed instance's lease once it expires.
+  const relays: ChildProcess[] = [];
   try {
+    relays.push(await spawnRelay());
+    relays.push(await spawnRelay());
     // Produce at a steady rate, killing the relay at evenly spaced points.
     const active: string[] = [];
     const killAt = Array.from({ length: o.relayKills }, (_, i) =>
@@ -110,34 +179,34 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     for (let n = 0; n < o.events; n++) {
       const due = t0 + (n * o.durationS * 1000) / o.events;
       if (performance.now() < due) await sleep(due - performance.now());
+      checkInterrupted();
       if (killAt.includes(n)) {
-        // Kill whichever instance holds the lease (the standby takes over), then start a new standby.
-        const holder = appDb
-          .prepare("SELECT owner FROM sluice_relay_lease WHERE name = 'outbox'")
-          .pluck()
-          .get() as string | undefined;
-        const victim = relays.find((p) => holder?.includes(`:${p.pid}:`)) ?? relays[0]!;
+        // Kill an instance that holds a lease (the other takes over), then start a new one.
+        const owners = await store.leaseOwners();
+        const victim = relays.find((p) => owners.some((owner) => owner.includes(`:${p.pid}:`))) ?? relays[0]!;
         await killHard(victim);
         c.relayKills++;
-        relays.splice(relays.indexOf(victim), 1, await spawnSluice(relayArgs));
+        relays.splice(relays.indexOf(victim), 1, await spawnRelay());
       }
       const rollback = Math.random() < o.rollbackRate;
       try {
         const r = Math.random();
         if (active.length === 0 || r < 0.4) {
-          const result = service.enroll(`C-${100 + (n % 37)}`, `S-${n}`, { failAfterAppend: rollback });
+          const result = await store.service.enroll(`C-${100 + (n % 37)}`, `S-${n}`, {
+            failAfterAppend: rollback,
+          });
           active.push(result.key);
           c.committed.set(result.id, result.key);
         } else if (r < 0.87) {
           const id = active[Math.floor(Math.random() * active.length)]!;
-          const result = service.recordProgress(id, Math.floor(Math.random() * 101), {
+          const result = await store.service.recordProgress(id, Math.floor(Math.random() * 101), {
             failAfterAppend: rollback,
           });
           c.committed.set(result.id, result.key);
         } else {
           const i = Math.floor(Math.random() * active.length);
           const reason = Math.random() < 0.05 ? 'payment-failed' : 'student-request';
-          const result = service.cancel(active[i]!, reason, { failAfterAppend: rollback });
+          const result = await store.service.cancel(active[i]!, reason, { failAfterAppend: rollback });
           active.splice(i, 1);
           c.committed.set(result.id, result.key);
         }
@@ -148,8 +217,10 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     }
     // Drain: wait until every committed event is applied or dead-lettered (bounded).
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (applied.get() as number) + c.deadLettered.size < c.committed.size)
+    while (Date.now() < deadline && (await store.appliedCount()) + c.deadLettered.size < c.committed.size) {
+      checkInterrupted();
       await sleep(50);
+    }
     await sleep(300); // let late duplicates (if any) arrive before counting
   } finally {
     clearInterval(ticker);
@@ -157,26 +228,29 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     await consumer.stop();
   }
   // Replay the whole topic to the same group: every event arrives again, and the inbox must skip each one.
-  const appliedBeforeReplay = applied.get() as number;
+  const appliedBeforeReplay = await store.appliedCount();
   replaying = true;
   consumer = startConsumer(true);
-  const replayDeadline = Date.now() + 20_000;
-  while (replaySuppressed < appliedBeforeReplay && Date.now() < replayDeadline) await sleep(50);
-  await consumer.stop();
+  try {
+    const replayDeadline = Date.now() + 20_000;
+    while (replaySuppressed < appliedBeforeReplay && Date.now() < replayDeadline) {
+      checkInterrupted();
+      await sleep(50);
+    }
+  } finally {
+    await consumer.stop();
+  }
+  applied = await store.appliedCount();
   report('done', true);
 
-  const rows = consumerDb.prepare('SELECT event_id, applied, latency_ms FROM side_effects').all() as {
-    event_id: string;
-    applied: number;
-    latency_ms: number;
-  }[];
-  const delivered = new Set(rows.map((r) => r.event_id));
+  const rows = await store.sideEffects();
+  const delivered = new Set(rows.map((r) => r.eventId));
   const lost = [...c.committed.keys()].filter((id) => !delivered.has(id) && !c.deadLettered.has(id)).length;
-  const phantom = rows.filter((r) => c.rolledBack.has(r.event_id) || !c.committed.has(r.event_id)).length;
+  const phantom = rows.filter((r) => c.rolledBack.has(r.eventId) || !c.committed.has(r.eventId)).length;
   const appliedMoreThanOnce = rows.filter((r) => r.applied > 1).length;
-  const orderViolations = consumerDb.prepare('SELECT count(*) FROM order_violations').pluck().get() as number;
-  const latencies = rows.map((r) => r.latency_ms);
-  const summary: DemoSummary = {
+  const orderViolations = await store.orderViolations();
+  const latencies = rows.map((r) => r.latencyMs);
+  return {
     committed: c.committed.size,
     rolledBack: c.rolledBack.size,
     delivered: rows.length,
@@ -194,10 +268,6 @@ export async function runDemo(o: DemoOptions): Promise<{ summary: DemoSummary; d
     seconds: (performance.now() - started) / 1000,
     ok: lost === 0 && phantom === 0 && appliedMoreThanOnce === 0 && orderViolations === 0,
   };
-  await bus.close();
-  appDb.close();
-  consumerDb.close();
-  return { summary, dir };
 }
 
 /** A stable number in [0, 1) from an id, so "fails once" is decided per event, not per attempt. */
