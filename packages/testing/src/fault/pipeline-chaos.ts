@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { killHard, spawnSluice } from '@sluice/cli';
+import { killHard } from '@sluice/cli';
 import { sleep } from '@sluice/core';
 import { EnrollmentsService, enrollmentsTopic, RolledBack } from '@sluice/example-enrollments';
 import { createLogTransport, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { firstMessage, forkFixture } from './child.js';
+import { spawnRelay } from './relay-launcher.js';
 
 /** What a chaos run observed: what the producer committed and what the consumer's own tables hold. */
 export interface ChaosResult {
@@ -97,7 +98,6 @@ export async function runPipelineChaos(
   await bus.close();
 
   const relayArgs = [
-    'relay',
     ...producer.relayArgs,
     '--log',
     busPath,
@@ -108,7 +108,7 @@ export async function runPipelineChaos(
     '--batch-size',
     '200',
   ];
-  const relays: ChildProcess[] = [await spawnSluice(relayArgs), await spawnSluice(relayArgs)];
+  const relays: ChildProcess[] = [await spawnRelay(relayArgs), await spawnRelay(relayArgs)];
   const startConsumer = async () => {
     const child = forkFixture('consumer-process', [consumerPath, busPath, 'member-1']);
     await firstMessage(child);
@@ -122,27 +122,27 @@ export async function runPipelineChaos(
   let consumerKills = 0;
   let producing = true;
 
-  // Chaos: kill a random relay every 100-400 ms and the consumer every 200-700 ms while producing.
-  const chaos = (async () => {
-    let nextRelayKill = Date.now() + 100 + Math.random() * 300;
-    let nextConsumerKill = Date.now() + 200 + Math.random() * 500;
+  // Chaos: each relay is killed 100-400 ms after it started and restarted at once, independently of the
+  // other; the consumer every 200-700 ms.
+  const relayChaos = relays.map(async (_, i) => {
     while (producing) {
-      await sleep(20);
-      if (Date.now() >= nextRelayKill) {
-        const i = Math.floor(Math.random() * relays.length);
-        await killHard(relays[i]!);
-        relayKills++;
-        relays[i] = await spawnSluice(relayArgs);
-        nextRelayKill = Date.now() + 100 + Math.random() * 300;
-      }
-      if (Date.now() >= nextConsumerKill) {
-        await killHard(consumer);
-        consumerKills++;
-        consumer = await startConsumer();
-        nextConsumerKill = Date.now() + 200 + Math.random() * 500;
-      }
+      await sleep(100 + Math.random() * 300);
+      if (!producing) break;
+      await killHard(relays[i]!);
+      relayKills++;
+      relays[i] = await spawnRelay(relayArgs);
+    }
+  });
+  const consumerChaos = (async () => {
+    while (producing) {
+      await sleep(200 + Math.random() * 500);
+      if (!producing) break;
+      await killHard(consumer);
+      consumerKills++;
+      consumer = await startConsumer();
     }
   })();
+  const chaos = Promise.all([...relayChaos, consumerChaos]);
 
   const t0 = Date.now();
   await producer.produce(() => Date.now() - t0 >= seconds * 1000, committed, rolledBack);

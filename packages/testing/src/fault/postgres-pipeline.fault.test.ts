@@ -29,7 +29,7 @@ describe('PostgreSQL outbox: relays and consumer killed with SIGKILL mid-stream'
   it('loses nothing, invents nothing, keeps per-key order and applies each event once', {
     timeout: 240_000,
   }, async (t) => {
-    const seconds = 20;
+    const seconds = 30;
     assertChaosInvariants(
       await runPipelineChaos(dir, seconds, await postgresProducer(url, schema)),
       seconds,
