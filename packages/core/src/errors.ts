@@ -97,6 +97,18 @@ export class PayloadTooLargeError extends SluiceError {
   }
 }
 
+/**
+ * The code a store uses when its database cannot be reached (connection refused or lost, server restarting):
+ * retryable, and never the fault of the event or the handler, so consumers wait for the database instead of
+ * spending the event's attempts on it.
+ */
+export const DATABASE_UNAVAILABLE = 'SLUICE_DATABASE_UNAVAILABLE';
+
+/** Whether `error` says a database was unreachable (see {@link DATABASE_UNAVAILABLE}). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return error instanceof SluiceError && error.code === DATABASE_UNAVAILABLE;
+}
+
 /** A component was used after `close()`/`stop()`. */
 export class ClosedError extends SluiceError {
   constructor(component: string) {

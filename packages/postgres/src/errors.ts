@@ -1,4 +1,4 @@
-import { MigrationRequiredError, SluiceError } from '@sluice/core';
+import { DATABASE_UNAVAILABLE, MigrationRequiredError, SluiceError } from '@sluice/core';
 
 /** SQLSTATEs after which trying again may succeed: connection lost, server restarting, conflicts. */
 const RETRYABLE_SQLSTATE = /^(08...|40001|40P01|53...|55P03|57P0[1-3]|57014)$/;
@@ -49,7 +49,7 @@ export function toSluiceError(error: unknown, doing: string, missing: string): S
   if (isMissingRelation(error)) return new MigrationRequiredError(missing, { cause: error });
   if (isRetryable(error)) {
     return new SluiceError(
-      'SLUICE_DATABASE_UNAVAILABLE',
+      DATABASE_UNAVAILABLE,
       `${doing} failed${code ? ` (${code})` : ''}: ${detail}. PostgreSQL is unreachable or the statement conflicted with another; trying again may succeed`,
       { cause: error, retryable: true },
     );

@@ -30,6 +30,34 @@ export interface PgPoolClient extends PgQueryable {
   on(event: 'notification', listener: (message: PgNotification) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Checks a connection out of `pool` with an `'error'` listener attached for as long as it is checked out:
+ * node-postgres emits `'error'` on a checked-out client whose connection drops (a server restart), and with
+ * no listener that kills the process. `lost()` says whether it happened (then release with the error, which
+ * destroys the connection); `release()` detaches the listener and returns or destroys the connection.
+ */
+export async function checkOut(pool: PgPool): Promise<{
+  readonly client: PgPoolClient;
+  lost(): Error | undefined;
+  release(broken?: Error): void;
+}> {
+  const client = await pool.connect();
+  let lostWith: Error | undefined;
+  const onError = (error: Error) => {
+    lostWith ??= error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    lost: () => lostWith,
+    release(broken) {
+      client.off('error', onError);
+      client.release(broken ?? lostWith ?? false);
+    },
+  };
 }
 
 /**

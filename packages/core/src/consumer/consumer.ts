@@ -1,7 +1,7 @@
 import { checkEvent, type EventContract } from '../contracts/define-event.js';
 import { decodeEnvelope } from '../envelope/codec.js';
 import type { Envelope } from '../envelope/envelope.js';
-import { errorCode, errorMessage, SluiceError } from '../errors.js';
+import { errorCode, errorMessage, isDatabaseUnavailable, SluiceError } from '../errors.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -13,6 +13,9 @@ import {
 } from './consumer-options.js';
 import { deadLetterRecord } from './dead-letter.js';
 import type { ConsumedEvent, Handler } from './handler.js';
+
+/** Longest wait between tries while the consumer's database is unreachable. */
+const UNAVAILABLE_MAX_WAIT_MS = 2000;
 
 /** One delivered record while the consumer holds it. */
 interface Item {
@@ -60,6 +63,8 @@ export class Consumer<Tx> {
   /** Records settled since the last commit. */
   #pendingCommit = 0;
   #stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0 };
+  /** Consecutive inbox calls that found the consumer's database unreachable. */
+  #unavailable = 0;
 
   constructor(options: ConsumeOptions<Tx>) {
     this.#o = resolveConsumeOptions(options);
@@ -216,9 +221,28 @@ export class Consumer<Tx> {
       );
       if (status === 'applied') this.#stats.applied++;
       else this.#stats.duplicates++;
+      this.#unavailable = 0;
       this.#settle(item);
       this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // The consumer's own database is down or restarting: not the event's fault. Wait for it (the key's
+        // later events wait too) without spending an attempt, however long the outage lasts.
+        item.attempts--;
+        this.#unavailable++;
+        const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
+        this.#o.logger.warn("the consumer's database is unavailable; waiting for it", {
+          group: this.#o.group,
+          id: envelope.id,
+          key: record.key,
+          delayMs,
+          error: errorMessage(error),
+        });
+        item.nextAttemptAt = Date.now() + delayMs;
+        this.#delayed.push(item);
+        this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
+        return;
+      }
       const permanent = error instanceof SluiceError && !error.retryable;
       if (permanent || item.attempts >= this.#o.maxAttempts) {
         return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });

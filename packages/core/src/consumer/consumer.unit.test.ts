@@ -5,7 +5,7 @@ import { defineEvent } from '../contracts/define-event.js';
 import { defineKey } from '../contracts/define-key.js';
 import { defineTopic } from '../contracts/define-topic.js';
 import { encodeEnvelope } from '../envelope/codec.js';
-import { SluiceError } from '../errors.js';
+import { DATABASE_UNAVAILABLE, SluiceError } from '../errors.js';
 import { envelopeOf, prepareEvent } from '../outbox/prepare-event.js';
 import { MemoryInbox } from '../testing/memory-stores.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
@@ -61,6 +61,44 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 describe('consumer', () => {
+  it('waits out an outage of its own database without spending attempts or dead-lettering', async () => {
+    const transport = createMemoryTransport();
+    const inbox = new MemoryInbox();
+    let down = 12; // more failures than maxAttempts
+    const flaky = {
+      name: 'flaky',
+      runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
+        if (down-- > 0) {
+          throw new SluiceError(DATABASE_UNAVAILABLE, 'connection refused', { retryable: true });
+        }
+        return inbox.runOnce(group, id, apply);
+      },
+      close: async () => {},
+    };
+    await publish(transport, 'u', 1);
+    await publish(transport, 'u', 2);
+    const attempts: number[] = [];
+    const consumer = consume({
+      transport,
+      group: 'g',
+      inbox: flaky,
+      maxAttempts: 3,
+      backoff: { initialMs: 1, maxMs: 5 },
+      handlers: [
+        handle(Deposited, (e, { tx, attempt }: { tx: { effects: string[] }; attempt: number }) => {
+          attempts.push(attempt);
+          tx.effects.push(`${e.key}:${e.data.amount}`);
+        }),
+      ],
+    });
+    await until(() => inbox.effects.length === 2);
+    await consumer.stop();
+    assert.deepEqual(inbox.effects, ['u:1', 'u:2'], 'applied in order once the database answered');
+    assert.deepEqual(attempts, [1, 1], 'the outage spent none of the attempts');
+    assert.equal(consumer.stats().deadLettered, 0);
+    const dlq = await transport.read('g.dlq', { to: 'earliest' }, 10).catch(() => []);
+    assert.deepEqual(dlq, []);
+  });
   it('applies each event once; a redelivered event is skipped by the inbox', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();

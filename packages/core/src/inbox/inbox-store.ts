@@ -13,6 +13,9 @@ export interface InboxStore<Tx> {
   /**
    * In one transaction: if `eventId` is recorded for `group`, do nothing and resolve `duplicate`; otherwise run
    * `apply(tx)`, record the id and commit, resolving `applied`. If `apply` throws, roll back and rethrow.
+   * When the database cannot be reached, or the connection is lost before the commit (also while `apply`
+   * runs), throw a retryable `SluiceError` with code `SLUICE_DATABASE_UNAVAILABLE` (`DATABASE_UNAVAILABLE`):
+   * the consumer then waits for the database without counting it against the event's attempts.
    */
   runOnce(group: string, eventId: string, apply: (tx: Tx) => unknown): Promise<'applied' | 'duplicate'>;
 

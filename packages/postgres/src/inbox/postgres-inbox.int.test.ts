@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MigrationRequiredError, SluiceError } from '@sluice/core';
+import { DATABASE_UNAVAILABLE, MigrationRequiredError, SluiceError } from '@sluice/core';
 import { migrate } from '../migrations/migrate.js';
 import { fromPg, type SqlExecutor } from '../pg-client.js';
 import { sleep, type TestDatabase, testDatabase } from '../test-database.test-support.js';
@@ -44,6 +44,27 @@ async function recorded(): Promise<{ g: string; id: string }[]> {
 }
 
 describe('PostgresInbox', () => {
+  it('a connection killed while the handler runs: nothing applied, DATABASE_UNAVAILABLE, the process lives on', async () => {
+    await consumerDb();
+    const inbox = await createPostgresInbox(db.pool, { schema: db.schema });
+    const killed = inbox.runOnce('g', EVENT, async (tx) => {
+      await takeSeat(tx, 'C-1');
+      const pid = (await tx.execute<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+      // The server drops this connection (as a restart would) while the transaction is open.
+      await db.query('SELECT pg_terminate_backend($1)', [pid]);
+      await sleep(100);
+      await takeSeat(tx, 'C-1');
+    });
+    await assert.rejects(
+      killed,
+      (e: unknown) => e instanceof SluiceError && e.code === DATABASE_UNAVAILABLE && e.retryable,
+    );
+    assert.equal(await taken('C-1'), 0, 'the open transaction died with the connection');
+    assert.deepEqual(await recorded(), []);
+    // The pool replaced the dead connection; the retry applies once.
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    assert.equal(await taken('C-1'), 1);
+  });
   it('refuses an unmigrated schema unless asked to migrate', async () => {
     await assert.rejects(
       createPostgresInbox(db.pool, { schema: db.schema }),

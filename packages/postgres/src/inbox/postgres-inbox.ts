@@ -1,8 +1,15 @@
-import { type InboxStore, InvalidOptionError, SluiceError } from '@sluice/core';
+import { DATABASE_UNAVAILABLE, type InboxStore, InvalidOptionError, SluiceError } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
-import { fromPg, isPgPool, type PgPool, type PgPoolClient, type SqlExecutor } from '../pg-client.js';
+import {
+  checkOut,
+  fromPg,
+  isPgPool,
+  type PgPool,
+  type PgPoolClient,
+  type SqlExecutor,
+} from '../pg-client.js';
 import {
   type PostgresInboxOptions,
   type ResolvedPostgresInboxOptions,
@@ -41,12 +48,13 @@ VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING even
     eventId: string,
     apply: (tx: SqlExecutor) => unknown,
   ): Promise<'applied' | 'duplicate'> {
-    let client: PgPoolClient;
+    let conn: Awaited<ReturnType<typeof checkOut>>;
     try {
-      client = await this.#pool.connect();
+      conn = await checkOut(this.#pool);
     } catch (error) {
       throw this.#error(error, 'connecting for the inbox');
     }
+    const { client } = conn;
     let broken: Error | undefined;
     try {
       try {
@@ -64,6 +72,16 @@ VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING even
         await apply(fromPg(client));
       } catch (error) {
         broken = await rollback(client, error);
+        // The connection died under the handler (a server restart; ROLLBACK failed too): the database's
+        // fault, not the handler's, so the consumer waits for the database instead of spending an attempt.
+        const lost = conn.lost() ?? broken;
+        if (lost) {
+          throw new SluiceError(
+            DATABASE_UNAVAILABLE,
+            `applying event ${eventId} for group ${group} failed: the connection to PostgreSQL was lost (${lost.message}). Nothing was applied; the event is retried once the database answers`,
+            { cause: error, retryable: true },
+          );
+        }
         throw error;
       }
       let command: string | undefined;
@@ -84,7 +102,7 @@ VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING even
       }
       return 'applied';
     } finally {
-      client.release(broken ?? false);
+      conn.release(broken);
     }
   }
 

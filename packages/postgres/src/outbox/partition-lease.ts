@@ -1,6 +1,6 @@
 import type { RelayLease } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
-import type { PgPool, PgPoolClient } from '../pg-client.js';
+import { checkOut, type PgPool } from '../pg-client.js';
 
 /**
  * Leases on the outbox's key-hash partitions (`relay_partition`), shared evenly by the live relay instances
@@ -31,10 +31,11 @@ export class PartitionLease {
   }
 
   async acquire(owner: string, ttlMs: number): Promise<RelayLease> {
-    let client: PgPoolClient | undefined;
+    let conn: Awaited<ReturnType<typeof checkOut>> | undefined;
     let broken: Error | undefined;
     try {
-      client = await this.#pool.connect();
+      conn = await checkOut(this.#pool);
+      const client = conn.client;
       await client.query('BEGIN');
       await client.query(this.#sql.heartbeat, [owner, ttlMs]);
       const counts = (await client.query<{ members: number; total: number }>(this.#sql.counts)).rows[0]!;
@@ -55,14 +56,14 @@ export class PartitionLease {
       return { partitions: mine, partitionCount: counts.total };
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
-      await client?.query('ROLLBACK').catch(() => undefined);
+      await conn?.client.query('ROLLBACK').catch(() => undefined);
       throw toSluiceError(
         error,
         `taking relay partition leases in ${this.#table}`,
         `${this.#table} is missing`,
       );
     } finally {
-      client?.release(broken);
+      conn?.release(broken);
     }
   }
 
