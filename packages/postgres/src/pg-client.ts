@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The few shapes of `pg` (node-postgres) that Sluice uses, declared structurally so that neither core nor this
  * package imports the driver: a `pg.Pool`, a `pg.PoolClient` and a `pg.Client` all fit (as Kysely's
@@ -85,14 +87,47 @@ export interface SqlExecutor {
  * Adapts a `pg` client (or pool) to {@link SqlExecutor}. Pass the client that runs your transaction
  * (`const client = await pool.connect(); await client.query('BEGIN'); outbox.append(fromPg(client), ...)`);
  * a pool is fine for a statement that is its own transaction.
+ *
+ * Statements run as named prepared statements (`prepare`, default true): parsed once per connection and
+ * planned from PostgreSQL's plan cache, which roughly halves the server time of Sluice's append. Pass
+ * `{ prepare: false }` behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
+ * before 1.21).
  */
-export function fromPg(client: PgQueryable): SqlExecutor {
+export function fromPg(client: PgQueryable, options: { prepare?: boolean } = {}): SqlExecutor {
+  const prepare = options.prepare ?? true;
   return {
     async execute<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-      const result = await client.query<R>(sql, [...params]);
+      const result = prepare
+        ? await queryPrepared<R>(client, sql, [...params])
+        : await client.query<R>(sql, [...params]);
       return result.rows;
     },
   };
+}
+
+const statementNames = new Map<string, string>();
+
+/** A stable name for a statement's text: the same text gets the same prepared statement on a connection. */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `sluice_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/**
+ * Runs `sql` as a named prepared statement through a `pg` client or pool (node-postgres prepares a named
+ * statement once per connection, then only binds and executes it).
+ */
+export function queryPrepared<R>(db: PgQueryable, sql: string, params: unknown[]): Promise<PgQueryResult<R>> {
+  const query = db.query as unknown as (config: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }) => Promise<PgQueryResult<R>>;
+  return query.call(db, { name: statementName(sql), text: sql, values: params });
 }
 
 /** Whether `value` looks like a `pg.Pool` (has `query` and `connect`). */

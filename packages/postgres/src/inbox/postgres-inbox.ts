@@ -69,7 +69,8 @@ VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING even
         throw this.#error(error, `recording event ${eventId} for group ${group}`);
       }
       try {
-        await apply(fromPg(client));
+        // Handlers may build their SQL dynamically: not prepared, so no connection collects statements.
+        await apply(fromPg(client, { prepare: false }));
       } catch (error) {
         broken = await rollback(client, error);
         // The connection died under the handler (a server restart; ROLLBACK failed too): the database's

@@ -74,6 +74,7 @@ describe('migrations', () => {
       'outbox_sequence',
       'relay_member',
       'relay_partition',
+      'relay_waiter',
     ]);
     const history = await db.query<{ version: number; name: string }>(
       `SELECT version, name FROM "${db.schema}".migrations ORDER BY version`,

@@ -15,6 +15,7 @@ import { dropRelayLease } from './010-drop-relay-lease.js';
 import { tuneOutboxAutovacuum } from './011-tune-outbox-autovacuum.js';
 import { createOutboxArchive } from './012-create-outbox-archive.js';
 import { indexOutboxArchive } from './013-index-outbox-archive.js';
+import { createRelayWaiter } from './014-create-relay-waiter.js';
 import { createHistory } from './create-history.js';
 import { createSchema } from './create-schema.js';
 import type { Migration, MigrationStep } from './migration.js';
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   tuneOutboxAutovacuum,
   createOutboxArchive,
   indexOutboxArchive,
+  createRelayWaiter,
 ];
 /** The schema version this Sluice needs: the last migration's. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { quoteIdentifier } from '../identifier.js';
 import type { PgPool, PgPoolClient } from '../pg-client.js';
 
 /** Backoff between attempts to re-open the listening connection. */
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
+/** The first poll after announcing a wait: appends that raced the announcement commit within milliseconds. */
+const FIRST_POLL_MS = 1;
+/** A wait announcement lasts at least this long, so an idle relay renews it about once a second. */
+const MIN_ANNOUNCE_MS = 1000;
 
 /**
  * Wakes relays waiting for appends. A dedicated pooled connection `LISTEN`s on the channel that `append`
@@ -14,6 +19,13 @@ const RECONNECT_MAX_MS = 5000;
  * notification lost with the connection). If the listening connection fails it is re-opened with backoff, and
  * waiters are woken, since notifications may have been missed meanwhile.
  *
+ * `append` sends its notification only while some relay has announced that it waits (`relay_waiter`, see
+ * migration 14): a NOTIFY serializes concurrent commits, and a busy relay does not need it. The protocol
+ * against lost wake-ups: a wait that announces itself anew returns at once, so the relay reads again after
+ * every appender can see the announcement; appends whose statement ran before the announcement but commit
+ * after that read are not in the announcement's snapshot, and the poll that follows (after 1 ms, doubling to
+ * `pollIntervalMs`) finds them.
+ *
  * It owns the listening connection (checked out of the caller's pool on the first wait, destroyed on close),
  * not the pool.
  */
@@ -22,6 +34,13 @@ export class AppendListener {
   readonly #channel: string;
   readonly #pollSql: string;
   readonly #pollIntervalMs: number;
+  readonly #announceSql: string;
+  readonly #id = randomUUID();
+  /** Until when (this process's clock, with a margin) appenders see this listener's announcement. */
+  #announcedUntil = 0;
+  #pollDelay: number;
+  /** The poll baseline is the last announcement's snapshot, for the wait that follows it. */
+  #baselineFromAnnounce = false;
   readonly #waiters = new Set<() => void>();
   #client: PgPoolClient | undefined;
   #connecting: Promise<void> | undefined;
@@ -37,6 +56,15 @@ export class AppendListener {
     this.#pool = pool;
     this.#channel = channel;
     this.#pollIntervalMs = pollIntervalMs;
+    this.#pollDelay = pollIntervalMs;
+    this.#announceSql = `WITH announced AS (
+  INSERT INTO ${schema}.relay_waiter AS w (id, until)
+  VALUES ($1, now() + $2::double precision * interval '1 millisecond')
+  ON CONFLICT (id) DO UPDATE SET until = excluded.until
+), expired AS (
+  DELETE FROM ${schema}.relay_waiter WHERE until < now() - interval '1 hour' AND id <> $1
+)
+SELECT pg_current_snapshot()::text AS snapshot`;
     this.#pollSql = `SELECT pg_current_snapshot()::text AS snapshot, EXISTS (
   SELECT 1 FROM ${schema}.outbox
   WHERE txid >= $1::xid8 AND NOT pg_visible_in_snapshot(txid, $2::pg_snapshot)
@@ -47,12 +75,48 @@ export class AppendListener {
    * Resolves on the next commit of an append (by anyone), after `timeoutMs`, on abort, or on close. The first
    * wait also resolves once the connection listens (a commit may have come before). Never rejects.
    */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve();
+  async wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed || signal?.aborted || timeoutMs <= 0) return;
     if (this.#missed) {
       this.#missed = false;
-      return Promise.resolve();
+      return;
     }
+    const started = Date.now();
+    if (started + timeoutMs > this.#announcedUntil) {
+      const fresh = started >= this.#announcedUntil;
+      // Newly announced: appenders did not notify until now, so read again before sleeping.
+      if (!(await this.#announce(timeoutMs)) || fresh) return;
+    }
+    const left = timeoutMs - (Date.now() - started);
+    if (this.#closed || signal?.aborted || left <= 0) return;
+    await this.#block(left, signal);
+  }
+
+  /**
+   * Tells appenders that this listener waits (for a little longer than `timeoutMs`), and takes the snapshot
+   * the next poll compares with. Returns false if the database could not be reached.
+   */
+  async #announce(timeoutMs: number): Promise<boolean> {
+    const duration = Math.max(timeoutMs, MIN_ANNOUNCE_MS) + MIN_ANNOUNCE_MS;
+    const at = Date.now();
+    try {
+      const { rows } = await this.#pool.query<{ snapshot: string }>(this.#announceSql, [this.#id, duration]);
+      this.#announcedUntil = at + duration - MIN_ANNOUNCE_MS / 2;
+      this.#pollSnapshot = rows[0]!.snapshot;
+      this.#pollDelay = FIRST_POLL_MS;
+      this.#baselineFromAnnounce = true;
+      if (this.#pollTimer !== undefined) {
+        clearTimeout(this.#pollTimer);
+        this.#pollTimer = undefined;
+      }
+      return true;
+    } catch {
+      this.#announcedUntil = 0;
+      return false;
+    }
+  }
+
+  #block(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -74,6 +138,9 @@ export class AppendListener {
       this.#missed = true;
       return;
     }
+    // The woken relay reads everything committed so far: a running poll's snapshot is now stale.
+    this.#pollSnapshot = null;
+    this.#pollDelay = this.#pollIntervalMs;
     for (const done of [...this.#waiters]) done();
   }
 
@@ -152,6 +219,13 @@ export class AppendListener {
 
   #startPolling(): void {
     if (this.#pollTimer !== undefined || this.#closed) return;
+    if (!this.#baselineFromAnnounce) {
+      // A plain fallback poll: its first look only takes a snapshot to compare later ones with (commits before
+      // it were notified: appenders see this listener's announcement).
+      this.#pollSnapshot = null;
+      this.#pollDelay = this.#pollIntervalMs;
+    }
+    this.#baselineFromAnnounce = false;
     const tick = async () => {
       if (this.#closed || this.#waiters.size === 0) {
         this.#pollTimer = undefined;
@@ -169,8 +243,15 @@ export class AppendListener {
       } catch {
         // The database is unreachable: the waiters' timeouts still fire, and the relay's read reports it.
       }
-      this.#pollTimer = this.#closed ? undefined : setTimeout(tick, this.#pollIntervalMs);
+      this.#pollTimer = this.#closed ? undefined : setTimeout(tick, this.#nextPollDelay());
     };
-    this.#pollTimer = setTimeout(tick, this.#pollIntervalMs);
+    this.#pollTimer = setTimeout(tick, this.#nextPollDelay());
+  }
+
+  /** 1 ms after an announcement, doubling up to `pollIntervalMs`. */
+  #nextPollDelay(): number {
+    const delay = this.#pollDelay;
+    this.#pollDelay = Math.min(this.#pollIntervalMs, delay * 2);
+    return delay;
   }
 }

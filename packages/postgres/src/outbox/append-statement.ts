@@ -31,8 +31,9 @@ export function splitEnvelope(event: PreparedEvent, source: string, context?: Ev
 /**
  * One round trip, inside the caller's transaction: take the key's next sequence (the upsert waits on the row
  * lock of an uncommitted append of the same key, so sequences are gap-free and follow commit order per key),
- * insert the event with the sequence spliced into its envelope, and queue a notification that PostgreSQL
- * delivers only if the transaction commits.
+ * insert the event with the sequence spliced into its envelope, and, if a relay waits for appends
+ * (`relay_waiter`), queue a notification that PostgreSQL delivers only if the transaction commits. A busy relay
+ * needs none, and skipping it keeps concurrent commits from being serialized by NOTIFY's commit lock.
  *
  * Parameters: $1 source, $2 topic, $3 key, $4 id, $5 type, $6 envelope prefix, $7 envelope suffix, $8 channel.
  */
@@ -46,5 +47,8 @@ export function appendSql(schema: string): string {
   SELECT $4::uuid, $1, $2, $3, $5, next.last, $6::text || next.last || $7::text FROM next
   RETURNING sequence
 )
-SELECT appended.sequence::text AS sequence, pg_notify($8, '')::text AS notified FROM appended`;
+SELECT appended.sequence::text AS sequence,
+  CASE WHEN EXISTS (SELECT 1 FROM ${schema}.relay_waiter WHERE until > statement_timestamp())
+    THEN pg_notify($8, '')::text END AS notified
+FROM appended`;
 }

@@ -481,12 +481,50 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
 });
 
 describe('PostgresOutbox: waitForAppend', () => {
-  /** Waits once so the listening connection is up (the first wait returns when it starts listening). */
+  /**
+   * Waits until the listening connection is up: the first wait announces the relay to appenders and returns
+   * at once (so it reads again); the second returns when the connection listens.
+   */
   async function listening(o: PostgresOutbox): Promise<void> {
     const start = performance.now();
     await o.waitForAppend(2000);
-    assert.ok(performance.now() - start < 1000, 'the first wait returns once listening');
+    await o.waitForAppend(2000);
+    assert.ok(performance.now() - start < 1000, 'the first waits return once listening');
   }
+
+  it('append notifies only while a relay waits (a NOTIFY serializes concurrent commits)', async () => {
+    const producer = await outbox();
+    const listener = await db.client();
+    const heard: string[] = [];
+    (listener as unknown as { on(e: 'notification', f: (m: { channel: string }) => void): void }).on(
+      'notification',
+      (m) => heard.push(m.channel),
+    );
+    await listener.query(`LISTEN "${db.schema}_outbox"`);
+    await open(producer, fromPg(db.pool), 'A-1');
+    await sleep(100);
+    assert.deepEqual(heard, [], 'no relay waits: no notification');
+    const relay = await outbox({ pollIntervalMs: 60_000 });
+    await relay.waitForAppend(1000); // announces itself and returns at once: read again before sleeping
+    await open(producer, fromPg(db.pool), 'A-2');
+    await sleep(100);
+    assert.deepEqual(heard, [`${db.schema}_outbox`], 'a relay waits: notified on commit');
+  });
+
+  it('an append that raced the announcement is found by the first polls within milliseconds', async () => {
+    const relay = await outbox({ pollIntervalMs: 60_000 }); // only the fast polls after announcing
+    const producer = await outbox();
+    const app = await db.client();
+    await app.query('BEGIN');
+    await open(producer, fromPg(app), 'A-1'); // checked for waiting relays before there was one
+    await relay.waitForAppend(5000); // announces, returns at once; the relay reads: nothing committed yet
+    const waited = relay.waitForAppend(5000).then(() => performance.now());
+    await sleep(20);
+    const committed = performance.now();
+    await app.query('COMMIT'); // no NOTIFY was queued by this transaction
+    const woke = await waited;
+    assert.ok(woke - committed < 100, `woke ${(woke - committed).toFixed(1)} ms after the commit`);
+  });
 
   it('wakes within 100 ms after another connection commits an append (NOTIFY), not on rollback', async () => {
     const relay = await outbox({ pollIntervalMs: 60_000 }); // no polling: only the notification can wake it

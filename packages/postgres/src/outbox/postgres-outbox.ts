@@ -14,7 +14,7 @@ import {
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
-import { fromPg, isPgPool, type PgPool, type SqlExecutor } from '../pg-client.js';
+import { fromPg, isPgPool, type PgPool, queryPrepared, type SqlExecutor } from '../pg-client.js';
 import { AppendListener } from './append-listener.js';
 import { appendSql, splitEnvelope } from './append-statement.js';
 import { type HousekeepingReport, OutboxHousekeeper } from './outbox-housekeeper.js';
@@ -173,7 +173,8 @@ ORDER BY p.partition`;
     let acknowledged: { source: string; topic: string; key: string; sequence: string }[];
     try {
       acknowledged = (
-        await this.#pool.query<{ source: string; topic: string; key: string; sequence: string }>(
+        await queryPrepared<{ source: string; topic: string; key: string; sequence: string }>(
+          this.#pool,
           this.#ackSql,
           [rows.map((r) => String(r.position))],
         )
