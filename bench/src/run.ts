@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
 import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
+import { postgresSuite } from './postgres/postgres-suite.js';
 import { type BenchResult, printResult, writeResults } from './report.js';
 
 type Bench = (dir: string) => Promise<BenchResult>;
@@ -23,6 +24,7 @@ const suites: Record<string, Bench[]> = {
     (dir) => appendBench(dir, 'enroll', 'NORMAL'),
     (dir) => drainBench(dir),
   ],
+  postgres: [...postgresSuite],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
