@@ -41,6 +41,8 @@ export class Relay {
   #cursor: string | undefined;
   /** Published rows not yet acknowledged in the outbox. */
   #unacked: OutboxRow[] = [];
+  /** The acknowledgement running in the background, if any. */
+  #acking: Promise<void> | undefined;
   #ackedAt = 0;
   #published = 0;
   #batches = 0;
@@ -184,15 +186,33 @@ export class Relay {
   }
 
   /**
-   * Acknowledges published rows in the outbox: when `force`d (idle, stopping), or once `ackIntervalMs` has
-   * passed or a batch's worth is waiting. A failed acknowledgement (the database busy) is retried later;
-   * the rows stay past the relay's cursor, so they are not sent again unless the relay restarts.
+   * Acknowledges published rows in the outbox: when `force`d (idle, stopping, renewing the lease: waits for
+   * every acknowledgement), or once `ackIntervalMs` has passed or a batch's worth is waiting (in the background,
+   * so the next batch is read and published meanwhile; one acknowledgement at a time). A failed acknowledgement
+   * (the database busy) is retried later; the rows stay past the relay's cursor, so they are not sent again
+   * unless the relay restarts.
    */
   async #flushAcks(force: boolean): Promise<void> {
+    if (force) {
+      await this.#acking;
+      if (this.#unacked.length > 0) await this.#ack();
+      return;
+    }
     if (this.#unacked.length === 0) return;
     const due =
       Date.now() - this.#ackedAt >= this.#o.ackIntervalMs || this.#unacked.length >= this.#o.batchSize;
-    if (!force && !due) return;
+    if (!due) return;
+    // Never more than one acknowledgement in flight, nor too many rows waiting for it.
+    if (this.#acking) {
+      if (this.#unacked.length < 4 * this.#o.batchSize) return;
+      await this.#acking;
+    }
+    this.#acking = this.#ack().finally(() => {
+      this.#acking = undefined;
+    });
+  }
+
+  async #ack(): Promise<void> {
     const rows = this.#unacked;
     this.#unacked = [];
     try {

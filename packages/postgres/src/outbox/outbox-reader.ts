@@ -41,6 +41,7 @@ interface ReadRow {
   sequence: string;
   value: string | null;
   fresh: boolean;
+  partition: number;
   delivered: string | null;
 }
 
@@ -138,6 +139,7 @@ export class OutboxReader {
       throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
     }
     const snapshot = result[0]!.snapshot;
+    const mine = partitions === undefined ? undefined : new Set(partitions);
     const candidates: Candidate[] = [];
     let fresh = 0;
     let lastFresh = state.pos;
@@ -146,6 +148,7 @@ export class OutboxReader {
       if (r.fresh) {
         fresh++;
         lastFresh = r.position;
+        if (mine !== undefined && !mine.has(r.partition)) continue; // another relay's key
       }
       candidates.push({
         position: r.position,
@@ -228,7 +231,10 @@ function comparePositions(a: string, b: string): number {
  *
  * Parameters: $1 cur snapshot | null, $2 prev snapshot | null, $3 xmin of prev (0 at the start; every
  * transaction below it was visible in prev), $4 position reached in the window, $5 page size, $6 held positions,
- * $7 the relay partitions read (rows of other keys belong to other relay instances), null for all.
+ * Each page row carries its key's relay partition: the caller drops rows of partitions it does not hold ($7,
+ * null for all; their values are not even sent). (A
+ * filter in the statement would make PostgreSQL's planner trade the ordered index scan that stops after the page
+ * for a scan and sort of every pending row, on each read.)
  */
 function readSql(schema: string): string {
   return `WITH snap AS MATERIALIZED (
@@ -236,25 +242,26 @@ function readSql(schema: string): string {
 ), parts AS MATERIALIZED (
   SELECT count(*)::int AS n FROM ${schema}.relay_partition
 ), page AS (
-  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, true AS fresh
+  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, true AS fresh,
+    ${partitionOfSql('o.key', 'parts.n')} AS partition
   FROM ${schema}.outbox o, snap, parts
   WHERE o.txid >= $3::xid8
     AND o.txid < pg_snapshot_xmax(snap.cur)
     AND pg_visible_in_snapshot(o.txid, snap.cur)
     AND ($2::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(o.txid, $2::pg_snapshot))
     AND o.position > $4::bigint
-    AND ($7::int[] IS NULL OR ${partitionOfSql('o.key', 'parts.n')} = ANY ($7::int[]))
   ORDER BY o.position
   LIMIT $5
 ), candidates AS (
   SELECT * FROM page
   UNION ALL
-  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, false AS fresh
+  SELECT o.position, o.id, o.source, o.topic, o.key, o.sequence, o.value, false AS fresh, 0 AS partition
   FROM ${schema}.outbox o
   WHERE o.position = ANY ($6::bigint[])
 )
 SELECT snap.cur::text AS snapshot, c.position::text AS position, c.id::text AS id, c.source, c.topic, c.key,
-  c.sequence::text AS sequence, c.value, c.fresh, d.sequence::text AS delivered
+  c.sequence::text AS sequence, c.fresh, c.partition, d.sequence::text AS delivered,
+  CASE WHEN NOT c.fresh OR $7::int[] IS NULL OR c.partition = ANY ($7::int[]) THEN c.value END AS value
 FROM snap
 LEFT JOIN candidates c ON true
 LEFT JOIN ${schema}.outbox_delivered d ON d.source = c.source AND d.topic = c.topic AND d.key = c.key
