@@ -46,7 +46,7 @@ export {
   TransportError,
 } from './errors.js';
 // Inbox and consumers
-export type { InboxStore } from './inbox/inbox-store.js';
+export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.js';
 
 // Outbox and relay
 export type {

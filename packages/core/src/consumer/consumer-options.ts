@@ -56,6 +56,12 @@ export interface ConsumeOptions<Tx> {
    * committing less often only means more skipped duplicates after a crash. Default 100 ms.
    */
   readonly commitIntervalMs?: number;
+  /**
+   * Events applied in one inbox transaction when the inbox supports it (`runBatch`; PostgreSQL's does): one
+   * commit for all of them instead of one each. Only events of different keys share a batch; a failing handler
+   * is undone alone. 1 turns batching off. Default 100.
+   */
+  readonly maxBatch?: number;
   /** Where a group with no committed position starts. Default `earliest`. */
   readonly startFrom?: 'earliest' | 'latest';
   /** Replay: move the group's committed position in every subscribed topic here before joining. */
@@ -128,6 +134,7 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
     onUnknownType,
     maxBuffered: Math.floor(positive('maxBuffered', options.maxBuffered, 5000)),
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
+    maxBatch: Math.floor(positive('maxBatch', options.maxBatch, 100)),
     startFrom: options.startFrom ?? 'earliest',
     replay: options.replay,
     memberId: options.memberId,

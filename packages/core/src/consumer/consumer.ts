@@ -2,6 +2,7 @@ import { checkEvent, type EventContract } from '../contracts/define-event.js';
 import { decodeEnvelope } from '../envelope/codec.js';
 import type { Envelope } from '../envelope/envelope.js';
 import { errorCode, errorMessage, isDatabaseUnavailable, SluiceError } from '../errors.js';
+import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -16,6 +17,20 @@ import type { ConsumedEvent, Handler } from './handler.js';
 
 /** Longest wait between tries while the consumer's database is unreachable. */
 const UNAVAILABLE_MAX_WAIT_MS = 2000;
+
+/** An event ready for its handler. */
+interface Prepared<Tx> {
+  readonly kind: 'apply';
+  readonly item: Item;
+  readonly envelope: Envelope;
+  readonly handler: Handler<Tx>;
+  readonly event: ConsumedEvent;
+}
+
+/** Why a record is not handed to a handler. */
+type Unapplied =
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'dead-letter'; readonly error: { code: string; message: string } };
 
 /** One delivered record while the consumer holds it. */
 interface Item {
@@ -139,7 +154,7 @@ export class Consumer<Tx> {
           await sleep(Math.min(1000, this.#untilNextRetry()), signal);
           continue;
         }
-        while (this.#ready.length > 0 && !signal.aborted) await this.#process(this.#ready.shift()!);
+        while (this.#ready.length > 0 && !signal.aborted) await this.#processReady();
         if (Date.now() - this.#committedAt >= o.commitIntervalMs) await this.#commit(sub);
       }
     } finally {
@@ -187,15 +202,43 @@ export class Consumer<Tx> {
     else this.#delayed.push(next);
   }
 
+  /**
+   * Processes the ready events: in one inbox transaction when the inbox can batch and several are ready (they
+   * are of different keys: a key's next event becomes ready only once its previous one settled), else one by
+   * one.
+   */
+  async #processReady(): Promise<void> {
+    const { inbox, maxBatch } = this.#o;
+    if (inbox.runBatch === undefined || maxBatch <= 1 || this.#ready.length === 1) {
+      return this.#process(this.#ready.shift()!);
+    }
+    const batch: Prepared<Tx>[] = [];
+    while (this.#ready.length > 0 && batch.length < maxBatch) {
+      const item = this.#ready.shift()!;
+      const prepared = this.#prepare(item);
+      if (prepared.kind === 'apply') batch.push(prepared);
+      else await this.#settleUnapplied(item, prepared);
+    }
+    if (batch.length === 1) return this.#apply(batch[0]!);
+    if (batch.length > 1) await this.#applyBatch(batch);
+  }
+
   async #process(item: Item): Promise<void> {
-    if (item.deadLetter) return this.#deadLetter(item, item.deadLetter);
+    const prepared = this.#prepare(item);
+    if (prepared.kind === 'apply') return this.#apply(prepared);
+    return this.#settleUnapplied(item, prepared);
+  }
+
+  /** Decodes and validates a record and finds its handler, or says why it cannot be applied. */
+  #prepare(item: Item): Prepared<Tx> | Unapplied {
+    if (item.deadLetter) return { kind: 'dead-letter', error: item.deadLetter };
     const { record } = item;
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(record.value);
     } catch (error) {
-      if (record.value === null) return this.#skip(item, 'tombstone');
-      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+      if (record.value === null) return { kind: 'skip', reason: 'tombstone' };
+      return { kind: 'dead-letter', error: { code: errorCode(error), message: errorMessage(error) } };
     }
     const handler = this.#handlers.get(envelope.dataschema);
     if (!handler) {
@@ -204,65 +247,115 @@ export class Consumer<Tx> {
         const message = versions
           ? `no handler for ${envelope.type} with dataschema ${envelope.dataschema}; this consumer handles version(s) ${versions.join(', ')}`
           : `no handler for event type ${envelope.type}`;
-        return this.#deadLetter(item, { code: 'SLUICE_NO_HANDLER', message });
+        return { kind: 'dead-letter', error: { code: 'SLUICE_NO_HANDLER', message } };
       }
-      return this.#skip(item, `no handler for ${envelope.type}`);
+      return { kind: 'skip', reason: `no handler for ${envelope.type}` };
     }
-    let event: ConsumedEvent;
     try {
-      event = toEvent(handler.contract, envelope, record);
+      return { kind: 'apply', item, envelope, handler, event: toEvent(handler.contract, envelope, record) };
     } catch (error) {
-      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+      return { kind: 'dead-letter', error: { code: errorCode(error), message: errorMessage(error) } };
     }
+  }
+
+  #settleUnapplied(item: Item, how: Unapplied): Promise<void> | undefined {
+    if (how.kind === 'skip') {
+      this.#skip(item, how.reason);
+      return;
+    }
+    return this.#deadLetter(item, how.error);
+  }
+
+  /** Runs one event's handler in its own inbox transaction. */
+  async #apply(p: Prepared<Tx>): Promise<void> {
+    const { item, handler, event } = p;
     item.attempts++;
     try {
-      const status = await this.#o.inbox.runOnce(this.#o.group, envelope.id, (tx) =>
+      const status = await this.#o.inbox.runOnce(this.#o.group, event.id, (tx) =>
         handler.fn(event, { tx, attempt: item.attempts }),
       );
-      if (status === 'applied') this.#stats.applied++;
-      else this.#stats.duplicates++;
-      this.#unavailable = 0;
-      this.#settle(item);
-      this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
+      this.#applied(p, status);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        // The consumer's own database is down or restarting: not the event's fault. Wait for it (the key's
-        // later events wait too) without spending an attempt, however long the outage lasts.
-        item.attempts--;
-        this.#unavailable++;
-        const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
-        this.#o.logger.warn("the consumer's database is unavailable; waiting for it", {
-          group: this.#o.group,
-          id: envelope.id,
-          key: record.key,
-          delayMs,
-          error: errorMessage(error),
-        });
-        item.nextAttemptAt = Date.now() + delayMs;
-        this.#delayed.push(item);
-        this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
-        return;
-      }
-      const permanent = error instanceof SluiceError && !error.retryable;
-      if (permanent || item.attempts >= this.#o.maxAttempts) {
-        return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
-      }
-      const delayMs = backoffDelay(this.#o.backoff, item.attempts);
-      this.#stats.retries++;
-      this.#o.logger.warn('handler failed; will retry', {
+      await this.#failed(p, error);
+    }
+  }
+
+  /**
+   * Runs several events' handlers in one inbox transaction. If the transaction as a whole fails (the
+   * database unreachable), runs them one by one instead, where each failure is handled on its own.
+   */
+  async #applyBatch(batch: readonly Prepared<Tx>[]): Promise<void> {
+    for (const p of batch) p.item.attempts++;
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = await this.#o.inbox.runBatch!(
+        this.#o.group,
+        batch.map(({ item, handler, event }) => ({
+          eventId: event.id,
+          apply: (tx: Tx) => handler.fn(event, { tx, attempt: item.attempts }),
+        })),
+      );
+    } catch {
+      for (const p of batch) p.item.attempts--;
+      for (const p of batch) await this.#apply(p);
+      return;
+    }
+    for (const [i, p] of batch.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.status === 'failed') await this.#failed(p, outcome.error);
+      else this.#applied(p, outcome.status);
+    }
+  }
+
+  #applied(p: Prepared<Tx>, status: 'applied' | 'duplicate'): void {
+    if (status === 'applied') this.#stats.applied++;
+    else this.#stats.duplicates++;
+    this.#unavailable = 0;
+    this.#settle(p.item);
+    this.#o.onOutcome?.({ kind: status, event: p.event, attempt: p.item.attempts });
+  }
+
+  /** A handler (or the inbox) failed: wait for the database, retry with backoff, or dead-letter. */
+  async #failed(p: Prepared<Tx>, error: unknown): Promise<void> {
+    const { item, envelope, event } = p;
+    const { record } = item;
+    if (isDatabaseUnavailable(error)) {
+      // The consumer's own database is down or restarting: not the event's fault. Wait for it (the key's
+      // later events wait too) without spending an attempt, however long the outage lasts.
+      item.attempts--;
+      this.#unavailable++;
+      const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
+      this.#o.logger.warn("the consumer's database is unavailable; waiting for it", {
         group: this.#o.group,
         id: envelope.id,
-        type: envelope.type,
         key: record.key,
-        attempt: item.attempts,
         delayMs,
-        code: errorCode(error),
         error: errorMessage(error),
       });
       item.nextAttemptAt = Date.now() + delayMs;
       this.#delayed.push(item);
       this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
+      return;
     }
+    const permanent = error instanceof SluiceError && !error.retryable;
+    if (permanent || item.attempts >= this.#o.maxAttempts) {
+      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+    }
+    const delayMs = backoffDelay(this.#o.backoff, item.attempts);
+    this.#stats.retries++;
+    this.#o.logger.warn('handler failed; will retry', {
+      group: this.#o.group,
+      id: envelope.id,
+      type: envelope.type,
+      key: record.key,
+      attempt: item.attempts,
+      delayMs,
+      code: errorCode(error),
+      error: errorMessage(error),
+    });
+    item.nextAttemptAt = Date.now() + delayMs;
+    this.#delayed.push(item);
+    this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
   }
 
   async #deadLetter(item: Item, error: { code: string; message: string }): Promise<void> {

@@ -61,6 +61,35 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
 }
 
 describe('consumer', () => {
+  it('applies ready events of different keys in one inbox batch; a failing one is retried alone', async () => {
+    const transport = createMemoryTransport();
+    const inbox = new MemoryInbox();
+    for (let i = 0; i < 20; i++) await publish(transport, `k${i}`, 1);
+    let failedOnce = false;
+    const consumer = consume({
+      transport,
+      group: 'g',
+      inbox,
+      backoff: { initialMs: 1, maxMs: 5 },
+      handlers: [
+        handle(Deposited, (e, { tx }: { tx: { effects: string[] } }) => {
+          if (e.key === 'k7' && !failedOnce) {
+            failedOnce = true;
+            throw new Error('once');
+          }
+          tx.effects.push(e.key);
+        }),
+      ],
+    });
+    await until(() => inbox.effects.length === 20);
+    await consumer.stop();
+    assert.ok(
+      inbox.batches.some((n) => n > 1),
+      `batches ${JSON.stringify(inbox.batches)}`,
+    );
+    assert.equal(new Set(inbox.effects).size, 20, 'each applied once');
+    assert.equal(consumer.stats().retries, 1);
+  });
   it('waits out an outage of its own database without spending attempts or dead-lettering', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();

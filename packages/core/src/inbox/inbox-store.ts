@@ -19,6 +19,27 @@ export interface InboxStore<Tx> {
    */
   runOnce(group: string, eventId: string, apply: (tx: Tx) => unknown): Promise<'applied' | 'duplicate'>;
 
+  /**
+   * Optional: several events in ONE transaction (one commit, one disk flush for all), for throughput. In
+   * order: an event already recorded for `group` (or earlier in this batch) is `duplicate` and its `apply` is
+   * not called; otherwise its `apply` runs and the event is recorded. If one `apply` throws, only that event's
+   * writes and record are undone (a savepoint), it resolves `failed` with the error, and the others still
+   * commit. Throws (nothing committed) only when the transaction as a whole fails, e.g. with
+   * `SLUICE_DATABASE_UNAVAILABLE`; the consumer then runs the events one by one with `runOnce`.
+   */
+  runBatch?(group: string, events: readonly BatchEvent<Tx>[]): Promise<BatchOutcome[]>;
+
   /** Releases what the store opened itself. Idempotent. */
   close(): Promise<void>;
 }
+
+/** One event of {@link InboxStore.runBatch}. */
+export interface BatchEvent<Tx> {
+  readonly eventId: string;
+  readonly apply: (tx: Tx) => unknown;
+}
+
+/** What {@link InboxStore.runBatch} did with one event. */
+export type BatchOutcome =
+  | { readonly status: 'applied' | 'duplicate' }
+  | { readonly status: 'failed'; readonly error: unknown };

@@ -1,4 +1,4 @@
-import type { InboxStore } from '../inbox/inbox-store.js';
+import type { BatchEvent, BatchOutcome, InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
 
@@ -86,6 +86,8 @@ export class MemoryInbox implements InboxStore<{ effects: string[] }> {
   readonly name = 'memory';
   readonly applied = new Map<string, Set<string>>();
   readonly effects: string[] = [];
+  /** Sizes of the batches `runBatch` was called with. */
+  readonly batches: number[] = [];
 
   async runOnce(
     group: string,
@@ -100,6 +102,23 @@ export class MemoryInbox implements InboxStore<{ effects: string[] }> {
     seen.add(eventId);
     this.effects.push(...tx.effects);
     return 'applied';
+  }
+
+  /** Batches: each event as in `runOnce`, a throwing one undone alone. */
+  async runBatch(
+    group: string,
+    events: readonly BatchEvent<{ effects: string[] }>[],
+  ): Promise<BatchOutcome[]> {
+    this.batches.push(events.length);
+    const outcomes: BatchOutcome[] = [];
+    for (const e of events) {
+      try {
+        outcomes.push({ status: await this.runOnce(group, e.eventId, e.apply) });
+      } catch (error) {
+        outcomes.push({ status: 'failed', error });
+      }
+    }
+    return outcomes;
   }
 
   async close(): Promise<void> {}

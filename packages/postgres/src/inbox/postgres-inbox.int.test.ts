@@ -44,6 +44,40 @@ async function recorded(): Promise<{ g: string; id: string }[]> {
 }
 
 describe('PostgresInbox', () => {
+  it('runBatch: one transaction; duplicates skipped, a throwing handler undone alone, the rest committed', async () => {
+    await consumerDb();
+    const inbox = await createPostgresInbox(db.pool, { schema: db.schema });
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-0')), 'applied');
+    const ids = ['0190a5c2-7a1e-7000-8000-00000000000a', '0190a5c2-7a1e-7000-8000-00000000000b'];
+    const outcomes = await inbox.runBatch('g', [
+      { eventId: ids[0]!, apply: (tx) => takeSeat(tx, 'C-1') },
+      { eventId: EVENT, apply: (tx) => takeSeat(tx, 'C-0') }, // applied before: duplicate
+      {
+        eventId: ids[1]!,
+        apply: async (tx) => {
+          await takeSeat(tx, 'C-2');
+          await tx.execute('SELECT 1/0'); // fails after a write: the write must go too
+        },
+      },
+      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') },
+      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') }, // twice in the batch
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['applied', 'duplicate', 'failed', 'applied', 'duplicate'],
+    );
+    assert.match(String((outcomes[2] as { error: unknown }).error), /division by zero/);
+    assert.deepEqual(
+      [await taken('C-0'), await taken('C-1'), await taken('C-2'), await taken('C-3')],
+      [1, 1, 0, 1],
+    );
+    assert.deepEqual(
+      (await recorded()).map((r) => r.id).sort(),
+      [EVENT, OTHER_EVENT, ids[0]!].sort(),
+      'the failed event is not recorded: it will be retried',
+    );
+    assert.equal(await inbox.runOnce('g', ids[1]!, (tx) => takeSeat(tx, 'C-2')), 'applied');
+  });
   it('a connection killed while the handler runs: nothing applied, DATABASE_UNAVAILABLE, the process lives on', async () => {
     await consumerDb();
     const inbox = await createPostgresInbox(db.pool, { schema: db.schema });

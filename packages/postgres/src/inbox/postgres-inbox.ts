@@ -1,4 +1,12 @@
-import { DATABASE_UNAVAILABLE, type InboxStore, InvalidOptionError, SluiceError } from '@sluice/core';
+import {
+  type BatchEvent,
+  type BatchOutcome,
+  DATABASE_UNAVAILABLE,
+  errorMessage,
+  type InboxStore,
+  InvalidOptionError,
+  SluiceError,
+} from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
@@ -27,12 +35,18 @@ export class PostgresInbox implements InboxStore<SqlExecutor> {
   readonly #pool: PgPool;
   readonly #table: string;
   readonly #recordSql: string;
+  readonly #recordManySql: string;
+  readonly #forgetSql: string;
 
   /** Use {@link createPostgresInbox}: it checks the migrations first. */
   constructor(pool: PgPool, options: ResolvedPostgresInboxOptions) {
     this.#pool = pool;
     this.#table = `${options.schema}.inbox`;
     this.name = `postgres:${options.schema}`;
+    const t = `${quoteIdentifier(options.schema)}.inbox`;
+    this.#recordManySql = `INSERT INTO ${t} (consumer_group, event_id)
+SELECT $1, id FROM unnest($2::text[]) AS u(id) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`;
+    this.#forgetSql = `DELETE FROM ${t} WHERE consumer_group = $1 AND event_id = ANY ($2::text[])`;
     this.#recordSql = `INSERT INTO ${quoteIdentifier(options.schema)}.inbox (consumer_group, event_id)
 VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`;
   }
@@ -102,6 +116,68 @@ VALUES ($1, $2) ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING even
         );
       }
       return 'applied';
+    } finally {
+      conn.release(broken);
+    }
+  }
+
+  /**
+   * Several events in one transaction, one commit: the events' ids are recorded in one statement (those
+   * already recorded are duplicates), then each new event's handler runs inside a savepoint. A handler that
+   * throws is rolled back to its savepoint and its record removed, so it alone is `failed`; the rest commit.
+   * A lost connection or a failed commit throws (nothing committed) and the consumer runs them one by one.
+   */
+  async runBatch(group: string, events: readonly BatchEvent<SqlExecutor>[]): Promise<BatchOutcome[]> {
+    let conn: Awaited<ReturnType<typeof checkOut>>;
+    try {
+      conn = await checkOut(this.#pool);
+    } catch (error) {
+      throw this.#error(error, 'connecting for the inbox');
+    }
+    const { client } = conn;
+    const tx = fromPg(client, { prepare: false });
+    let broken: Error | undefined;
+    try {
+      const outcomes: BatchOutcome[] = [];
+      const failed: string[] = [];
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ event_id: string }>(this.#recordManySql, [
+          group,
+          events.map((e) => e.eventId),
+        ]);
+        const fresh = new Set(rows.map((r) => r.event_id));
+        for (const e of events) {
+          // An id twice in the batch: the first occurrence takes it.
+          if (!fresh.delete(e.eventId)) {
+            outcomes.push({ status: 'duplicate' });
+            continue;
+          }
+          await client.query('SAVEPOINT sluice_event');
+          try {
+            await e.apply(tx);
+            await client.query('RELEASE SAVEPOINT sluice_event');
+            outcomes.push({ status: 'applied' });
+          } catch (error) {
+            if (conn.lost()) throw error;
+            await client.query('ROLLBACK TO SAVEPOINT sluice_event');
+            failed.push(e.eventId);
+            outcomes.push({ status: 'failed', error });
+          }
+        }
+        if (failed.length > 0) await client.query(this.#forgetSql, [group, failed]);
+        const { command } = await client.query('COMMIT');
+        if (command === 'ROLLBACK') throw new Error('PostgreSQL rolled the batch back at COMMIT');
+      } catch (error) {
+        broken = await rollback(client, error);
+        const lost = conn.lost() ?? broken;
+        throw new SluiceError(
+          lost ? DATABASE_UNAVAILABLE : 'SLUICE_INBOX_BATCH_FAILED',
+          `applying ${events.length} events for group ${group} in one transaction failed (${lost ? `the connection was lost: ${lost.message}` : errorMessage(error)}). Nothing of the batch was applied; the events are run one by one`,
+          { cause: error, retryable: true },
+        );
+      }
+      return outcomes;
     } finally {
       conn.release(broken);
     }
