@@ -73,7 +73,11 @@ await Promise.all(
     }
   }),
 );
-process.send?.({ committed: batch, done: (performance.now() - t0) / 1000 });
+// Wait until the last report is handed to the IPC channel before disconnecting (else it can be dropped).
+await new Promise<void>((resolve) => {
+  if (!process.send) resolve();
+  else process.send({ committed: batch, done: (performance.now() - t0) / 1000 }, () => resolve());
+});
 for (const c of clients) c.release();
 await pool.end();
 process.disconnect?.();

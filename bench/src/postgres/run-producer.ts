@@ -24,8 +24,9 @@ export function runProducer(
       for (const [id, t] of m.committed) committedAt.set(id, t);
       if (m.done !== undefined) resolve(m.done);
     });
+    // Resolved already if it reported done; otherwise its exit (even 0) is a failure, never a hang.
     producer.once('exit', (code) =>
-      code === 0 ? undefined : reject(new Error(`${mode} producer exited with ${code}`)),
+      reject(new Error(`${mode} producer exited with ${code} before reporting done`)),
     );
   });
 }
