@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type {
-  ConsumedRecord,
-  OutgoingRecord,
-  PublishAck,
-  Subscription,
-  TopicSpec,
-  Transport,
+import {
+  type ConsumedRecord,
+  consume,
+  encodeEnvelope,
+  envelopeOf,
+  fromBinary,
+  handle,
+  type InboxStore,
+  type OutgoingRecord,
+  type PublishAck,
+  parseDeadLetter,
+  prepareEvent,
+  type Subscription,
+  type TopicSpec,
+  type Transport,
+  toBinary,
 } from '@sluice/core';
+import { EnrollmentProgressed } from '@sluice/example-enrollments';
 
 /** What a conformance factory returns: a transport on a fresh, empty store. */
 export interface TransportHarness {
@@ -535,6 +545,90 @@ export function runTransportConformance(
       );
       const sub = await t.subscribe({ group: 'g', topics: ['headers'] });
       assert.deepEqual({ ...(await drain(sub, (all) => all.length >= 3))[0]!.headers }, headers);
+    });
+
+    test('CloudEvents binary mode (Kafka binding headers) round-trips: attributes in headers, data in the body', async ({
+      t,
+    }) => {
+      await t.ensureTopic(EnrollmentProgressed.topic);
+      const event = prepareEvent(EnrollmentProgressed, {
+        enrollmentId: '0190a5c2-7a1e-7000-8000-00000000000e',
+        progress: 42,
+      });
+      const envelope = envelopeOf(event, 'urn:service:enrollments', 7, {
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      });
+      const { headers, body } = toBinary(envelope, 'ce_');
+      await t.publish([
+        {
+          topic: EnrollmentProgressed.topic.name,
+          key: envelope.subject,
+          value: body,
+          id: envelope.id,
+          headers,
+        },
+      ]);
+      const [got] = await t.read(EnrollmentProgressed.topic.name, { to: 'earliest' }, 10);
+      assert.ok(got, 'the record was not stored');
+      assert.equal(got.key, envelope.subject);
+      assert.deepEqual(fromBinary(got.headers, got.value!, 'ce_'), envelope);
+    });
+
+    test('a consumer dead-letters an event its handler keeps failing on; other keys flow on', async ({
+      t,
+    }) => {
+      await t.ensureTopic(EnrollmentProgressed.topic);
+      const keys = ['0190a5c2-7a1e-7000-8000-0000000000a1', '0190a5c2-7a1e-7000-8000-0000000000b2'];
+      const envelopes = keys.map((enrollmentId, i) =>
+        envelopeOf(prepareEvent(EnrollmentProgressed, { enrollmentId, progress: i }), 'urn:test', 1),
+      );
+      await t.publish(
+        envelopes.map((e) => ({
+          topic: EnrollmentProgressed.topic.name,
+          key: e.subject,
+          value: encodeEnvelope(e),
+          id: e.id,
+        })),
+      );
+      const applied = new Set<string>();
+      const inbox: InboxStore<undefined> = {
+        name: 'conformance',
+        async runOnce(_group, id, apply) {
+          if (applied.has(id)) return 'duplicate';
+          await apply(undefined);
+          applied.add(id);
+          return 'applied';
+        },
+        async close() {},
+      };
+      let deadLettered = 0;
+      const consumer = consume({
+        transport: t,
+        group: 'g',
+        inbox,
+        maxAttempts: 2,
+        backoff: { initialMs: 10, maxMs: 20 },
+        handlers: [
+          handle(EnrollmentProgressed, (e) => {
+            if (e.key === keys[0]) throw new Error('cannot apply this one');
+          }),
+        ],
+        onOutcome: (o) => {
+          if (o.kind === 'dead-lettered') deadLettered++;
+        },
+      });
+      const deadline = Date.now() + 10_000;
+      while ((deadLettered < 1 || applied.size < 1) && Date.now() < deadline) await sleep(20);
+      await consumer.stop();
+      assert.deepEqual([...applied], [envelopes[1]!.id], 'the healthy key was applied');
+      const dlq = await t.read('g.dlq', { to: 'earliest' }, 10);
+      assert.equal(dlq.length, 1, 'one dead letter');
+      const letter = parseDeadLetter(dlq[0]!);
+      assert.equal(letter.eventId, envelopes[0]!.id);
+      assert.equal(letter.attempts, 2);
+      assert.match(letter.error.message, /cannot apply this one/);
+      assert.equal(letter.original.topic, EnrollmentProgressed.topic.name);
+      assert.equal(dlq[0]!.value, encodeEnvelope(envelopes[0]!), 'the original envelope, byte for byte');
     });
 
     test('an ephemeral reader sees every partition and commits nothing', async ({ t }) => {
