@@ -728,6 +728,21 @@ describe('the sluice CLI, run as a child process', () => {
       assert.doesNotMatch(run.stderr, /SLUICE_HANDLER_ERROR/);
     });
 
+    it('--transport: an unknown scheme is refused and names the accepted ones', {}, async () => {
+      const bogus = await sluice([
+        'tail',
+        'enrollments',
+        '--transport',
+        'amqp://127.0.0.1:5672',
+        '--no-follow',
+      ]);
+      assert.notEqual(bogus.code, 0);
+      assert.match(
+        bogus.stderr,
+        /--transport amqp:\/\/127\.0\.0\.1:5672 is not a transport: use embedded, nats:\/\/HOST:PORT, redis:\/\/HOST:PORT or kafka:\/\/HOST:PORT/,
+      );
+    });
+
     it('`sluice demo --dir` creates the folder it is given', {
       timeout: 30_000,
     }, async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type EventContract, type OutboxStore, SluiceError, type Transport } from '@sluice/core';
+import { type EventContract, type OutboxStore, SluiceError } from '@sluice/core';
 import {
   createPostgresOutbox,
   fromPg,
@@ -11,7 +11,6 @@ import {
   schemaVersion,
 } from '@sluice/postgres';
 import {
-  createLogTransport,
   createSqliteOutbox,
   migrate as migrateSqlite,
   type OpenDatabaseOptions,
@@ -234,10 +233,6 @@ function once(fn: () => Promise<void>): () => Promise<void> {
     done ??= fn();
     return done;
   };
-}
-
-export function openLog(options: Resolved): Transport {
-  return createLogTransport({ path: resolve(stringOption(options, 'log')) });
 }
 
 /** Imports a module and collects every event contract it exports (also inside exported arrays). */

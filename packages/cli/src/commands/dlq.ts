@@ -1,5 +1,6 @@
 import { type DeadLetter, parseDeadLetter, redriveRecord, type Transport } from '@sluice/core';
-import { JSON_OPTION, LOG_OPTION, openLog, stringOption } from '../context.js';
+import { JSON_OPTION, LOG_OPTION, stringOption } from '../context.js';
+import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 
@@ -12,6 +13,7 @@ export const dlqCommand: Command = {
     usage: 'sluice dlq list|show <event-id>|redrive [--id EVENT-ID] --group G [--log FILE] [--json]',
     options: [
       LOG_OPTION,
+      TRANSPORT_OPTION,
       JSON_OPTION,
       { name: 'group', type: 'string', description: 'consumer group whose dead letters to use' },
       { name: 'topic', type: 'string', description: 'dead-letter topic (default: <group>.dlq)', env: '-' },
@@ -27,7 +29,7 @@ export const dlqCommand: Command = {
     const action = positionals[0];
     const group = stringOption(options, 'group');
     const topic = (options['topic'] as string | undefined) ?? `${group}.dlq`;
-    const transport = openLog(options);
+    const transport = await openTransport(options);
     try {
       if (action === 'list') return await list(transport, topic, options['json'] === true);
       if (action === 'show') {

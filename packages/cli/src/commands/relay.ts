@@ -4,21 +4,23 @@ import {
   DB_OPTION,
   LOG_OPTION,
   loadContracts,
-  openLog,
   openOutboxStore,
   SCHEMA_OPTION,
 } from '../context.js';
+import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import type { Command } from './command.js';
 
 export const relayCommand: Command = {
   spec: {
     name: 'relay',
     summary: 'ship committed outbox rows to the bus, in order per key, until stopped (SIGINT/SIGTERM)',
-    usage: 'sluice relay [--db FILE|postgres://URL] [--schema NAME] [--log FILE] [--contracts MODULE]',
+    usage:
+      'sluice relay [--db FILE|postgres://URL] [--schema NAME] [--log FILE | --transport URL] [--contracts MODULE]',
     options: [
       DB_OPTION,
       SCHEMA_OPTION,
       LOG_OPTION,
+      TRANSPORT_OPTION,
       CONTRACTS_OPTION,
       {
         name: 'source',
@@ -43,7 +45,7 @@ export const relayCommand: Command = {
     const outbox = await openOutboxStore(options, { source: options['source'] as string, relay: true });
     let transport: Transport | undefined;
     try {
-      transport = openLog(options);
+      transport = await openTransport(options);
       const contracts = await loadContracts(options['contracts'] as string | undefined);
       if (contracts.length === 0) {
         process.stderr.write(

@@ -1,4 +1,5 @@
-import { LOG_OPTION, openLog, stringOption } from '../context.js';
+import { LOG_OPTION, stringOption } from '../context.js';
+import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import type { Command } from './command.js';
 import { parseSeekTarget } from './seek-target.js';
 
@@ -9,6 +10,7 @@ export const replayCommand: Command = {
     usage: 'sluice replay --group G --topic T --to earliest|latest|TIME|PARTITION:OFFSET [--log FILE]',
     options: [
       LOG_OPTION,
+      TRANSPORT_OPTION,
       { name: 'group', type: 'string', description: 'consumer group to move' },
       { name: 'topic', type: 'string', description: 'topic whose position moves' },
       {
@@ -27,7 +29,7 @@ export const replayCommand: Command = {
     const group = stringOption(options, 'group');
     const topic = stringOption(options, 'topic');
     const target = parseSeekTarget(stringOption(options, 'to'));
-    const transport = openLog(options);
+    const transport = await openTransport(options);
     try {
       await transport.resetOffsets(group, topic, target);
     } finally {

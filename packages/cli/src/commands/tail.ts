@@ -1,4 +1,5 @@
-import { JSON_OPTION, LOG_OPTION, openLog } from '../context.js';
+import { JSON_OPTION, LOG_OPTION } from '../context.js';
+import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 import { formatRecord } from './format-record.js';
@@ -11,6 +12,7 @@ export const tailCommand: Command = {
     usage: 'sluice tail <topic> [--log FILE] [--from earliest|latest|TIME] [--no-follow] [--json]',
     options: [
       LOG_OPTION,
+      TRANSPORT_OPTION,
       JSON_OPTION,
       {
         name: 'from',
@@ -36,7 +38,7 @@ export const tailCommand: Command = {
   async run(options, positionals) {
     const topic = positionals[0];
     if (!topic) throw new UsageError('name the topic: sluice tail <topic>');
-    const transport = openLog(options);
+    const transport = await openTransport(options);
     const target = parseSeekTarget(options['from'] as string);
     const limit = (options['limit'] as number | undefined) ?? Number.POSITIVE_INFINITY;
     const json = options['json'] === true;
