@@ -1,6 +1,7 @@
 import { isPostgresUrl, JSON_OPTION } from '../context.js';
 import { formatSummary } from '../demo/demo-state.js';
 import { type DemoOptions, runDemo } from '../demo/run-demo.js';
+import { NAMESPACE_OPTION, TRANSPORT_OPTION, transportConfig } from '../open-transport.js';
 import { type Resolved, UsageError } from '../options.js';
 import type { Command } from './command.js';
 
@@ -10,7 +11,7 @@ export const demoCommand: Command = {
     summary:
       'run the enrollments example end to end (on the embedded default, or on PostgreSQL) and check every guarantee',
     usage:
-      'sluice demo [--events N] [--duration SECONDS] [--dir DIR] [--store sqlite|postgres --db postgres://URL [--keep]] [--json]',
+      'sluice demo [--events N] [--duration SECONDS] [--dir DIR] [--store sqlite|postgres --db postgres://URL [--keep]] [--transport embedded|nats://…|redis://…|kafka://… [--namespace NAME]] [--json]',
     options: [
       {
         name: 'events',
@@ -58,7 +59,7 @@ export const demoCommand: Command = {
         name: 'store',
         type: 'string',
         description:
-          "where the service's tables and outbox and the consumer's tables and inbox live: sqlite (files in --dir) or postgres (a new schema sluice_demo_<random> in --db, dropped at the end unless --keep; the bus is the embedded log either way)",
+          "where the service's tables and outbox and the consumer's tables and inbox live: sqlite (files in --dir) or postgres (a new schema sluice_demo_<random> in --db, dropped at the end unless --keep)",
         default: 'sqlite',
         env: '-',
       },
@@ -76,12 +77,26 @@ export const demoCommand: Command = {
         default: false,
         env: '-',
       },
+      {
+        ...TRANSPORT_OPTION,
+        description:
+          'the bus: `embedded` (a log file in --dir), or a broker URL: nats://HOST:PORT, redis://HOST:PORT or kafka://HOST:PORT',
+        env: '-',
+      },
+      {
+        ...NAMESPACE_OPTION,
+        description:
+          "with a broker --transport: the prefix of the run's streams, topics and keys (default sluice-demo-<random>, so runs never see each other's events)",
+        env: '-',
+      },
       JSON_OPTION,
     ],
     examples: [
       'npx sluice demo',
       'npx sluice demo --events 20000 --duration 20',
       'npx sluice demo --store postgres --db postgres://user:password@localhost:5432/app',
+      'npx sluice demo --transport nats://127.0.0.1:4222',
+      'npx sluice demo --store postgres --db postgres://localhost/app --transport kafka://127.0.0.1:9092',
     ],
   },
   async run(options) {
@@ -96,6 +111,7 @@ export const demoCommand: Command = {
       relayKills: options['relay-kills'] as number,
       ...(options['dir'] ? { dir: options['dir'] as string } : {}),
       store,
+      ...demoTransport(options),
       progress: (line, final) => {
         if (tty) process.stderr.write(`\r\u001b[2K${line}${final ? '\n' : ''}`);
         else if (final || Date.now() - lastPrinted > 2000) {
@@ -105,8 +121,9 @@ export const demoCommand: Command = {
       },
     });
     const { summary, dir } = result;
-    if (options['json']) console.log(JSON.stringify({ ...summary, dir, store: result.store }));
-    else console.log(formatSummary(summary, dir, 'embedded log', result.store));
+    if (options['json'])
+      console.log(JSON.stringify({ ...summary, dir, store: result.store, bus: result.bus }));
+    else console.log(formatSummary(summary, dir, result.bus, result.store, result.busArgs));
     return summary.ok ? 0 : 1;
   },
 };
@@ -129,4 +146,17 @@ function demoStore(options: Resolved): NonNullable<DemoOptions['store']> {
     );
   }
   return { kind: 'postgres', url, keep: options['keep'] === true };
+}
+
+/** `--transport` (and `--namespace`) as the demo's bus: nothing for the embedded log. */
+function demoTransport(options: Resolved): Pick<DemoOptions, 'transport'> {
+  const config = transportConfig({ ...options, log: 'unused' });
+  if (config.kind === 'embedded') return {};
+  return {
+    transport: {
+      kind: config.kind,
+      url: config.url,
+      ...(config.namespace === undefined ? {} : { namespace: config.namespace }),
+    },
+  };
 }

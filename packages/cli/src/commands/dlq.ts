@@ -1,6 +1,6 @@
 import { type DeadLetter, parseDeadLetter, redriveRecord, type Transport } from '@sluice/core';
 import { JSON_OPTION, LOG_OPTION, stringOption } from '../context.js';
-import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 
@@ -14,6 +14,7 @@ export const dlqCommand: Command = {
     options: [
       LOG_OPTION,
       TRANSPORT_OPTION,
+      NAMESPACE_OPTION,
       JSON_OPTION,
       { name: 'group', type: 'string', description: 'consumer group whose dead letters to use' },
       { name: 'topic', type: 'string', description: 'dead-letter topic (default: <group>.dlq)', env: '-' },

@@ -7,7 +7,7 @@ import {
   openOutboxStore,
   SCHEMA_OPTION,
 } from '../context.js';
-import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import type { Command } from './command.js';
 
 export const relayCommand: Command = {
@@ -21,6 +21,7 @@ export const relayCommand: Command = {
       SCHEMA_OPTION,
       LOG_OPTION,
       TRANSPORT_OPTION,
+      NAMESPACE_OPTION,
       CONTRACTS_OPTION,
       {
         name: 'source',

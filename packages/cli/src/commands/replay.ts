@@ -1,5 +1,5 @@
 import { LOG_OPTION, stringOption } from '../context.js';
-import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import type { Command } from './command.js';
 import { parseSeekTarget } from './seek-target.js';
 
@@ -11,6 +11,7 @@ export const replayCommand: Command = {
     options: [
       LOG_OPTION,
       TRANSPORT_OPTION,
+      NAMESPACE_OPTION,
       { name: 'group', type: 'string', description: 'consumer group to move' },
       { name: 'topic', type: 'string', description: 'topic whose position moves' },
       {

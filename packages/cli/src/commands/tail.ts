@@ -1,5 +1,5 @@
 import { JSON_OPTION, LOG_OPTION } from '../context.js';
-import { openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 import { formatRecord } from './format-record.js';
@@ -13,6 +13,7 @@ export const tailCommand: Command = {
     options: [
       LOG_OPTION,
       TRANSPORT_OPTION,
+      NAMESPACE_OPTION,
       JSON_OPTION,
       {
         name: 'from',

@@ -31,7 +31,14 @@ export interface DemoSummary {
 }
 
 /** The plain-text summary the demo prints. */
-export function formatSummary(s: DemoSummary, dir: string, transport: string, store: DemoStoreInfo): string {
+export function formatSummary(
+  s: DemoSummary,
+  dir: string,
+  transport: string,
+  store: DemoStoreInfo,
+  busArgs: readonly string[] = ['--log', `${dir}/bus.db`],
+): string {
+  const bus = busArgs.join(' ');
   const row = (label: string, value: string | number) => `  ${label.padEnd(50)} ${value}`;
   const ms = (v: number) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`);
   const database = store.kind === 'postgres' ? 'PostgreSQL' : 'SQLite';
@@ -58,8 +65,8 @@ export function formatSummary(s: DemoSummary, dir: string, transport: string, st
       : store.kept
         ? `Tables are in PostgreSQL schema ${store.schema} of ${store.database}: try \`npx sluice status --db <url> --schema ${store.schema}\`, then DROP SCHEMA "${store.schema}" CASCADE`
         : `PostgreSQL schema ${store.schema} of ${store.database} was dropped (--keep keeps it).`,
-    `Files are in ${dir}: try \`npx sluice tail enrollments --log ${dir}/bus.db --no-follow\``,
-    s.deadLettered > 0 ? `and \`npx sluice dlq list --group enrollment-view --log ${dir}/bus.db\`` : '',
+    `Files are in ${dir}: try \`npx sluice tail enrollments ${bus} --no-follow\``,
+    s.deadLettered > 0 ? `and \`npx sluice dlq list --group enrollment-view ${bus}\`` : '',
   ]
     .filter((l) => l !== '')
     .join('\n');

@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ConsumeOutcome, decodeEnvelope, SluiceError, sleep } from '@sluice/core';
+import { type ConsumeOutcome, decodeEnvelope, SluiceError, sleep, type Transport } from '@sluice/core';
 import { type ProjectionHooks, RolledBack } from '@sluice/example-enrollments';
-import { createLogTransport } from '@sluice/sqlite';
+import { createTransport } from '../transport/create-transport.js';
 import type { DemoCounters, DemoSummary } from './demo-state.js';
 import type { DemoStore, DemoStoreInfo } from './demo-store.js';
 import { percentile } from './percentile.js';
@@ -27,6 +27,15 @@ export interface DemoOptions {
   readonly store?:
     | { readonly kind: 'sqlite' }
     | { readonly kind: 'postgres'; readonly url: string; readonly keep?: boolean };
+  /**
+   * The bus: the embedded log in `dir` (default), or a broker. On a broker the run uses a namespace of its own
+   * (default `sluice-demo-<random>`), so it never sees another run's events.
+   */
+  readonly transport?: {
+    readonly kind: 'nats' | 'redis' | 'kafka';
+    readonly url: string;
+    readonly namespace?: string;
+  };
   readonly progress: (line: string, final?: boolean) => void;
 }
 
@@ -35,18 +44,22 @@ export interface DemoResult {
   /** The folder holding the bus (`bus.db`) and, on SQLite, `app.db` and `consumer.db`. */
   readonly dir: string;
   readonly store: DemoStoreInfo;
+  /** The bus: `embedded log` or the broker's transport name, URL and namespace. */
+  readonly bus: string;
+  /** The CLI arguments that name the bus, e.g. for `sluice tail`. */
+  readonly busArgs: readonly string[];
 }
 
 const GROUP = 'enrollment-view';
 
 /**
  * The demo: the enrollments service commits (and sometimes rolls back) business transactions with outbox
- * appends; a pair of relay child processes ships them to the embedded log (on SQLite one is active and one
+ * appends; a pair of relay child processes ships them to the bus (on SQLite one is active and one
  * stands by; on PostgreSQL they share the outbox's partitions), and one holding a lease is SIGKILLed
  * mid-stream; a consumer materializes them with an inbox, its handler failing once for some events and always
  * for payment-failed cancellations. Then the consumer's own tables are checked against what the producer
  * committed. The service's and the consumer's databases are SQLite files or a PostgreSQL schema (see
- * {@link DemoOptions.store}); the bus is the embedded log either way.
+ * {@link DemoOptions.store}); the bus is the embedded log or a broker (see {@link DemoOptions.transport}).
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dir = resolve(o.dir ?? mkdtempSync(join(tmpdir(), 'sluice-demo-')));
@@ -69,7 +82,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       true,
     );
   }
-  const bus = createLogTransport({ path: join(dir, 'bus.db') });
+  const broker =
+    o.transport === undefined
+      ? undefined
+      : { ...o.transport, namespace: o.transport.namespace ?? `sluice-demo-${randomSuffix()}` };
+  let bus: Transport;
+  try {
+    bus = await createTransport(broker ?? { kind: 'embedded', path: join(dir, 'bus.db') });
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const busArgs =
+    broker === undefined
+      ? ['--log', join(dir, 'bus.db')]
+      : ['--transport', broker.url, '--namespace', broker.namespace];
+  const busLabel =
+    broker === undefined ? 'embedded log' : `${bus.name} at ${broker.url} (namespace ${broker.namespace})`;
   // Ctrl-C (or SIGTERM) stops the run at the next step, so that the relays are stopped and the store is closed
   // (a PostgreSQL schema dropped) instead of left behind. A second Ctrl-C exits at once.
   const interrupt = new AbortController();
@@ -78,7 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   process.once('SIGTERM', onSignal);
   let summary: DemoSummary;
   try {
-    summary = await exercise(o, store, dir, bus, interrupt.signal, started);
+    summary = await exercise(o, store, busArgs, bus, interrupt.signal, started);
   } catch (error) {
     await bus.close().catch(() => undefined);
     await store.close().catch((cleanup: unknown) => {
@@ -91,15 +120,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   await bus.close();
   await store.close();
-  return { summary, dir, store: store.info() };
+  return { summary, dir, store: store.info(), bus: busLabel, busArgs };
 }
 
 /** Produces, kills relays, drains, replays and checks; leaves closing the bus and the store to the caller. */
 async function exercise(
   o: DemoOptions,
   store: DemoStore,
-  dir: string,
-  bus: ReturnType<typeof createLogTransport>,
+  busArgs: readonly string[],
+  bus: Transport,
   interrupted: AbortSignal,
   started: number,
 ): Promise<DemoSummary> {
@@ -140,8 +169,7 @@ async function exercise(
   const relayArgs = [
     'relay',
     ...store.relayArgs,
-    '--log',
-    join(dir, 'bus.db'),
+    ...busArgs,
     '--contracts',
     import.meta.resolve('@sluice/example-enrollments'),
     '--lease-ttl-ms',
@@ -268,6 +296,10 @@ async function exercise(
     seconds: (performance.now() - started) / 1000,
     ok: lost === 0 && phantom === 0 && appliedMoreThanOnce === 0 && orderViolations === 0,
   };
+}
+
+function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 10);
 }
 
 /** A stable number in [0, 1) from an id, so "fails once" is decided per event, not per attempt. */
