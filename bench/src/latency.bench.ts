@@ -2,29 +2,42 @@ import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killHard, spawnSluice } from '@sluice/cli';
+import { createTransport, killHard, spawnSluice, type TransportConfig } from '@sluice/cli';
 import { consume, sleep } from '@sluice/core';
 import { enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
-import { createLogTransport, createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
+import { createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
 import { type BenchResult, percentile } from './report.js';
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** A broker for {@link latencyBench}; the embedded log when absent. */
+export interface LatencyBus {
+  readonly kind: 'nats' | 'redis' | 'kafka';
+  readonly url: string;
+}
+
 /**
  * End-to-end latency at a fixed offered rate: from the producer's commit to the consumer's handler commit,
- * with the producer, the relay and the consumer each in its own process, as deployed.
+ * with the producer, the relay and the consumer each in its own process, as deployed. The bus is the embedded
+ * log, or a broker (in a namespace of its own).
  */
 export async function latencyBench(
   dir: string,
   rate = 1000,
   seconds = 10,
   warmupSeconds = 2,
+  broker?: LatencyBus,
 ): Promise<BenchResult> {
   const paths = ['lat-app.db', 'lat-bus.db', 'lat-consumer.db'].map((f) => join(dir, f));
   for (const f of paths) for (const s of ['', '-wal', '-shm']) rmSync(f + s, { force: true });
   const [appPath, busPath, consumerPath] = paths as [string, string, string];
   migrate(openDatabase(appPath));
-  const bus = createLogTransport({ path: busPath });
+  const namespace = `bench-${Date.now().toString(36)}`;
+  const config: TransportConfig =
+    broker === undefined ? { kind: 'embedded', path: busPath } : { ...broker, namespace };
+  const busArgs =
+    broker === undefined ? ['--log', busPath] : ['--transport', broker.url, '--namespace', namespace];
+  const bus = await createTransport(config);
   await bus.ensureTopic(enrollmentsTopic);
   const consumerDb = openDatabase(consumerPath);
   const committedAt = new Map<string, number>();
@@ -42,8 +55,7 @@ export async function latencyBench(
     'relay',
     '--db',
     appPath,
-    '--log',
-    busPath,
+    ...busArgs,
     '--contracts',
     import.meta.resolve('@sluice/example-enrollments'),
   ]);
@@ -81,8 +93,8 @@ export async function latencyBench(
     else latencies.push(applied - t);
   }
   return {
-    name: `latency-${rate}`,
-    description: `end to end (producer commit -> consumer handler commit) at ${rate} events/s offered, measured for ${seconds} s after ${warmupSeconds} s of warm-up; producer, relay and consumer in separate processes`,
+    name: broker === undefined ? `latency-${rate}` : `${broker.kind}-latency-${rate}`,
+    description: `end to end (SQLite producer commit -> ${broker === undefined ? 'embedded log' : `${broker.kind} at ${broker.url}`} -> SQLite consumer handler commit) at ${rate} events/s offered, measured for ${seconds} s after ${warmupSeconds} s of warm-up; producer, relay and consumer in separate processes`,
     figures: {
       'offered events/s (achieved)': Math.round(total / producedSeconds),
       'measured events': latencies.length,

@@ -7,6 +7,7 @@ import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { postgresSuite } from './postgres/postgres-suite.js';
 import { type BenchResult, printResult, writeResults } from './report.js';
+import { transportsSuite } from './transports/transports-suite.js';
 
 type Bench = (dir: string) => Promise<BenchResult>;
 
@@ -25,10 +26,12 @@ const suites: Record<string, Bench[]> = {
     (dir) => drainBench(dir),
   ],
   postgres: [...postgresSuite],
+  transports: [...transportsSuite],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = wanted.length > 0 ? wanted : Object.keys(suites);
+// Without a name: the suites that need no broker (`postgres` starts its server; `transports` needs three).
+const names = wanted.length > 0 ? wanted : Object.keys(suites).filter((s) => s !== 'transports');
 for (const name of names) {
   const suite = suites[name];
   if (!suite) {

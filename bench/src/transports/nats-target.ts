@@ -1,0 +1,47 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { BenchTarget } from './bench-target.js';
+import { publishWindow } from './publish-window.js';
+import type { RawClient } from './raw-client.js';
+import { serviceUrl } from './service-url.js';
+
+/**
+ * NATS JetStream (the single server of scripts/services). Raw baseline: one stream with a subject per
+ * partition, `js.publish` with a message id and up to 2,000 acknowledgements outstanding; a durable pull
+ * consumer with `AckPolicy.All`, consumed with `consume()` and acknowledged every 500 messages.
+ */
+export const natsTarget: BenchTarget = {
+  kind: 'nats',
+  url: () => serviceUrl('nats', 'SLUICE_TEST_NATS_URL'),
+  async openRaw(namespace, _partitions): Promise<RawClient> {
+    const nc = await connect({ servers: natsTarget.url().replace(/^nats:\/\//, '') });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const stream = `${namespace.replace(/[^A-Za-z0-9_-]/g, '_')}_raw`;
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    return {
+      publish: (records) =>
+        publishWindow(records, 2000, (r) => js.publish(`${stream}.${r.partition}`, r.value, { msgID: r.id })),
+      async consume(count) {
+        await jsm.consumers.add(stream, {
+          durable_name: 'raw',
+          ack_policy: AckPolicy.All,
+          deliver_policy: DeliverPolicy.All,
+        });
+        const consumer = await js.consumers.get(stream, 'raw');
+        const messages = await consumer.consume({ max_messages: 1000 });
+        let n = 0;
+        for await (const m of messages) {
+          n++;
+          if (n % 500 === 0 || n >= count) m.ack();
+          if (n >= count) break;
+        }
+        await messages.close();
+      },
+      async close() {
+        await jsm.streams.delete(stream).catch(() => undefined);
+        await nc.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,21 @@
+/** A record as the raw-client baselines publish it: the same key, partition and bytes Sluice sends. */
+export interface RawRecord {
+  readonly key: string;
+  readonly partition: number;
+  readonly value: string;
+  readonly id: string;
+}
+
+/**
+ * A broker's own client used the way its documentation recommends for throughput, without Sluice: the
+ * baseline that Sluice's relay and consumer rates are divided by. Implementers own creating their streams or
+ * topics in `open`, publishing with every acknowledgement awaited (as durable as Sluice's publish), consuming
+ * with positions committed, and deleting what they created in `close`.
+ */
+export interface RawClient {
+  /** Publishes every record and resolves once the broker acknowledged all of them. */
+  publish(records: readonly RawRecord[]): Promise<void>;
+  /** Reads `count` records published by `publish` (from the start), committing positions as it goes. */
+  consume(count: number): Promise<void>;
+  close(): Promise<void>;
+}
