@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { killHard } from '@sluice/cli';
+import { createTransport, killHard, type TransportConfig } from '@sluice/cli';
 import { sleep } from '@sluice/core';
 import { EnrollmentsService, enrollmentsTopic, RolledBack } from '@sluice/example-enrollments';
-import { createLogTransport, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
+import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { firstMessage, forkFixture } from './child.js';
 import { spawnRelay } from './relay-launcher.js';
 
@@ -81,26 +81,38 @@ export function sqliteProducer(dir: string): ChaosProducer {
   };
 }
 
+/** A broker for {@link runPipelineChaos}; the embedded log in `dir` when absent. */
+export interface ChaosBus {
+  /** How the consumer process opens the bus (with the adapter's short session timeout in `options`). */
+  readonly config: TransportConfig;
+  /** `sluice relay` arguments naming the same bus, e.g. `--transport URL --namespace NS`. */
+  readonly relayArgs: readonly string[];
+  /** Extra disruption while producing (e.g. restarting the broker); resolves when it is done. */
+  readonly disrupt?: (producing: () => boolean) => Promise<void>;
+}
+
 /**
  * The whole path under fire, for `seconds`: a producer commits and rolls back business transactions with
  * outbox appends while two relay processes and a consumer process are SIGKILLed at random points, again and
- * again, and restarted. Then the survivors drain, and the consumer's tables are read back.
+ * again, and restarted (and, on a broker, whatever `bus.disrupt` does). Then the survivors drain, and the
+ * consumer's tables are read back.
  */
 export async function runPipelineChaos(
   dir: string,
   seconds: number,
   producer: ChaosProducer = sqliteProducer(dir),
+  broker?: ChaosBus,
 ): Promise<ChaosResult> {
   const busPath = join(dir, 'bus.db');
   const consumerPath = join(dir, 'consumer.db');
-  const bus = createLogTransport({ path: busPath });
+  const config: TransportConfig = broker?.config ?? { kind: 'embedded', path: busPath };
+  const bus = await createTransport(config);
   await bus.ensureTopic(enrollmentsTopic);
   await bus.close();
 
   const relayArgs = [
     ...producer.relayArgs,
-    '--log',
-    busPath,
+    ...(broker?.relayArgs ?? ['--log', busPath]),
     '--contracts',
     import.meta.resolve('@sluice/example-enrollments'),
     '--lease-ttl-ms',
@@ -110,7 +122,11 @@ export async function runPipelineChaos(
   ];
   const relays: ChildProcess[] = [await spawnRelay(relayArgs), await spawnRelay(relayArgs)];
   const startConsumer = async () => {
-    const child = forkFixture('consumer-process', [consumerPath, busPath, 'member-1']);
+    const child = forkFixture('consumer-process', [
+      consumerPath,
+      broker === undefined ? busPath : JSON.stringify(config),
+      'member-1',
+    ]);
     await firstMessage(child);
     return child;
   };
@@ -142,7 +158,7 @@ export async function runPipelineChaos(
       consumer = await startConsumer();
     }
   })();
-  const chaos = Promise.all([...relayChaos, consumerChaos]);
+  const chaos = Promise.all([...relayChaos, consumerChaos, broker?.disrupt?.(() => producing)]);
 
   const t0 = Date.now();
   await producer.produce(() => Date.now() - t0 >= seconds * 1000, committed, rolledBack);
