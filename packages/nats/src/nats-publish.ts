@@ -1,0 +1,117 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type OutgoingRecord,
+  PayloadTooLargeError,
+  type PublishAck,
+  partitionFor,
+  TransportError,
+} from '@sluice/core';
+import { type EncodedRecord, encodeRecord } from './nats-codec.js';
+import { NATS_NAME } from './nats-errors.js';
+import type { NatsNames } from './nats-names.js';
+import type { NatsTopic, NatsTopics } from './nats-topics.js';
+
+const decoder = new TextDecoder();
+
+/** What publishing needs from the transport. */
+export interface PublishContext {
+  readonly nc: NatsConnection;
+  readonly names: NatsNames;
+  readonly topics: NatsTopics;
+  readonly maxPayloadBytes: number;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * Publishes `records` and returns their acks in input order. Everything is checked first (topics exist,
+ * sizes fit `max_payload`), so a refused batch publishes nothing. Then every record is sent at once as a
+ * JetStream publish request with `Nats-Msg-Id` = the record id (the stream drops a republished id within its
+ * duplicate window and acks the original sequence): the connection delivers them to the server in the order
+ * sent, so records of one partition are stored in input order, with many acks outstanding instead of one round
+ * trip per record. Resolves once every ack arrived; rejects with a retryable `TransportError` if any failed
+ * (earlier records may then be stored: the caller republishes them, the duplicate window drops them).
+ */
+export async function publishRecords(
+  ctx: PublishContext,
+  records: readonly OutgoingRecord[],
+): Promise<PublishAck[]> {
+  const count = records.length;
+  if (count === 0) return [];
+  const topics = new Array<NatsTopic>(count);
+  const encoded = new Array<EncodedRecord>(count);
+  const subjects = new Array<string>(count);
+  const partitions = new Array<number>(count);
+  let last: NatsTopic | undefined;
+  for (let i = 0; i < count; i++) {
+    const record = records[i]!;
+    checkRecord(record);
+    const topic =
+      last !== undefined && last.name === record.topic ? last : await ctx.topics.get(record.topic);
+    last = topic;
+    topics[i] = topic;
+    const e = encodeRecord(record);
+    if (e.size > ctx.maxPayloadBytes) throw new PayloadTooLargeError(NATS_NAME, e.size, ctx.maxPayloadBytes);
+    encoded[i] = e;
+    const partition = topic.partitions === 1 ? 0 : partitionFor(record.key, topic.partitions);
+    partitions[i] = partition;
+    subjects[i] = ctx.names.recordSubject(topic.name, partition, record.key, topic.entity);
+  }
+  // Sent synchronously, in order, before the first await.
+  const pending = encoded.map((e, i) =>
+    ctx.nc.request(subjects[i]!, e.body, { headers: e.headers, timeout: ctx.requestTimeoutMs }),
+  );
+  const settled = await Promise.allSettled(pending);
+  const acks = new Array<PublishAck>(count);
+  let failure: unknown;
+  let failed = 0;
+  for (let i = 0; i < count; i++) {
+    const result = settled[i]!;
+    if (result.status === 'rejected') {
+      failed++;
+      failure ??= result.reason;
+      continue;
+    }
+    const body = JSON.parse(decoder.decode(result.value.data)) as {
+      seq?: number;
+      error?: { code: number; err_code?: number; description: string };
+    };
+    if (body.error !== undefined || typeof body.seq !== 'number') {
+      failed++;
+      failure ??= new Error(body.error?.description ?? 'invalid publish ack');
+      continue;
+    }
+    acks[i] = { topic: topics[i]!.name, partition: partitions[i]!, offset: String(body.seq) };
+  }
+  if (failed > 0) {
+    if ((failure as { code?: unknown })?.code === 503 || /no responders/i.test(String(failure))) {
+      // The stream is gone (or not reachable): look it up again next time.
+      for (const t of new Set(topics)) ctx.topics.forget(t.name);
+    }
+    throw new TransportError(
+      'SLUICE_PUBLISH_FAILED',
+      `${NATS_NAME}: ${failed} of ${count} records were not acknowledged (${String((failure as Error)?.message ?? failure)}); ` +
+        'earlier ones may be stored: publish the batch again (duplicates are dropped by Nats-Msg-Id)',
+      { cause: failure, retryable: true },
+    );
+  }
+  return acks;
+}
+
+function checkRecord(record: OutgoingRecord): void {
+  const reason =
+    record === null || typeof record !== 'object'
+      ? 'must be an object'
+      : typeof record.key !== 'string'
+        ? 'key must be a string'
+        : record.value !== null && typeof record.value !== 'string'
+          ? 'value must be a string (the encoded envelope) or null (a tombstone)'
+          : typeof record.id !== 'string' || record.id === ''
+            ? 'id must be a non-empty string (it is the Nats-Msg-Id)'
+            : undefined;
+  if (reason !== undefined) {
+    throw new TransportError(
+      'SLUICE_INVALID_RECORD',
+      `${NATS_NAME}: record ${JSON.stringify(record?.id)} for topic ${record?.topic}: ${reason}; nothing was published`,
+    );
+  }
+}

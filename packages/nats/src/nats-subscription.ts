@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto';
+import type { Subscription as NatsSub } from '@nats-io/transport-node';
+import {
+  ClosedError,
+  type ConsumedRecord,
+  InvalidOptionError,
+  type PollOptions,
+  type SeekTarget,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicPartition,
+} from '@sluice/core';
+import { type AssignableMember, assignPartitions } from './nats-assignment.js';
+import { decodeRecord } from './nats-codec.js';
+import { type CursorContext, NatsCursor } from './nats-cursor.js';
+import { NATS_NAME } from './nats-errors.js';
+import type { Heartbeat, NatsGroups } from './nats-groups.js';
+import { token } from './nats-names.js';
+import { partitionsOf, positionOf } from './nats-positions.js';
+import type { NatsTopic } from './nats-topics.js';
+
+/** After a publish rings the doorbell, how long a waiting poll keeps looking for the stored record. */
+const RING_GRACE_MS = 250;
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** One assigned partition: this member's fetch position and the reader at it. */
+interface Part {
+  readonly topic: NatsTopic;
+  readonly partition: number;
+  /** Next stream sequence to return; `undefined` until the committed position was read. */
+  position: number | undefined;
+  /** Highest position committed through this member (commits never move back). */
+  committed: number;
+  cursor: NatsCursor | undefined;
+  /** Position the cursor was opened at plus what it delivered; differs from `position` after a seek. */
+  cursorAt: number;
+}
+
+interface MemberState {
+  readonly topics: ReadonlySet<string>;
+  readonly expiresAt: number;
+  readonly left: boolean;
+}
+
+/** What a subscription needs from its transport. */
+export interface SubscriptionContext extends CursorContext {
+  readonly groups: NatsGroups;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly isClosed: () => boolean;
+}
+
+/**
+ * One member of a consumer group on JetStream (or an ephemeral reader of every partition).
+ *
+ * JetStream does not assign partitions to members, so membership is Sluice's: each member stores a heartbeat
+ * every `heartbeatIntervalMs` in the members stream and reads the others' with a cursor; every poll deals the
+ * partitions of the live members (sorted by id) round-robin, the same way in every process. A newly assigned
+ * partition is read from the group's committed position in the offsets stream. Records are read with one
+ * cursor per assigned partition, pulling exactly what the poll may return: a member that does not poll holds
+ * nothing. A waiting poll listens to the topics' subjects (core NATS) while it waits, so a publish wakes it.
+ */
+export class NatsSubscription implements Subscription {
+  readonly #ctx: SubscriptionContext;
+  readonly #group: string;
+  readonly #memberId: string;
+  readonly #topics: readonly NatsTopic[];
+  readonly #startFrom: 'earliest' | 'latest';
+  readonly #ephemeral: boolean;
+  readonly #onClose: (s: NatsSubscription) => void;
+  #parts = new Map<string, Part>();
+  #assignment: readonly TopicPartition[] = [];
+  readonly #members = new Map<string, MemberState>();
+  #membersCursor: NatsCursor | undefined;
+  #membersReadAt = 0;
+  #nextExpiry = Number.POSITIVE_INFINITY;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #heartbeating = false;
+  #lastBeatOk = 0;
+  #lost = false;
+  #rotor = 0;
+  #rungAt = 0;
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  private constructor(
+    ctx: SubscriptionContext,
+    options: SubscribeOptions,
+    topics: readonly NatsTopic[],
+    onClose: (s: NatsSubscription) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#group = options.group;
+    this.#memberId = options.memberId ?? randomUUID();
+    this.#topics = topics;
+    this.#startFrom = options.startFrom ?? 'earliest';
+    this.#ephemeral = options.ephemeral === true;
+    this.#onClose = onClose;
+  }
+
+  /** Validates, joins the group (first heartbeat stored) or starts an ephemeral reader. */
+  static async open(
+    ctx: SubscriptionContext,
+    options: SubscribeOptions,
+    topicOf: (name: string) => Promise<NatsTopic>,
+    onClose: (s: NatsSubscription) => void,
+  ): Promise<NatsSubscription> {
+    const where = 'subscribe';
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidOptionError(where, 'options', 'must be an object with group and topics');
+    }
+    if (typeof options.group !== 'string' || options.group.length === 0) {
+      throw new InvalidOptionError(
+        where,
+        'group',
+        `must be a non-empty string, got ${JSON.stringify(options.group)}`,
+      );
+    }
+    if (!Array.isArray(options.topics) || options.topics.length === 0) {
+      throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
+    }
+    if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
+      throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
+    }
+    const startFrom = options.startFrom ?? 'earliest';
+    if (startFrom !== 'earliest' && startFrom !== 'latest') {
+      throw new InvalidOptionError(
+        where,
+        'startFrom',
+        `must be earliest or latest, got ${String(startFrom)}`,
+      );
+    }
+    const names = [...new Set(options.topics)].sort();
+    const topics: NatsTopic[] = [];
+    for (const name of names) topics.push(await topicOf(name));
+    const sub = new NatsSubscription(ctx, options, topics, onClose);
+    if (sub.#ephemeral) {
+      sub.#assign(
+        topics.flatMap((t) =>
+          Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })),
+        ),
+      );
+      return sub;
+    }
+    await ctx.groups.ensureStreams();
+    await sub.#beat();
+    sub.#heartbeatTimer = setInterval(() => void sub.#beat().catch(() => undefined), ctx.heartbeatIntervalMs);
+    sub.#heartbeatTimer.unref();
+    await sub.#refresh(Date.now(), true).catch(() => undefined);
+    return sub;
+  }
+
+  /** This member's id in the group. */
+  get memberId(): string {
+    return this.#memberId;
+  }
+
+  async poll(options: PollOptions): Promise<ConsumedRecord[]> {
+    this.#ensureOpen();
+    const { maxRecords, maxWaitMs, signal } = options;
+    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
+      throw new InvalidOptionError('poll', 'maxRecords', `must be a positive integer, got ${maxRecords}`);
+    }
+    if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0)) {
+      throw new InvalidOptionError('poll', 'maxWaitMs', `must be a number >= 0, got ${maxWaitMs}`);
+    }
+    const deadline = Date.now() + maxWaitMs;
+    let doorbells: NatsSub[] | undefined;
+    let backoff = 1;
+    try {
+      for (;;) {
+        if (this.#closed || this.#ctx.isClosed() || signal?.aborted) return [];
+        const now = Date.now();
+        await this.#refresh(now, false).catch(() => undefined);
+        const records = await this.#fetch(maxRecords);
+        if (records.length > 0) return records;
+        const after = Date.now();
+        if (after >= deadline || this.#closed) return [];
+        if (doorbells === undefined) {
+          doorbells = this.#ringOnPublish();
+          await this.#ctx.nc.flush().catch(() => undefined);
+          continue; // a publish between the fetch and the subscription is read now
+        }
+        let until = Math.min(deadline, this.#nextExpiry + 1);
+        if (!this.#ephemeral) until = Math.min(until, this.#membersReadAt + this.#membersRefreshMs());
+        if (after - this.#rungAt < RING_GRACE_MS) {
+          // Rung, but the stream had not stored the record yet (or it was a duplicate): look again soon.
+          until = Math.min(until, after + backoff);
+          backoff = Math.min(backoff * 2, 32);
+        } else backoff = 1;
+        await this.#sleep(until, signal);
+      }
+    } finally {
+      for (const d of doorbells ?? []) d.unsubscribe();
+    }
+  }
+
+  async commit(records: readonly ConsumedRecord[]): Promise<void> {
+    this.#ensureOpen();
+    if (this.#ephemeral) return;
+    const next = new Map<string, number>();
+    for (const record of records) {
+      const key = tpKey(record.topic, record.partition);
+      const part = this.#parts.get(key);
+      if (part === undefined) continue;
+      const offset = Number(record.offset) + 1;
+      if (!Number.isSafeInteger(offset)) continue;
+      if (offset > (next.get(key) ?? part.committed)) next.set(key, offset);
+    }
+    await Promise.all(
+      [...next].map(async ([key, offset]) => {
+        const part = this.#parts.get(key);
+        if (part === undefined || offset <= part.committed) return;
+        await this.#ctx.groups.commit(this.#group, part.topic.name, part.partition, offset);
+        part.committed = Math.max(part.committed, offset);
+      }),
+    );
+  }
+
+  assignment(): readonly TopicPartition[] {
+    return this.#assignment;
+  }
+
+  async seek(topic: string, target: SeekTarget): Promise<void> {
+    this.#ensureOpen();
+    const meta = this.#topics.find((t) => t.name === topic);
+    if (meta === undefined) {
+      throw new InvalidOptionError(
+        'seek',
+        'topic',
+        `${topic} is not one of this subscription's topics (${this.#topics.map((t) => t.name)})`,
+      );
+    }
+    await this.#refresh(Date.now(), false).catch(() => undefined);
+    const partitions = partitionsOf(meta, target);
+    const position = await positionOf(this.#ctx, this.#ctx.groups.names, meta, target);
+    for (const partition of partitions) {
+      const part = this.#parts.get(tpKey(topic, partition));
+      if (part === undefined) continue;
+      part.position = position;
+      this.#dropCursor(part);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#stop();
+    for (const part of this.#parts.values()) this.#dropCursor(part);
+    this.#membersCursor?.close();
+    if (!this.#ephemeral && !this.#ctx.isClosed()) {
+      await this.#ctx.groups
+        .heartbeat(this.#group, this.#memberId, this.#heartbeatBody(true))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Stops without leaving the group, as if the process died (the member times out). For fault tests. */
+  abandon(): void {
+    if (!this.#closed) this.#stop();
+  }
+
+  #stop(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeatTimer);
+    this.#wake?.();
+    this.#onClose(this);
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed || this.#ctx.isClosed()) {
+      throw new ClosedError(`${NATS_NAME} subscription of group ${this.#group}`);
+    }
+  }
+
+  /** Wakes a waiting poll (a publish rang, a member changed, the transport closed). */
+  notify(): void {
+    this.#wake?.();
+  }
+
+  #sleep(until: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, until - Date.now()));
+      signal?.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+
+  /** Core-NATS subscriptions to the topics' subjects: a publish to an assigned partition wakes the poll. */
+  #ringOnPublish(): NatsSub[] {
+    return this.#topics.map((topic) => {
+      const filter = this.#ctx.groups.names.topicFilter(topic.name);
+      const prefix = filter.slice(0, -1);
+      return this.#ctx.nc.subscribe(filter, {
+        callback: (_error, msg) => {
+          const rest = msg.subject.slice(prefix.length);
+          const partition = Number(rest.split('.', 1)[0]);
+          if (!this.#parts.has(tpKey(topic.name, partition))) return;
+          this.#rungAt = Date.now();
+          this.#wake?.();
+        },
+      });
+    });
+  }
+
+  #membersRefreshMs(): number {
+    return Math.max(25, Math.floor(this.#ctx.heartbeatIntervalMs / 4));
+  }
+
+  #heartbeatBody(left: boolean): Heartbeat {
+    return {
+      topics: this.#topics.map((t) => t.name),
+      sessionTimeoutMs: this.#ctx.sessionTimeoutMs,
+      ...(left ? { left: true } : {}),
+    };
+  }
+
+  async #beat(): Promise<void> {
+    if (this.#heartbeating || this.#closed) return;
+    this.#heartbeating = true;
+    try {
+      await this.#ctx.groups.heartbeat(this.#group, this.#memberId, this.#heartbeatBody(false));
+      const now = Date.now();
+      // Silent for a whole session: the others may have taken our partitions; restart from committed.
+      if (this.#lastBeatOk > 0 && now - this.#lastBeatOk > this.#ctx.sessionTimeoutMs) this.#lost = true;
+      this.#lastBeatOk = now;
+    } finally {
+      this.#heartbeating = false;
+    }
+  }
+
+  /** Reads new heartbeats if due, then recomputes this member's partitions from the live members. */
+  async #refresh(now: number, force: boolean): Promise<void> {
+    if (this.#ephemeral) return;
+    if (force || now - this.#membersReadAt >= this.#membersRefreshMs() || now > this.#nextExpiry) {
+      await this.#readMembers();
+    }
+    const self = token(this.#memberId);
+    const live: AssignableMember[] = [{ memberId: self, topics: new Set(this.#topics.map((t) => t.name)) }];
+    let nextExpiry = Number.POSITIVE_INFINITY;
+    const at = Date.now();
+    for (const [id, m] of this.#members) {
+      if (id === self || m.left || m.expiresAt < at) continue;
+      nextExpiry = Math.min(nextExpiry, m.expiresAt);
+      live.push({ memberId: id, topics: m.topics });
+    }
+    this.#nextExpiry = nextExpiry;
+    if (this.#lost) {
+      this.#lost = false;
+      for (const part of this.#parts.values()) this.#dropCursor(part);
+      this.#parts.clear();
+    }
+    const byName = new Map(this.#topics.map((t) => [t.name, t]));
+    this.#assign(assignPartitions(live, (topic) => byName.get(topic)?.partitions, self));
+  }
+
+  async #readMembers(): Promise<void> {
+    const { groups } = this.#ctx;
+    if (this.#membersCursor === undefined || this.#membersCursor.broken) {
+      this.#members.clear();
+      this.#membersCursor = await NatsCursor.open(
+        this.#ctx,
+        groups.names.membersStream,
+        groups.names.membersFilter(this.#group),
+        {
+          lastPerSubject: true,
+        },
+      );
+    }
+    for (;;) {
+      const batch = await this.#membersCursor.pull(256);
+      for (const m of batch) {
+        const id = memberIdOf(m.subject);
+        let beat: Heartbeat;
+        try {
+          beat = JSON.parse(Buffer.from(m.data).toString('utf8')) as Heartbeat;
+        } catch {
+          continue;
+        }
+        this.#members.set(id, {
+          topics: new Set(beat.topics),
+          expiresAt: m.timestamp + beat.sessionTimeoutMs,
+          left: beat.left === true,
+        });
+      }
+      if (batch.length < 256) break;
+    }
+    this.#membersReadAt = Date.now();
+  }
+
+  /** Keeps positions of partitions still assigned; new ones start at the committed position (read in fetch). */
+  #assign(partitions: readonly TopicPartition[]): void {
+    const parts = new Map<string, Part>();
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition);
+      const part = this.#parts.get(key) ?? {
+        topic: this.#topics.find((t) => t.name === topic)!,
+        partition,
+        position: undefined,
+        committed: 0,
+        cursor: undefined,
+        cursorAt: -1,
+      };
+      parts.set(key, part);
+    }
+    for (const [key, part] of this.#parts) if (!parts.has(key)) this.#dropCursor(part);
+    this.#parts = parts;
+    if (
+      this.#assignment.length !== partitions.length ||
+      this.#assignment.some(
+        (tp, i) => tp.topic !== partitions[i]!.topic || tp.partition !== partitions[i]!.partition,
+      )
+    ) {
+      this.#assignment = Object.freeze(partitions.map((tp) => Object.freeze({ ...tp })));
+    }
+  }
+
+  #dropCursor(part: Part): void {
+    part.cursor?.close();
+    part.cursor = undefined;
+    part.cursorAt = -1;
+  }
+
+  /** Where a newly assigned partition starts: the committed position, else `startFrom`. */
+  async #start(part: Part): Promise<number> {
+    if (!this.#ephemeral) {
+      const committed = await this.#ctx.groups.committed(this.#group, part.topic.name, part.partition);
+      if (committed !== undefined) {
+        part.committed = committed;
+        return committed;
+      }
+    }
+    if (this.#startFrom === 'latest') {
+      return positionOf(this.#ctx, this.#ctx.groups.names, part.topic, { to: 'latest' });
+    }
+    return 0;
+  }
+
+  async #fetch(maxRecords: number): Promise<ConsumedRecord[]> {
+    const out: ConsumedRecord[] = [];
+    const parts = [...this.#parts.values()];
+    const n = parts.length;
+    if (n === 0) return out;
+    const start = this.#rotor++ % n;
+    const names = this.#ctx.groups.names;
+    for (let i = 0; i < n && out.length < maxRecords; i++) {
+      const part = parts[(start + i) % n]!;
+      try {
+        if (part.position === undefined) part.position = await this.#start(part);
+        if (part.cursor === undefined || part.cursor.broken || part.cursorAt !== part.position) {
+          this.#dropCursor(part);
+          part.cursor = await NatsCursor.open(
+            this.#ctx,
+            part.topic.stream,
+            names.partitionFilter(part.topic.name, part.partition, part.topic.entity),
+            { seq: part.position },
+          );
+          part.cursorAt = part.position;
+        }
+        const pulled = await part.cursor.pull(maxRecords - out.length);
+        if (this.#parts.get(tpKey(part.topic.name, part.partition)) !== part) continue; // revoked meanwhile
+        const oldest = part.topic.retentionMs === undefined ? 0 : Date.now() - part.topic.retentionMs;
+        for (const m of pulled) {
+          part.position = m.sequence + 1;
+          part.cursorAt = part.position;
+          // The server expires records on a coarse timer: never deliver one older than the retention.
+          if (m.timestamp < oldest) continue;
+          out.push(decodeRecord(part.topic.name, part.partition, m.sequence, m.timestamp, m.headers, m.data));
+        }
+      } catch {
+        // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.
+        this.#dropCursor(part);
+      }
+    }
+    return out;
+  }
+}
+
+function memberIdOf(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
+}
