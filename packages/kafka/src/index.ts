@@ -1,1 +1,2 @@
-export {};
+export type { KafkaTransportOptions, ResolvedKafkaOptions } from './kafka-options.js';
+export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ClosedError,
+  type ConsumedRecord,
+  InvalidOptionError,
+  type OutgoingRecord,
+  type PublishAck,
+  type SeekTarget,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+  type Transport,
+} from '@sluice/core';
+import { KafkaAdmin } from './kafka-admin.js';
+import { newConsumer, promised, type RdKafka } from './kafka-client.js';
+import { consumerConfig } from './kafka-consumer-config.js';
+import {
+  KAFKA_NAME,
+  kafkaError,
+  parseOffset,
+  topicMismatchError,
+  unknownTopicError,
+} from './kafka-errors.js';
+import { type KafkaNames, kafkaNames } from './kafka-names.js';
+import {
+  type KafkaTransportOptions,
+  type ResolvedKafkaOptions,
+  resolveKafkaOptions,
+} from './kafka-options.js';
+import { KafkaProducer } from './kafka-producer.js';
+import { readTopic } from './kafka-read.js';
+import { KafkaSubscription } from './kafka-subscription.js';
+import { type KafkaTopic, kindOf, topicConfig } from './kafka-topics.js';
+
+/** The Sluice transport on Apache Kafka; see {@link createKafkaTransport}. */
+export class KafkaTransport implements Transport {
+  readonly name = KAFKA_NAME;
+  readonly options: ResolvedKafkaOptions;
+  readonly #names: KafkaNames;
+  readonly #admin: KafkaAdmin;
+  readonly #producer: KafkaProducer;
+  readonly #topics = new Map<string, KafkaTopic>();
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: ResolvedKafkaOptions, admin: KafkaAdmin, producer: KafkaProducer) {
+    this.options = options;
+    this.#names = kafkaNames(options.namespace);
+    this.#admin = admin;
+    this.#producer = producer;
+  }
+
+  /** Connects the admin client and the producer. */
+  static async open(options: KafkaTransportOptions): Promise<KafkaTransport> {
+    const resolved = resolveKafkaOptions(options);
+    const admin = new KafkaAdmin(resolved);
+    try {
+      return new KafkaTransport(resolved, admin, await KafkaProducer.connect(resolved));
+    } catch (error) {
+      admin.close();
+      throw error;
+    }
+  }
+
+  async ensureTopic(spec: TopicSpec): Promise<void> {
+    this.#check();
+    const kafkaName = this.#names.topic(spec.name);
+    const wanted: KafkaTopic = {
+      name: spec.name,
+      kafkaName,
+      kind: spec.kind,
+      partitions: spec.partitions,
+      retentionMs: spec.kind === 'message' ? (spec.retentionMs ?? 24 * 60 * 60 * 1000) : undefined,
+    };
+    let created: boolean;
+    try {
+      created = await this.#admin.createTopic(kafkaName, spec.partitions, topicConfig(spec, this.options));
+    } catch (error) {
+      throw kafkaError(`creating topic ${kafkaName}`, error);
+    }
+    if (created) {
+      this.#topics.set(spec.name, wanted);
+      return;
+    }
+    const existing = await this.#describe(spec.name);
+    if (existing === undefined) throw unknownTopicError(spec.name);
+    if (existing.kind !== spec.kind || existing.partitions !== spec.partitions) {
+      this.#topics.delete(spec.name);
+      throw topicMismatchError(spec.name, existing, spec);
+    }
+    this.#topics.set(spec.name, existing);
+  }
+
+  async publish(records: readonly OutgoingRecord[]): Promise<PublishAck[]> {
+    this.#check();
+    const topics = new Map<string, KafkaTopic>();
+    for (const record of records) {
+      if (!topics.has(record.topic)) topics.set(record.topic, await this.#topic(record.topic));
+    }
+    this.#check();
+    return this.#producer.publish(records, topics);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.#check();
+    if (!Array.isArray(options.topics) || options.topics.length === 0) {
+      throw new InvalidOptionError('subscribe', 'topics', 'must name at least one topic');
+    }
+    if (typeof options.group !== 'string' || options.group === '') {
+      throw new InvalidOptionError(
+        'subscribe',
+        'group',
+        `must be a non-empty string, got ${JSON.stringify(options.group)}`,
+      );
+    }
+    const topics: KafkaTopic[] = [];
+    for (const name of options.topics) topics.push(await this.#topic(name));
+    const startFrom = options.startFrom ?? 'earliest';
+    const ephemeral = options.ephemeral === true;
+    const group = ephemeral ? `sluice-ephemeral-${randomUUID()}` : this.#names.group(options.group);
+    const extra: Record<string, string | number | boolean> = {
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'session.timeout.ms': this.options.sessionTimeoutMs,
+      'heartbeat.interval.ms': this.options.heartbeatIntervalMs,
+      rebalance_cb: true,
+    };
+    if (this.options.staticMembership && !ephemeral) {
+      extra['group.instance.id'] = options.memberId ?? `sluice-${randomUUID()}`;
+    }
+    const consumer = newConsumer(consumerConfig(this.options, group, extra), {
+      'auto.offset.reset': startFrom === 'latest' ? 'latest' : 'earliest',
+    });
+    try {
+      await promised((done) => consumer.connect({ timeout: this.options.requestTimeoutMs }, done));
+      if (ephemeral) {
+        const assignment: RdKafka.Assignment[] = [];
+        for (const topic of topics) {
+          const partitions = Array.from({ length: topic.partitions }, (_, i) => i);
+          const offsets = await this.#admin.offsets(topic.kafkaName, partitions, startFrom);
+          for (const partition of partitions) {
+            assignment.push({ topic: topic.kafkaName, partition, offset: offsets.get(partition) ?? 0 });
+          }
+        }
+        consumer.assign(assignment);
+      } else {
+        consumer.subscribe(topics.map((t) => t.kafkaName));
+      }
+    } catch (error) {
+      await promised((done) => consumer.disconnect(done)).catch(() => undefined);
+      throw kafkaError(`subscribing to ${options.topics.join(', ')}`, error);
+    }
+    const sub = new KafkaSubscription(consumer, topics, this.#admin, ephemeral, (s) =>
+      this.#subscriptions.delete(s),
+    );
+    this.#subscriptions.add(sub);
+    if (this.#closing !== undefined) {
+      await sub.close();
+      throw new ClosedError(`${KAFKA_NAME} transport`);
+    }
+    return sub;
+  }
+
+  /**
+   * Commits the group's position with a short-lived consumer of the group that assigns nothing and commits
+   * explicit offsets (the group must have no live members, as with `kafka-consumer-groups --reset-offsets`).
+   */
+  async resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void> {
+    this.#check();
+    const info = await this.#topic(topic);
+    let offsets: Map<number, number>;
+    if (target.to === 'offset') {
+      offsets = new Map([[target.partition, parseOffset(target.offset)]]);
+    } else {
+      const partitions = Array.from({ length: info.partitions }, (_, i) => i);
+      const query = target.to === 'time' ? { time: target.time } : target.to;
+      offsets = await this.#admin.offsets(info.kafkaName, partitions, query).catch((error) => {
+        throw kafkaError(`listing offsets of ${topic}`, error);
+      });
+    }
+    const consumer = newConsumer(consumerConfig(this.options, this.#names.group(group)));
+    try {
+      await promised((done) => consumer.connect({ timeout: this.options.requestTimeoutMs }, done));
+      await promised<void>((done) =>
+        consumer.commitCb(
+          [...offsets].map(([partition, offset]) => ({ topic: info.kafkaName, partition, offset })),
+          done,
+        ),
+      );
+    } catch (error) {
+      throw kafkaError(`resetting the offsets of group ${group} in ${topic}`, error);
+    } finally {
+      await promised((done) => consumer.disconnect(done)).catch(() => undefined);
+    }
+  }
+
+  async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {
+    this.#check();
+    return readTopic(this.options, this.#admin, await this.#topic(topic), target, limit);
+  }
+
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closing = (async () => {
+      await Promise.all([...this.#subscriptions].map((s) => s.close()));
+      await this.#producer.close();
+      this.#admin.close();
+    })();
+    return this.#closing;
+  }
+
+  /**
+   * For fault tests: closes every client as a crashed process would look to the group coordinator. With
+   * `staticMembership` the members send no LeaveGroup, so their partitions move only after the session
+   * timeout; without it this is {@link close}.
+   */
+  abandon(): Promise<void> {
+    return this.close();
+  }
+
+  #check(): void {
+    if (this.#closing !== undefined) throw new ClosedError(`${KAFKA_NAME} transport`);
+  }
+
+  async #topic(name: string): Promise<KafkaTopic> {
+    const known = this.#topics.get(name);
+    if (known !== undefined) return known;
+    const found = await this.#describe(name);
+    if (found === undefined) throw unknownTopicError(name);
+    this.#topics.set(name, found);
+    return found;
+  }
+
+  async #describe(name: string): Promise<KafkaTopic | undefined> {
+    const kafkaName = this.#names.topic(name);
+    try {
+      const configs = await this.#admin.configs(kafkaName);
+      if (configs === undefined) return undefined;
+      const partitions = await this.#admin.partitions(kafkaName);
+      if (partitions === undefined) return undefined;
+      return { name, kafkaName, partitions, ...kindOf(configs) };
+    } catch (error) {
+      throw kafkaError(`describing topic ${kafkaName}`, error);
+    }
+  }
+}
+
+/**
+ * Opens the Kafka transport: `createKafkaTransport({ url: 'kafka://127.0.0.1:9092' })`. See
+ * {@link KafkaTransportOptions} for tuning and the package README for what it guarantees.
+ */
+export function createKafkaTransport(options: KafkaTransportOptions): Promise<KafkaTransport> {
+  return KafkaTransport.open(options);
+}
