@@ -1,1 +1,3 @@
-export {};
+export { REDIS_NAME } from './redis-errors.js';
+export type { RedisTransportOptions, ResolvedRedisOptions } from './redis-options.js';
+export { createRedisTransport, RedisTransport } from './redis-transport.js';

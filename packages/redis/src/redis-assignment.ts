@@ -1,0 +1,41 @@
+import type { TopicPartition } from '@sluice/core';
+
+/** A live member of a group as the assignor sees it. */
+export interface AssignableMember {
+  readonly memberId: string;
+  readonly topics: ReadonlySet<string>;
+}
+
+/**
+ * Splits partitions among members, the same way in every process: all partitions of the members' topics,
+ * sorted by topic then partition, are dealt round-robin to the members sorted by id, skipping members not
+ * subscribed to that topic (Kafka's round-robin assignor, as the embedded log does). Returns the partitions of
+ * `memberId`. Whole partitions, never single entries, go to a member, so per-key order holds.
+ *
+ * `partitionsOf` returns a topic's partition count, or `undefined` for a topic that does not exist.
+ */
+export function assignPartitions(
+  members: readonly AssignableMember[],
+  partitionsOf: (topic: string) => number | undefined,
+  memberId: string,
+): TopicPartition[] {
+  const sorted = [...members].sort((a, b) =>
+    a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0,
+  );
+  const topics = [...new Set(sorted.flatMap((m) => [...m.topics]))].sort();
+  const mine: TopicPartition[] = [];
+  let next = 0;
+  for (const topic of topics) {
+    const count = partitionsOf(topic) ?? 0;
+    for (let partition = 0; partition < count; partition++) {
+      for (let tries = 0; tries < sorted.length; tries++) {
+        const member = sorted[next % sorted.length]!;
+        next++;
+        if (!member.topics.has(topic)) continue;
+        if (member.memberId === memberId) mine.push({ topic, partition });
+        break;
+      }
+    }
+  }
+  return mine;
+}

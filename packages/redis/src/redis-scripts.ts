@@ -1,0 +1,69 @@
+/**
+ * Lua scripts. A script runs atomically on the server and is one round trip; with `appendfsync always` Redis
+ * replies only after its writes are in the append-only file.
+ */
+
+/**
+ * Appends a batch. ARGV[1] is the record count, then 7 arguments per record: the index in KEYS of its stream,
+ * the topic kind (`event`, `entity`, `message`), the index in KEYS of the entity's latest-hash or the MINID
+ * for a message topic (`now - retentionMs`), the key, `1` if it has a value, the value, the headers JSON (`''`
+ * for none). On an entity topic the key's previous entry is deleted (XDEL) and the latest-hash updated, so the
+ * stream only ever holds the latest entry per key; a message topic is trimmed (XADD MINID) as it is appended.
+ * Returns the new stream ids in input order.
+ */
+export const PUBLISH_SCRIPT = `
+local n = tonumber(ARGV[1])
+local ids = {}
+local a = 2
+for r = 1, n do
+  local stream = KEYS[tonumber(ARGV[a])]
+  local kind = ARGV[a + 1]
+  local aux = ARGV[a + 2]
+  local fields = {'k', ARGV[a + 3]}
+  if ARGV[a + 4] == '1' then
+    fields[#fields + 1] = 'v'
+    fields[#fields + 1] = ARGV[a + 5]
+  end
+  if ARGV[a + 6] ~= '' then
+    fields[#fields + 1] = 'h'
+    fields[#fields + 1] = ARGV[a + 6]
+  end
+  local id
+  if kind == 'message' then
+    id = redis.call('XADD', stream, 'MINID', aux, '*', unpack(fields))
+  else
+    id = redis.call('XADD', stream, '*', unpack(fields))
+  end
+  if kind == 'entity' then
+    local latest = KEYS[tonumber(aux)]
+    local previous = redis.call('HGET', latest, ARGV[a + 3])
+    if previous then redis.call('XDEL', stream, previous) end
+    redis.call('HSET', latest, ARGV[a + 3], id)
+  end
+  ids[r] = id
+  a = a + 7
+end
+return ids
+`;
+
+/** Creates the topic hash (KEYS[1]) unless it exists; returns the existing fields (HGETALL) or an empty list. */
+export const ENSURE_TOPIC_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'partitions', ARGV[2], 'retentionMs', ARGV[3])
+return {}
+`;
+
+/**
+ * Moves committed positions forward only: ARGV holds partition/offset pairs (decimal strings without leading
+ * zeros, compared by length then text, as Lua numbers cannot hold them exactly).
+ */
+export const COMMIT_SCRIPT = `
+for i = 1, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  local wanted = ARGV[i + 1]
+  if not current or #wanted > #current or (#wanted == #current and wanted > current) then
+    redis.call('HSET', KEYS[1], ARGV[i], wanted)
+  end
+end
+return 1
+`;

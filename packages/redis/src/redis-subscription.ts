@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ClosedError,
+  type ConsumedRecord,
+  InvalidOptionError,
+  type PollOptions,
+  type SeekTarget,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicPartition,
+} from '@sluice/core';
+import { type AssignableMember, assignPartitions } from './redis-assignment.js';
+import { brokerError, REDIS_NAME } from './redis-errors.js';
+import {
+  type FetchRequest,
+  fetchPartitions,
+  oldestVisible,
+  partitionsOf,
+  positionsOf,
+} from './redis-fetch.js';
+import type { RedisKeys } from './redis-keys.js';
+import { idOfOffset, laterOffset, parseOffset } from './redis-offsets.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+import { COMMIT_SCRIPT } from './redis-scripts.js';
+import { hashEntries, type RedisClient, type RedisTopic, type RedisTopics } from './redis-topics.js';
+
+/** What a subscription shares with its transport. */
+export interface RedisContext {
+  readonly client: RedisClient;
+  readonly keys: RedisKeys;
+  readonly topics: RedisTopics;
+  readonly options: ResolvedRedisOptions;
+}
+
+interface Position {
+  readonly topic: RedisTopic;
+  readonly partition: number;
+  /** The offset of the next record to deliver. */
+  next: bigint;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** A poll heartbeats at most this often (the timer heartbeats an idle or waiting member). */
+const POLL_HEARTBEAT_GAP_MS = 50;
+
+/**
+ * One member of a consumer group on Redis Streams (or an ephemeral reader of every partition).
+ *
+ * Membership: the member's heartbeat expiry is its score in the group's `members` sorted set, refreshed on
+ * poll and by a timer; every poll reads the live members and computes the assignment (whole partitions,
+ * round-robin over the sorted member ids), so every process agrees without a coordinator. Joins and leaves
+ * append to the group's `changes` stream, which waiting members watch, so they rebalance at once.
+ *
+ * Positions: records are read with XRANGE from the member's in-memory fetch position; nothing is prefetched,
+ * so a member that does not poll holds nothing. The committed position of each partition is the next offset to
+ * consume, in the group's `committed` hash (forward only). A newly assigned partition (or one of a member that
+ * was considered dead) starts at the committed position, so records polled but not committed reach the next
+ * owner, committed ones never. Redis's own consumer groups (XREADGROUP/XACK/XAUTOCLAIM) are not used: they
+ * hand entries of one stream to several consumers (breaking per-key order) and move their last-delivered id on
+ * delivery rather than on commit, so the pending list would have to be replayed in order by hand.
+ *
+ * Waiting: a dedicated connection runs `XREAD BLOCK` on the assigned streams and the `changes` stream, so a
+ * publish wakes the poll as soon as Redis appends it; abort and close unblock it (`CLIENT UNBLOCK`).
+ */
+export class RedisSubscription implements Subscription {
+  readonly #ctx: RedisContext;
+  readonly #group: string;
+  readonly #memberId: string;
+  readonly #topics: readonly string[];
+  readonly #topicsJson: string;
+  readonly #startFrom: 'earliest' | 'latest';
+  readonly #ephemeral: boolean;
+  readonly #onClose: (subscription: RedisSubscription) => void;
+  #positions = new Map<string, Position>();
+  #assignment: readonly TopicPartition[] = [];
+  #lastHeartbeat = 0;
+  #joined = false;
+  #lost = false;
+  #nextMembershipChange = Number.POSITIVE_INFINITY;
+  #changesId = '0-0';
+  #rotor = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #blocking: RedisClient | undefined;
+  #blockingId: string | undefined;
+  #blocked = false;
+  readonly #waiters = new Set<() => void>();
+  #closed = false;
+
+  private constructor(ctx: RedisContext, options: SubscribeOptions, onClose: (s: RedisSubscription) => void) {
+    this.#ctx = ctx;
+    this.#group = options.group;
+    this.#memberId = options.memberId ?? randomUUID();
+    this.#topics = [...new Set(options.topics)].sort();
+    this.#topicsJson = JSON.stringify(this.#topics);
+    this.#startFrom = options.startFrom ?? 'earliest';
+    this.#ephemeral = options.ephemeral === true;
+    this.#onClose = onClose;
+  }
+
+  /** Joins the group (or starts an ephemeral reader). Use `RedisTransport.subscribe`. */
+  static async open(
+    ctx: RedisContext,
+    options: SubscribeOptions,
+    onClose: (s: RedisSubscription) => void,
+  ): Promise<RedisSubscription> {
+    validate(options);
+    for (const topic of options.topics) await ctx.topics.get(topic);
+    const subscription = new RedisSubscription(ctx, options, onClose);
+    await subscription.#start();
+    return subscription;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#ephemeral) {
+      const all: TopicPartition[] = [];
+      for (const topic of this.#topics) {
+        const meta = await this.#ctx.topics.get(topic);
+        for (let partition = 0; partition < meta.partitions; partition++) all.push({ topic, partition });
+      }
+      await this.#assign(all);
+      return;
+    }
+    await this.#refresh(Date.now());
+    this.#timer = setInterval(() => this.#idleHeartbeat(), this.#ctx.options.heartbeatIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** This member's id in the group. */
+  get memberId(): string {
+    return this.#memberId;
+  }
+
+  async poll(options: PollOptions): Promise<ConsumedRecord[]> {
+    this.#ensureOpen();
+    const { maxRecords, maxWaitMs, signal } = options;
+    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
+      throw new InvalidOptionError('poll', 'maxRecords', `must be a positive integer, got ${maxRecords}`);
+    }
+    if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0)) {
+      throw new InvalidOptionError('poll', 'maxWaitMs', `must be a number >= 0, got ${maxWaitMs}`);
+    }
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      if (this.#closed || signal?.aborted) return [];
+      let records: ConsumedRecord[];
+      try {
+        await this.#refresh(Date.now());
+        records = await this.#fetch(maxRecords, Date.now());
+      } catch (error) {
+        if (this.#closed) return [];
+        throw error;
+      }
+      if (this.#closed) return [];
+      if (records.length > 0 || Date.now() >= deadline) return records;
+      await this.#wait(Math.min(deadline, this.#nextMembershipChange), signal);
+    }
+  }
+
+  async commit(records: readonly ConsumedRecord[]): Promise<void> {
+    this.#ensureOpen();
+    if (this.#ephemeral) return;
+    const byTopic = new Map<string, Map<number, bigint>>();
+    for (const record of records) {
+      if (!this.#positions.has(tpKey(record.topic, record.partition))) continue;
+      const next = parseOffset(record.offset) + 1n;
+      let partitions = byTopic.get(record.topic);
+      if (partitions === undefined) {
+        partitions = new Map();
+        byTopic.set(record.topic, partitions);
+      }
+      const seen = partitions.get(record.partition);
+      if (seen === undefined || next > seen) partitions.set(record.partition, next);
+    }
+    if (byTopic.size === 0) return;
+    const { client, keys } = this.#ctx;
+    try {
+      await Promise.all(
+        [...byTopic].map(([topic, partitions]) =>
+          client.sendCommand([
+            'EVAL',
+            COMMIT_SCRIPT,
+            '1',
+            keys.committed(this.#group, topic),
+            ...[...partitions].flatMap(([p, next]) => [String(p), String(next)]),
+          ]),
+        ),
+      );
+    } catch (cause) {
+      throw brokerError(`commit of group ${this.#group}`, cause);
+    }
+  }
+
+  assignment(): readonly TopicPartition[] {
+    return this.#assignment;
+  }
+
+  async seek(topic: string, target: SeekTarget): Promise<void> {
+    this.#ensureOpen();
+    if (!this.#topics.includes(topic)) {
+      throw new InvalidOptionError(
+        'seek',
+        'topic',
+        `${topic} is not one of this subscription's topics (${this.#topics})`,
+      );
+    }
+    await this.#refresh(Date.now());
+    const meta = await this.#ctx.topics.get(topic);
+    const partitions = partitionsOf(meta, target).filter((p) => this.#positions.has(tpKey(topic, p)));
+    const positions = await positionsOf(this.#ctx.client, this.#ctx.keys, meta, partitions, target);
+    partitions.forEach((p, i) => {
+      this.#positions.get(tpKey(topic, p))!.next = positions[i]!;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#stop();
+    if (this.#ephemeral) return;
+    const { client, keys } = this.#ctx;
+    try {
+      const pipeline = client.multi();
+      pipeline.addCommand(['ZREM', keys.members(this.#group), this.#memberId]);
+      pipeline.addCommand(['HDEL', keys.memberTopics(this.#group), this.#memberId]);
+      pipeline.addCommand([
+        'XADD',
+        keys.changes(this.#group),
+        'MAXLEN',
+        '~',
+        '1000',
+        '*',
+        'left',
+        this.#memberId,
+      ]);
+      await pipeline.execAsPipeline();
+    } catch (cause) {
+      // The member then times out after the session timeout, as if it had crashed.
+      throw brokerError(`leaving group ${this.#group}`, cause);
+    }
+  }
+
+  /** Stops without leaving the group, as if the process died (the member times out). For fault tests. */
+  abandon(): void {
+    if (!this.#closed) this.#stop();
+  }
+
+  #stop(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const wake of [...this.#waiters]) wake();
+    this.#blocking?.destroy();
+    this.#blocking = undefined;
+    this.#onClose(this);
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new ClosedError(`${REDIS_NAME} subscription of group ${this.#group}`);
+  }
+
+  #idleHeartbeat(): void {
+    if (this.#closed || Date.now() - this.#lastHeartbeat < this.#ctx.options.heartbeatIntervalMs / 2) return;
+    const now = Date.now();
+    const pipeline = this.#ctx.client.multi();
+    this.#addHeartbeat(pipeline, now);
+    pipeline.execAsPipeline().then(
+      (replies) => this.#heartbeatDone(replies[0], now),
+      () => undefined, // the next poll heartbeats again and reports a lasting failure
+    );
+  }
+
+  #addHeartbeat(pipeline: ReturnType<RedisClient['multi']>, now: number): void {
+    const { keys, options } = this.#ctx;
+    pipeline.addCommand(['ZSCORE', keys.members(this.#group), this.#memberId]);
+    pipeline.addCommand([
+      'ZADD',
+      keys.members(this.#group),
+      String(now + options.sessionTimeoutMs),
+      this.#memberId,
+    ]);
+    pipeline.addCommand(['HSET', keys.memberTopics(this.#group), this.#memberId, this.#topicsJson]);
+    if (!this.#joined) {
+      pipeline.addCommand([
+        'XADD',
+        keys.changes(this.#group),
+        'MAXLEN',
+        '~',
+        '1000',
+        '*',
+        'joined',
+        this.#memberId,
+      ]);
+    }
+  }
+
+  /** Notes when the group had considered this member dead (its partitions may have moved meanwhile). */
+  #heartbeatDone(previous: unknown, now: number): void {
+    if (this.#joined && (previous == null || Number(previous) < now)) this.#lost = true;
+    this.#joined = true;
+    this.#lastHeartbeat = Math.max(this.#lastHeartbeat, now);
+  }
+
+  /** Heartbeats if due, reads the live members and recomputes this member's partitions. */
+  async #refresh(now: number): Promise<void> {
+    if (this.#ephemeral) return;
+    const { client, keys } = this.#ctx;
+    const beat =
+      now - this.#lastHeartbeat >= Math.max(POLL_HEARTBEAT_GAP_MS, this.#ctx.options.heartbeatIntervalMs / 2);
+    let replies: unknown[];
+    try {
+      const pipeline = client.multi();
+      if (beat) this.#addHeartbeat(pipeline, now);
+      pipeline.addCommand(['ZRANGEBYSCORE', keys.members(this.#group), String(now), '+inf', 'WITHSCORES']);
+      pipeline.addCommand(['HGETALL', keys.memberTopics(this.#group)]);
+      pipeline.addCommand(['XREVRANGE', keys.changes(this.#group), '+', '-', 'COUNT', '1']);
+      replies = (await pipeline.execAsPipeline()) as unknown[];
+    } catch (cause) {
+      throw brokerError(`heartbeat in group ${this.#group}`, cause);
+    }
+    if (beat) this.#heartbeatDone(replies[0], now);
+    const [scores, topicsReply, lastChange] = replies.slice(-3) as [unknown, unknown, [string, string[]][]];
+    const last = lastChange[0]?.[0];
+    if (last !== undefined) this.#changesId = last;
+    const topicsOf = new Map(hashEntries(topicsReply));
+    const live: AssignableMember[] = [];
+    let nextChange = Number.POSITIVE_INFINITY;
+    let self = false;
+    for (const [memberId, score] of scoreEntries(scores)) {
+      if (memberId === this.#memberId) {
+        self = true;
+        live.push({ memberId, topics: new Set(this.#topics) });
+        continue;
+      }
+      nextChange = Math.min(nextChange, score + 1);
+      const json = topicsOf.get(memberId);
+      live.push({ memberId, topics: new Set(json === undefined ? [] : (JSON.parse(json) as string[])) });
+    }
+    if (!self) live.push({ memberId: this.#memberId, topics: new Set(this.#topics) });
+    this.#nextMembershipChange = nextChange;
+    if (this.#lost) {
+      this.#positions.clear();
+      this.#lost = false;
+    }
+    const counts = new Map<string, number>();
+    for (const topic of new Set(live.flatMap((m) => [...m.topics]))) {
+      const meta = await this.#ctx.topics.find(topic);
+      if (meta !== undefined) counts.set(topic, meta.partitions);
+    }
+    await this.#assign(assignPartitions(live, (topic) => counts.get(topic), this.#memberId));
+  }
+
+  /** Keeps fetch positions of partitions still assigned; starts new ones at the committed position. */
+  async #assign(partitions: readonly TopicPartition[]): Promise<void> {
+    const positions = new Map<string, Position>();
+    const missing = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition);
+      const known = this.#positions.get(key);
+      if (known !== undefined) positions.set(key, known);
+      else {
+        const list = missing.get(topic) ?? [];
+        list.push(partition);
+        missing.set(topic, list);
+      }
+    }
+    const { client, keys } = this.#ctx;
+    for (const [topic, list] of missing) {
+      const meta = await this.#ctx.topics.get(topic);
+      let committed: (string | null)[] = list.map(() => null);
+      if (!this.#ephemeral) {
+        try {
+          committed = (await client.sendCommand([
+            'HMGET',
+            keys.committed(this.#group, topic),
+            ...list.map(String),
+          ])) as (string | null)[];
+        } catch (cause) {
+          throw brokerError(`reading committed positions of group ${this.#group}`, cause);
+        }
+      }
+      const fallback =
+        this.#startFrom === 'latest' && committed.some((c) => c == null)
+          ? await positionsOf(client, keys, meta, list, { to: 'latest' })
+          : list.map(() => 0n);
+      list.forEach((partition, i) => {
+        const c = committed[i];
+        positions.set(tpKey(topic, partition), {
+          topic: meta,
+          partition,
+          next: c == null ? fallback[i]! : BigInt(c),
+        });
+      });
+    }
+    this.#positions = positions;
+    if (!sameAssignment(this.#assignment, partitions)) {
+      this.#assignment = Object.freeze(partitions.map((tp) => Object.freeze({ ...tp })));
+    }
+  }
+
+  async #fetch(maxRecords: number, now: number): Promise<ConsumedRecord[]> {
+    const assigned = this.#assignment;
+    const n = assigned.length;
+    if (n === 0) return [];
+    const start = this.#rotor++ % n;
+    const order: Position[] = [];
+    for (let i = 0; i < n; i++) {
+      const { topic, partition } = assigned[(start + i) % n]!;
+      order.push(this.#positions.get(tpKey(topic, partition))!);
+    }
+    const requests: FetchRequest[] = order.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      next: p.next,
+    }));
+    const results = await fetchPartitions(this.#ctx.client, this.#ctx.keys, requests, maxRecords, now);
+    const out: ConsumedRecord[] = [];
+    results.forEach((result, i) => {
+      const position = order[i]!;
+      // Positions reassigned while fetching (a seek, a lost membership) are left as they are.
+      if (this.#positions.get(tpKey(position.topic.name, position.partition)) !== position) return;
+      if (position.next !== requests[i]!.next) return;
+      const room = maxRecords - out.length;
+      if (room <= 0) return;
+      if (result.records.length <= room) {
+        out.push(...result.records);
+        position.next = result.next;
+      } else {
+        const taken = result.records.slice(0, room);
+        out.push(...taken);
+        position.next = BigInt(taken[taken.length - 1]!.offset) + 1n;
+      }
+    });
+    return out;
+  }
+
+  /** Waits until a record may be ready in an assigned stream, the group changes, `until`, abort or close. */
+  async #wait(until: number, signal: AbortSignal | undefined): Promise<void> {
+    const ms = until - Date.now();
+    if (ms <= 0) return;
+    const block = Math.max(1, Math.ceil(Math.min(ms, this.#ctx.options.heartbeatIntervalMs)));
+    const now = Date.now();
+    const streams: string[] = [];
+    const ids: string[] = [];
+    for (const position of this.#positions.values()) {
+      const oldest = oldestVisible(position.topic, now);
+      const next = laterOffset(position.next, oldest);
+      streams.push(this.#ctx.keys.stream(position.topic.name, position.partition));
+      ids.push(next === 0n ? '0-0' : idOfOffset(next - 1n));
+    }
+    if (!this.#ephemeral) {
+      streams.push(this.#ctx.keys.changes(this.#group));
+      ids.push(this.#changesId);
+    }
+    if (streams.length === 0) {
+      await this.#sleep(block, signal);
+      return;
+    }
+    const blocking = await this.#blockingClient();
+    if (blocking === undefined || this.#closed) return;
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(finish);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#unblock();
+        finish();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(finish);
+      this.#blocked = true;
+      blocking
+        .sendCommand(['XREAD', 'COUNT', '1', 'BLOCK', String(block), 'STREAMS', ...streams, ...ids])
+        .then(
+          () => {
+            this.#blocked = false;
+            finish();
+          },
+          () => {
+            this.#blocked = false;
+            // Connection lost: pause briefly; the next refresh reports the failure or finds it healed.
+            setTimeout(finish, Math.min(100, block)).unref();
+          },
+        );
+    });
+  }
+
+  async #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        this.#waiters.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      signal?.addEventListener('abort', finish, { once: true });
+      this.#waiters.add(finish);
+    });
+  }
+
+  /** The connection for XREAD BLOCK, opened on first use; its CLIENT ID is refreshed on every (re)connect. */
+  async #blockingClient(): Promise<RedisClient | undefined> {
+    if (this.#blocking !== undefined) return this.#blocking;
+    const blocking = this.#ctx.client.duplicate();
+    blocking.on('error', () => undefined); // reconnects by itself; waits fail and retry
+    blocking.on('ready', () => {
+      blocking.sendCommand(['CLIENT', 'ID']).then(
+        (id) => {
+          this.#blockingId = String(id);
+        },
+        () => undefined,
+      );
+    });
+    this.#blocking = blocking;
+    try {
+      await blocking.connect();
+    } catch (cause) {
+      this.#blocking = undefined;
+      blocking.destroy();
+      throw brokerError('opening the waiting connection', cause);
+    }
+    if (this.#closed) {
+      blocking.destroy();
+      return undefined;
+    }
+    return blocking;
+  }
+
+  /** Ends a pending XREAD BLOCK early, so the connection is free for the next wait. */
+  #unblock(): void {
+    if (!this.#blocked || this.#blockingId === undefined) return;
+    this.#ctx.client.sendCommand(['CLIENT', 'UNBLOCK', this.#blockingId]).catch(() => undefined);
+  }
+}
+
+/** The member/score pairs of a ZRANGE … WITHSCORES reply (flat in RESP2, pairs when the client maps it). */
+function scoreEntries(reply: unknown): [string, number][] {
+  if (!Array.isArray(reply)) return [];
+  if (reply.length > 0 && Array.isArray(reply[0]))
+    return (reply as [unknown, unknown][]).map(([m, s]) => [String(m), Number(s)]);
+  const out: [string, number][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), Number(reply[i + 1])]);
+  return out;
+}
+
+function sameAssignment(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+  return (
+    a.length === b.length && a.every((tp, i) => tp.topic === b[i]!.topic && tp.partition === b[i]!.partition)
+  );
+}
+
+function validate(options: SubscribeOptions): void {
+  const where = 'subscribe';
+  if (typeof options.group !== 'string' || options.group.length === 0) {
+    throw new InvalidOptionError(
+      where,
+      'group',
+      `must be a non-empty string, got ${JSON.stringify(options.group)}`,
+    );
+  }
+  if (!Array.isArray(options.topics) || options.topics.length === 0) {
+    throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
+  }
+  if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
+    throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
+  }
+  const startFrom = options.startFrom ?? 'earliest';
+  if (startFrom !== 'earliest' && startFrom !== 'latest') {
+    throw new InvalidOptionError(where, 'startFrom', `must be earliest or latest, got ${String(startFrom)}`);
+  }
+}

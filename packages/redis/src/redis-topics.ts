@@ -1,0 +1,161 @@
+import type { RedisClientType } from '@redis/client';
+import { InvalidOptionError, type TopicKind, type TopicSpec } from '@sluice/core';
+import { brokerError, topicMismatchError, unknownTopicError } from './redis-errors.js';
+import type { RedisKeys } from './redis-keys.js';
+import { ENSURE_TOPIC_SCRIPT } from './redis-scripts.js';
+
+const DEFAULT_MESSAGE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** A topic as the transport stores it. */
+export interface RedisTopic {
+  readonly name: string;
+  readonly kind: TopicKind;
+  readonly partitions: number;
+  /** For message topics; `null` otherwise. */
+  readonly retentionMs: number | null;
+}
+
+/** The redis client type the transport uses (RESP2, raw replies through `sendCommand`). */
+export type RedisClient = RedisClientType;
+
+/**
+ * Topic metadata in `<prefix>:topic:<name>` hashes, cached once found (a topic never changes kind or
+ * partition count; a changed retention is picked up by `ensureTopic`).
+ */
+export class RedisTopics {
+  readonly #client: RedisClient;
+  readonly #keys: RedisKeys;
+  readonly #cache = new Map<string, RedisTopic>();
+
+  constructor(client: RedisClient, keys: RedisKeys) {
+    this.#client = client;
+    this.#keys = keys;
+  }
+
+  /** Creates the topic, or checks that it exists with the same kind and partition count. */
+  async ensure(spec: TopicSpec): Promise<void> {
+    const wanted = validateSpec(spec);
+    const key = this.#keys.topic(wanted.name);
+    let existing: [string, string][];
+    try {
+      existing = hashEntries(
+        await this.#client.sendCommand([
+          'EVAL',
+          ENSURE_TOPIC_SCRIPT,
+          '1',
+          key,
+          wanted.kind,
+          String(wanted.partitions),
+          wanted.retentionMs === null ? '' : String(wanted.retentionMs),
+        ]),
+      );
+    } catch (cause) {
+      throw brokerError(`ensureTopic(${wanted.name})`, cause);
+    }
+    if (existing.length > 0) {
+      const found = toTopic(wanted.name, existing);
+      if (found.kind !== wanted.kind || found.partitions !== wanted.partitions) {
+        throw topicMismatchError(wanted.name, found, wanted);
+      }
+      if (found.retentionMs !== wanted.retentionMs && wanted.retentionMs !== null) {
+        try {
+          await this.#client.sendCommand(['HSET', key, 'retentionMs', String(wanted.retentionMs)]);
+        } catch (cause) {
+          throw brokerError(`ensureTopic(${wanted.name})`, cause);
+        }
+      }
+    }
+    this.#cache.set(wanted.name, wanted);
+  }
+
+  /** The topic, from the cache or the server; `undefined` if it does not exist. */
+  async find(name: string): Promise<RedisTopic | undefined> {
+    const cached = this.#cache.get(name);
+    if (cached !== undefined) return cached;
+    let fields: [string, string][];
+    try {
+      fields = hashEntries(await this.#client.sendCommand(['HGETALL', this.#keys.topic(name)]));
+    } catch (cause) {
+      throw brokerError(`reading topic ${name}`, cause);
+    }
+    if (fields.length === 0) return undefined;
+    const topic = toTopic(name, fields);
+    this.#cache.set(name, topic);
+    return topic;
+  }
+
+  /** The topic, or a `SLUICE_UNKNOWN_TOPIC` error. */
+  async get(name: string): Promise<RedisTopic> {
+    const topic = await this.find(name);
+    if (topic === undefined) throw unknownTopicError(name);
+    return topic;
+  }
+
+  /** The cached topic, if known. */
+  cached(name: string): RedisTopic | undefined {
+    return this.#cache.get(name);
+  }
+}
+
+function toTopic(name: string, fields: readonly [string, string][]): RedisTopic {
+  const map = new Map(fields);
+  const kind = map.get('kind') as TopicKind;
+  const retention = map.get('retentionMs');
+  return {
+    name,
+    kind,
+    partitions: Number(map.get('partitions')),
+    retentionMs:
+      kind === 'message'
+        ? retention === undefined || retention === ''
+          ? DEFAULT_MESSAGE_RETENTION_MS
+          : Number(retention)
+        : null,
+  };
+}
+
+function validateSpec(spec: TopicSpec): RedisTopic {
+  const where = 'ensureTopic';
+  if (spec === null || typeof spec !== 'object')
+    throw new InvalidOptionError(where, 'spec', 'must be a TopicSpec');
+  if (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(spec.name)) {
+    throw new InvalidOptionError(
+      where,
+      'name',
+      `must be a topic name (letters, digits, . _ -), got ${JSON.stringify(spec.name)}`,
+    );
+  }
+  if (spec.kind !== 'message' && spec.kind !== 'event' && spec.kind !== 'entity') {
+    throw new InvalidOptionError(where, 'kind', `must be message, event or entity, got ${String(spec.kind)}`);
+  }
+  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 4096) {
+    throw new InvalidOptionError(
+      where,
+      'partitions',
+      `must be an integer from 1 to 4096, got ${spec.partitions}`,
+    );
+  }
+  const retention = spec.kind === 'message' ? (spec.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : null;
+  if (retention !== null && (!Number.isFinite(retention) || retention <= 0)) {
+    throw new InvalidOptionError(where, 'retentionMs', `must be a positive number, got ${retention}`);
+  }
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    partitions: spec.partitions,
+    retentionMs: retention === null ? null : Math.ceil(retention),
+  };
+}
+
+/** The field/value pairs of an HGETALL reply (a flat list in RESP2, an object or map when the client maps it). */
+export function hashEntries(reply: unknown): [string, string][] {
+  if (Array.isArray(reply)) {
+    const out: [string, string][] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), String(reply[i + 1])]);
+    return out;
+  }
+  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)]);
+  if (reply !== null && typeof reply === 'object')
+    return Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)]);
+  return [];
+}

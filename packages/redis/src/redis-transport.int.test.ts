@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { createClient } from '@redis/client';
+import { runTransportConformance } from '@sluice/testing';
+import { createRedisTransport, type RedisTransport } from './redis-transport.js';
+
+const sessionTimeoutMs = 300;
+
+function redisUrl(): string {
+  const url = process.env['SLUICE_TEST_REDIS_URL'];
+  if (url === undefined || url === '') {
+    throw new Error(
+      'SLUICE_TEST_REDIS_URL is not set: run `eval "$(bash scripts/services redis)"` first (npm test does it)',
+    );
+  }
+  return url;
+}
+
+/** Deletes every key under `prefix`. */
+async function deleteKeys(prefix: string): Promise<void> {
+  const client = createClient({ url: redisUrl() });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+      if (keys.length > 0) await client.del(keys);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+runTransportConformance(
+  'redis streams',
+  async () => {
+    const options = { url: redisUrl(), prefix: `sluice-test-${randomUUID()}`, sessionTimeoutMs };
+    return {
+      transport: await createRedisTransport(options),
+      reopen: async () => createRedisTransport(options),
+      connect: async () => createRedisTransport(options),
+      crash: async (t) => (t as RedisTransport).abandon(),
+      cleanup: async () => deleteKeys(options.prefix),
+    };
+  },
+  { sessionTimeoutMs },
+);
+
+describe('redis streams specifics', () => {
+  it('validates options naming the field', async () => {
+    for (const [field, bad] of [
+      ['url', 'http://x'],
+      ['prefix', ''],
+      ['sessionTimeoutMs', -1],
+      ['maxPayloadBytes', 1.5],
+      ['heartbeatIntervalMs', 10_000],
+    ] as const) {
+      await assert.rejects(
+        createRedisTransport({ url: 'redis://127.0.0.1:1', [field]: bad }),
+        (error: Error & { code?: string }) =>
+          error.code === 'SLUICE_INVALID_OPTION' && error.message.includes(field),
+      );
+    }
+  });
+});
