@@ -21,7 +21,11 @@ export interface KafkaTransportOptions {
   readonly replicationFactor?: number;
   /** Consumer `session.timeout.ms`: a member silent this long is dead. The broker bounds it (`group.min.session.timeout.ms`, default 6000). Default 10000. */
   readonly sessionTimeoutMs?: number;
-  /** Consumer `heartbeat.interval.ms`. Default a third of `sessionTimeoutMs`. */
+  /**
+   * Consumer `heartbeat.interval.ms`. In the classic group protocol the other members learn of a rebalance
+   * (a member joined, left or died) from a heartbeat response, so this bounds how soon they react. Default a
+   * third of `sessionTimeoutMs`, at most 1000 ms.
+   */
   readonly heartbeatIntervalMs?: number;
   /**
    * Largest record accepted (value, key and headers, in bytes). Default 1000000: Kafka's default
@@ -100,7 +104,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
   const heartbeatIntervalMs = integer(
     'heartbeatIntervalMs',
     options.heartbeatIntervalMs,
-    Math.max(10, Math.floor(sessionTimeoutMs / 3)),
+    Math.max(10, Math.min(1000, Math.floor(sessionTimeoutMs / 3))),
     10,
     3_600_000,
   );
