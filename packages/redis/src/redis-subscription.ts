@@ -42,6 +42,10 @@ interface Position {
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** A poll heartbeats at most this often (the timer heartbeats an idle or waiting member). */
 const POLL_HEARTBEAT_GAP_MS = 50;
+/** How long a poll pauses before trying again when the server cannot be reached. */
+const RETRY_PAUSE_MS = 100;
+
+const isRetryable = (error: unknown) => (error as { retryable?: unknown })?.retryable === true;
 
 /**
  * One member of a consumer group on Redis Streams (or an ephemeral reader of every partition).
@@ -72,6 +76,8 @@ export class RedisSubscription implements Subscription {
   readonly #ephemeral: boolean;
   readonly #onClose: (subscription: RedisSubscription) => void;
   #positions = new Map<string, Position>();
+  /** Positions committed by the consumer but not yet written (the server was unreachable): topic → partition → next. */
+  #uncommitted = new Map<string, Map<number, bigint>>();
   #assignment: readonly TopicPartition[] = [];
   #lastHeartbeat = 0;
   #joined = false;
@@ -145,10 +151,16 @@ export class RedisSubscription implements Subscription {
       let records: ConsumedRecord[];
       try {
         await this.#refresh(Date.now());
+        await this.#flushCommits();
         records = await this.#fetch(maxRecords, Date.now());
       } catch (error) {
         if (this.#closed) return [];
-        throw error;
+        // The server is restarting or unreachable: wait and try again until the deadline (the client
+        // reconnects by itself), so a consumer rides out a broker restart instead of failing.
+        if (!isRetryable(error)) throw error;
+        if (Date.now() >= deadline) return [];
+        await this.#sleep(Math.min(RETRY_PAUSE_MS, deadline - Date.now()), signal);
+        continue;
       }
       if (this.#closed) return [];
       if (records.length > 0 || Date.now() >= deadline) return records;
@@ -156,26 +168,40 @@ export class RedisSubscription implements Subscription {
     }
   }
 
+  /**
+   * Writes the positions (forward only). If the server cannot be reached they are kept and written with the
+   * next commit or poll: a commit that comes late only means a crash redelivers a little more.
+   */
   async commit(records: readonly ConsumedRecord[]): Promise<void> {
     this.#ensureOpen();
     if (this.#ephemeral) return;
-    const byTopic = new Map<string, Map<number, bigint>>();
     for (const record of records) {
       if (!this.#positions.has(tpKey(record.topic, record.partition))) continue;
       const next = parseOffset(record.offset) + 1n;
-      let partitions = byTopic.get(record.topic);
+      let partitions = this.#uncommitted.get(record.topic);
       if (partitions === undefined) {
         partitions = new Map();
-        byTopic.set(record.topic, partitions);
+        this.#uncommitted.set(record.topic, partitions);
       }
       const seen = partitions.get(record.partition);
       if (seen === undefined || next > seen) partitions.set(record.partition, next);
     }
-    if (byTopic.size === 0) return;
+    try {
+      await this.#flushCommits();
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+    }
+  }
+
+  /** Writes the positions committed but not written yet. */
+  async #flushCommits(): Promise<void> {
+    if (this.#uncommitted.size === 0) return;
+    const pending = this.#uncommitted;
+    this.#uncommitted = new Map();
     const { client, keys } = this.#ctx;
     try {
       await Promise.all(
-        [...byTopic].map(([topic, partitions]) =>
+        [...pending].map(([topic, partitions]) =>
           client.sendCommand([
             'EVAL',
             COMMIT_SCRIPT,
@@ -186,6 +212,12 @@ export class RedisSubscription implements Subscription {
         ),
       );
     } catch (cause) {
+      // Put them back (unless newer ones came meanwhile); the script only ever moves positions forward.
+      for (const [topic, partitions] of pending) {
+        const now = this.#uncommitted.get(topic) ?? new Map<number, bigint>();
+        for (const [p, next] of partitions) if ((now.get(p) ?? -1n) < next) now.set(p, next);
+        this.#uncommitted.set(topic, now);
+      }
       throw brokerError(`commit of group ${this.#group}`, cause);
     }
   }
@@ -218,6 +250,7 @@ export class RedisSubscription implements Subscription {
     if (this.#ephemeral) return;
     const { client, keys } = this.#ctx;
     try {
+      await this.#flushCommits();
       const pipeline = client.multi();
       pipeline.addCommand(['ZREM', keys.members(this.#group), this.#memberId]);
       pipeline.addCommand(['HDEL', keys.memberTopics(this.#group), this.#memberId]);

@@ -59,6 +59,9 @@ export class RedisTransport implements Transport {
     const options = resolveRedisOptions(input);
     const client = createClient({
       url: options.url,
+      // Calls made while the connection is down fail at once (retryable) instead of waiting in a queue for as
+      // long as the outage lasts: the relay retries publishes, polls wait and try again until their deadline.
+      disableOfflineQueue: true,
       socket: {
         connectTimeout: 5000,
         reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, options.maxReconnectDelayMs),
