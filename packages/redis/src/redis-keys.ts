@@ -5,6 +5,9 @@
  * - `<prefix>:stream:<topic>:<p>` stream: one per partition; fields `k` (key), `v` (value, absent for a
  *   tombstone), `h` (headers as JSON, absent when none).
  * - `<prefix>:latest:<topic>:<p>` hash (entity topics): key → stream id of its latest entry.
+ * - `<prefix>:tombstones:<topic>:<p>` sorted set (entity topics): keys whose latest entry is a tombstone →
+ *   when it was written (ms); the sweep deletes tombstones older than `tombstoneRetentionMs`.
+ * - `<prefix>:topics` set: every topic name (what the sweep walks).
  * - `<prefix>:group:<group>:members` sorted set: member id → heartbeat expiry (ms since the epoch).
  * - `<prefix>:group:<group>:topics` hash: member id → JSON list of its topics.
  * - `<prefix>:group:<group>:changes` stream: one entry per join and leave, to wake waiting members.
@@ -29,6 +32,14 @@ export class RedisKeys {
 
   latest(topic: string, partition: number): string {
     return `${this.#prefix}:latest:${topic}:${partition}`;
+  }
+
+  tombstones(topic: string, partition: number): string {
+    return `${this.#prefix}:tombstones:${topic}:${partition}`;
+  }
+
+  topicNames(): string {
+    return `${this.#prefix}:topics`;
   }
 
   members(group: string): string {

@@ -14,6 +14,10 @@ export interface RedisTransportOptions {
   readonly sessionTimeoutMs?: number;
   /** How often a member heartbeats. Default a third of `sessionTimeoutMs`. */
   readonly heartbeatIntervalMs?: number;
+  /** How long a tombstone of an `entity` topic is kept before the sweep deletes it. Default 24 h. */
+  readonly tombstoneRetentionMs?: number;
+  /** How often expired message entries and old tombstones are deleted. Default 30000 ms. */
+  readonly sweepIntervalMs?: number;
   /** Longest wait between reconnection attempts after the connection is lost. Default 1000 ms. */
   readonly maxReconnectDelayMs?: number;
 }
@@ -69,6 +73,12 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     maxPayloadBytes: positiveInteger('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024),
     sessionTimeoutMs,
     heartbeatIntervalMs,
+    tombstoneRetentionMs: positiveInteger(
+      'tombstoneRetentionMs',
+      options.tombstoneRetentionMs,
+      24 * 60 * 60 * 1000,
+    ),
+    sweepIntervalMs: positiveInteger('sweepIntervalMs', options.sweepIntervalMs, 30_000),
     maxReconnectDelayMs: positiveInteger('maxReconnectDelayMs', options.maxReconnectDelayMs, 1000),
   });
 }

@@ -42,6 +42,15 @@ export async function publishRecords(
     }
     return String(index);
   };
+  // An entity partition's latest-hash and tombstones set take two consecutive KEYS slots.
+  const entityKeys = (topic: string, partition: number) => {
+    const latest = keys.latest(topic, partition);
+    const known = keyIndex.get(latest);
+    if (known !== undefined) return String(known);
+    const index = indexOf(latest);
+    indexOf(keys.tombstones(topic, partition));
+    return index;
+  };
   const args: string[] = [String(count)];
   const partitions = new Array<number>(count);
   for (let i = 0; i < count; i++) {
@@ -51,7 +60,7 @@ export async function publishRecords(
     partitions[i] = partition;
     const aux =
       topic.kind === 'entity'
-        ? indexOf(keys.latest(topic.name, partition))
+        ? entityKeys(topic.name, partition)
         : topic.kind === 'message'
           ? String(Math.max(0, now - topic.retentionMs!))
           : '';

@@ -5,11 +5,12 @@
 
 /**
  * Appends a batch. ARGV[1] is the record count, then 7 arguments per record: the index in KEYS of its stream,
- * the topic kind (`event`, `entity`, `message`), the index in KEYS of the entity's latest-hash or the MINID
- * for a message topic (`now - retentionMs`), the key, `1` if it has a value, the value, the headers JSON (`''`
- * for none). On an entity topic the key's previous entry is deleted (XDEL) and the latest-hash updated, so the
- * stream only ever holds the latest entry per key; a message topic is trimmed (XADD MINID) as it is appended.
- * Returns the new stream ids in input order.
+ * the topic kind (`event`, `entity`, `message`), the index in KEYS of the entity's latest-hash (its tombstones
+ * sorted set is the next key) or the MINID for a message topic (`now - retentionMs`), the key, `1` if it has a
+ * value, the value, the headers JSON (`''` for none). On an entity topic the key's previous entry is deleted
+ * (XDEL) and the latest-hash updated, so the stream only ever holds the latest entry per key, and the
+ * tombstones set notes a tombstone (or forgets one the value replaced); a message topic is trimmed (XADD MINID)
+ * as it is appended. Returns the new stream ids in input order.
  */
 export const PUBLISH_SCRIPT = `
 local n = tonumber(ARGV[1])
@@ -36,9 +37,15 @@ for r = 1, n do
   end
   if kind == 'entity' then
     local latest = KEYS[tonumber(aux)]
+    local tombstones = KEYS[tonumber(aux) + 1]
     local previous = redis.call('HGET', latest, ARGV[a + 3])
     if previous then redis.call('XDEL', stream, previous) end
     redis.call('HSET', latest, ARGV[a + 3], id)
+    if ARGV[a + 4] == '1' then
+      redis.call('ZREM', tombstones, ARGV[a + 3])
+    else
+      redis.call('ZADD', tombstones, string.match(id, '^(%d+)'), ARGV[a + 3])
+    end
   end
   ids[r] = id
   a = a + 7
@@ -46,8 +53,12 @@ end
 return ids
 `;
 
-/** Creates the topic hash (KEYS[1]) unless it exists; returns the existing fields (HGETALL) or an empty list. */
+/**
+ * Creates the topic hash (KEYS[1]) unless it exists, adding the name (ARGV[4]) to the topic set (KEYS[2]);
+ * returns the existing fields (HGETALL) or an empty list.
+ */
 export const ENSURE_TOPIC_SCRIPT = `
+redis.call('SADD', KEYS[2], ARGV[4])
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'partitions', ARGV[2], 'retentionMs', ARGV[3])
 return {}
@@ -66,4 +77,20 @@ for i = 1, #ARGV, 2 do
   end
 end
 return 1
+`;
+
+/**
+ * Deletes the tombstones of one entity partition written before ARGV[1] (ms): KEYS are the stream, the
+ * latest-hash and the tombstones sorted set. A key in the sorted set always has a tombstone as its latest
+ * entry (a later value removes it from the set), so its entry and its latest-hash field go. Returns the count.
+ */
+export const SWEEP_TOMBSTONES_SCRIPT = `
+local keys = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
+for _, key in ipairs(keys) do
+  local id = redis.call('HGET', KEYS[2], key)
+  if id then redis.call('XDEL', KEYS[1], id) end
+  redis.call('HDEL', KEYS[2], key)
+  redis.call('ZREM', KEYS[3], key)
+end
+return #keys
 `;

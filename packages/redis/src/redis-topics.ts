@@ -42,11 +42,13 @@ export class RedisTopics {
         await this.#client.sendCommand([
           'EVAL',
           ENSURE_TOPIC_SCRIPT,
-          '1',
+          '2',
           key,
+          this.#keys.topicNames(),
           wanted.kind,
           String(wanted.partitions),
           wanted.retentionMs === null ? '' : String(wanted.retentionMs),
+          wanted.name,
         ]),
       );
     } catch (cause) {
@@ -89,6 +91,22 @@ export class RedisTopics {
     const topic = await this.find(name);
     if (topic === undefined) throw unknownTopicError(name);
     return topic;
+  }
+
+  /** Every topic on the server. */
+  async all(): Promise<RedisTopic[]> {
+    let names: string[];
+    try {
+      names = (await this.#client.sendCommand(['SMEMBERS', this.#keys.topicNames()])) as string[];
+    } catch (cause) {
+      throw brokerError('listing topics', cause);
+    }
+    const topics: RedisTopic[] = [];
+    for (const name of names) {
+      const topic = await this.find(name);
+      if (topic !== undefined) topics.push(topic);
+    }
+    return topics;
   }
 
   /** The cached topic, if known. */

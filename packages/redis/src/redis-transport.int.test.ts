@@ -6,6 +6,7 @@ import { runTransportConformance } from '@sluice/testing';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
 const sessionTimeoutMs = 300;
+const tombstoneRetentionMs = 1000;
 
 function redisUrl(): string {
   const url = process.env['SLUICE_TEST_REDIS_URL'];
@@ -33,7 +34,13 @@ async function deleteKeys(prefix: string): Promise<void> {
 runTransportConformance(
   'redis streams',
   async () => {
-    const options = { url: redisUrl(), prefix: `sluice-test-${randomUUID()}`, sessionTimeoutMs };
+    const options = {
+      url: redisUrl(),
+      prefix: `sluice-test-${randomUUID()}`,
+      sessionTimeoutMs,
+      tombstoneRetentionMs,
+      sweepIntervalMs: 50,
+    };
     return {
       transport: await createRedisTransport(options),
       reopen: async () => createRedisTransport(options),
@@ -42,7 +49,7 @@ runTransportConformance(
       cleanup: async () => deleteKeys(options.prefix),
     };
   },
-  { sessionTimeoutMs },
+  { sessionTimeoutMs, tombstoneRetentionMs },
 );
 
 describe('redis streams specifics', () => {
@@ -59,6 +66,30 @@ describe('redis streams specifics', () => {
         (error: Error & { code?: string }) =>
           error.code === 'SLUICE_INVALID_OPTION' && error.message.includes(field),
       );
+    }
+  });
+
+  it('the sweep trims expired message entries from the streams; offsets keep increasing', async () => {
+    const prefix = `sluice-test-${randomUUID()}`;
+    const t = await createRedisTransport({ url: redisUrl(), prefix, sweepIntervalMs: 50 });
+    const client = createClient({ url: redisUrl() });
+    await client.connect();
+    try {
+      await t.ensureTopic({ name: 'pings', kind: 'message', partitions: 1, retentionMs: 100 });
+      const first = await t.publish(
+        [1, 2, 3].map((i) => ({ topic: 'pings', key: 'k', value: `v${i}`, id: `${i}` })),
+      );
+      const length = () => client.xLen(`${prefix}:stream:pings:0`);
+      assert.equal(await length(), 3);
+      const deadline = Date.now() + 3000;
+      while ((await length()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await length(), 0, 'the sweep trimmed the expired entries');
+      const [next] = await t.publish([{ topic: 'pings', key: 'k', value: 'v4', id: '4' }]);
+      assert.ok(BigInt(next!.offset) > BigInt(first[2]!.offset));
+    } finally {
+      await client.close();
+      await t.close();
+      await deleteKeys(prefix);
     }
   });
 });

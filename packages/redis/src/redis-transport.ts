@@ -21,6 +21,7 @@ import {
 } from './redis-options.js';
 import { publishRecords } from './redis-publish.js';
 import { type RedisContext, RedisSubscription } from './redis-subscription.js';
+import { type SweepResult, sweepTopics } from './redis-sweep.js';
 import { type RedisClient, RedisTopics } from './redis-topics.js';
 
 /**
@@ -45,6 +46,8 @@ export class RedisTransport implements Transport {
   readonly #client: RedisClient;
   readonly #ctx: RedisContext;
   readonly #subscriptions = new Set<RedisSubscription>();
+  readonly #sweeper: NodeJS.Timeout;
+  #sweeping = false;
   #closed = false;
 
   private constructor(options: ResolvedRedisOptions, client: RedisClient) {
@@ -52,6 +55,8 @@ export class RedisTransport implements Transport {
     this.#client = client;
     const keys = new RedisKeys(options.keyPrefix);
     this.#ctx = { client, keys, topics: new RedisTopics(client, keys), options };
+    this.#sweeper = setInterval(() => this.#sweepQuietly(), options.sweepIntervalMs);
+    this.#sweeper.unref();
   }
 
   /** Connects to the server. Use {@link createRedisTransport}. */
@@ -146,9 +151,27 @@ export class RedisTransport implements Transport {
     );
   }
 
+  /** Deletes expired message entries and old tombstones now (it also runs every `sweepIntervalMs`). */
+  async sweep(): Promise<SweepResult> {
+    this.#ensureOpen();
+    const { client, keys, topics } = this.#ctx;
+    return sweepTopics(client, keys, topics, this.options.tombstoneRetentionMs, Date.now());
+  }
+
+  #sweepQuietly(): void {
+    if (this.#closed || this.#sweeping) return;
+    this.#sweeping = true;
+    this.sweep()
+      .catch(() => undefined) // the next sweep tries again; reads never return expired entries meanwhile
+      .finally(() => {
+        this.#sweeping = false;
+      });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
     const failures: unknown[] = [];
     for (const subscription of [...this.#subscriptions]) {
       await subscription.close().catch((error: unknown) => failures.push(error));
@@ -168,6 +191,7 @@ export class RedisTransport implements Transport {
   abandon(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
     for (const subscription of [...this.#subscriptions]) subscription.abandon();
     this.#client.destroy();
   }
