@@ -428,6 +428,11 @@ export class RedisSubscription implements Subscription {
     }
   }
 
+  /**
+   * Reads the next records of the assigned partitions, at most `maxRecords` in all. First a fair share of
+   * each partition in one round trip; if that leaves room and some partitions had more, a second round trip
+   * reads on from those. Records not returned are not kept: the position only moves past what is returned.
+   */
   async #fetch(maxRecords: number, now: number): Promise<ConsumedRecord[]> {
     const assigned = this.#assignment;
     const n = assigned.length;
@@ -438,15 +443,33 @@ export class RedisSubscription implements Subscription {
       const { topic, partition } = assigned[(start + i) % n]!;
       order.push(this.#positions.get(tpKey(topic, partition))!);
     }
-    const requests: FetchRequest[] = order.map((p) => ({
+    const out: ConsumedRecord[] = [];
+    const share = Math.ceil(maxRecords / n);
+    const more = await this.#fetchInto(order, share, maxRecords, now, out);
+    if (more.length > 0 && out.length < maxRecords) {
+      await this.#fetchInto(more, maxRecords - out.length, maxRecords, now, out);
+    }
+    return out;
+  }
+
+  /** Fetches up to `limit` records of each position into `out` (up to `maxRecords` in all); returns the
+   * positions that may have more. */
+  async #fetchInto(
+    positions: readonly Position[],
+    limit: number,
+    maxRecords: number,
+    now: number,
+    out: ConsumedRecord[],
+  ): Promise<Position[]> {
+    const requests: FetchRequest[] = positions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
       next: p.next,
     }));
-    const results = await fetchPartitions(this.#ctx.client, this.#ctx.keys, requests, maxRecords, now);
-    const out: ConsumedRecord[] = [];
+    const results = await fetchPartitions(this.#ctx.client, this.#ctx.keys, requests, limit, now);
+    const more: Position[] = [];
     results.forEach((result, i) => {
-      const position = order[i]!;
+      const position = positions[i]!;
       // Positions reassigned while fetching (a seek, a lost membership) are left as they are.
       if (this.#positions.get(tpKey(position.topic.name, position.partition)) !== position) return;
       if (position.next !== requests[i]!.next) return;
@@ -455,13 +478,14 @@ export class RedisSubscription implements Subscription {
       if (result.records.length <= room) {
         out.push(...result.records);
         position.next = result.next;
+        if (result.records.length === limit) more.push(position);
       } else {
         const taken = result.records.slice(0, room);
         out.push(...taken);
         position.next = BigInt(taken[taken.length - 1]!.offset) + 1n;
       }
     });
-    return out;
+    return more;
   }
 
   /** Waits until a record may be ready in an assigned stream, the group changes, `until`, abort or close. */
