@@ -2,6 +2,13 @@ import { promised, type RdKafka, rdkafka } from './kafka-client.js';
 import { describeTopicConfigs, type TopicConfigs } from './kafka-describe-configs.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 
+/**
+ * Broker errors of a partition whose leader is moving or not yet known: UNKNOWN_TOPIC_OR_PARTITION (3),
+ * LEADER_NOT_AVAILABLE (5), NOT_LEADER_OR_FOLLOWER (6), REQUEST_TIMED_OUT (7), and librdkafka's transport
+ * (-195) and timeout (-185) errors.
+ */
+const TRANSIENT = new Set([3, 5, 6, 7, -195, -185]);
+
 /** Where to list a partition's offset: the first, the next to be written, or the first at or after a time. */
 export type OffsetQuery = 'earliest' | 'latest' | { readonly time: number };
 
@@ -34,10 +41,24 @@ export class KafkaAdmin {
           done,
         ),
       );
+      await this.#leadersOf(name, partitions);
       return true;
     } catch (error) {
       if ((error as { code?: unknown }).code === 36) return false;
       throw error;
+    }
+  }
+
+  /** Waits (up to the request timeout) until the metadata shows a leader for every partition of a new topic. */
+  async #leadersOf(name: string, partitions: number): Promise<void> {
+    const deadline = Date.now() + this.#options.requestTimeoutMs;
+    while (Date.now() < deadline) {
+      const [description] = await promised<RdKafka.TopicDescription[]>((done) =>
+        this.#client.describeTopics([name], { timeout: this.#options.requestTimeoutMs }, done),
+      ).catch(() => [] as RdKafka.TopicDescription[]);
+      const ready = description?.partitions.filter((p) => p.leader !== null) ?? [];
+      if (description !== undefined && description.error === undefined && ready.length === partitions) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
@@ -68,8 +89,28 @@ export class KafkaAdmin {
     throw last;
   }
 
-  /** One offset per partition of `topic` (ListOffsets). */
+  /**
+   * One offset per partition of `topic` (ListOffsets). Retried for a while on the errors of a topic whose
+   * partition leaders are still being elected or propagated (right after it was created).
+   */
   async offsets(
+    topic: string,
+    partitions: readonly number[],
+    query: OffsetQuery,
+  ): Promise<Map<number, number>> {
+    const deadline = Date.now() + this.#options.requestTimeoutMs;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+      try {
+        return await this.#offsets(topic, partitions, query);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (!TRANSIENT.has(code as number) || Date.now() + delay > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  async #offsets(
     topic: string,
     partitions: readonly number[],
     query: OffsetQuery,
@@ -96,7 +137,7 @@ export class KafkaAdmin {
       // No record at or after the time: the partition's end.
       const missing = [...out].filter(([, offset]) => offset < 0).map(([p]) => p);
       if (missing.length > 0)
-        for (const [p, o] of await this.offsets(topic, missing, 'latest')) out.set(p, o);
+        for (const [p, o] of await this.#offsets(topic, missing, 'latest')) out.set(p, o);
     }
     return out;
   }

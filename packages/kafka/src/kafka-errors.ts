@@ -47,7 +47,8 @@ export function parseOffset(offset: string): number {
 /** Wraps a client failure in a retryable {@link TransportError} (a `SluiceError` passes through). */
 export function kafkaError(action: string, cause: unknown): SluiceError {
   if (cause instanceof SluiceError) return cause;
-  const detail = cause instanceof Error ? cause.message : String(cause);
+  const message = (cause as { message?: unknown } | null)?.message;
+  const detail = typeof message === 'string' ? message : String(cause);
   return new TransportError(
     'SLUICE_TRANSPORT_UNAVAILABLE',
     `${KAFKA_NAME}: ${action} failed (${detail}); the broker may be restarting or unreachable: retry`,
