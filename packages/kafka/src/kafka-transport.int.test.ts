@@ -73,7 +73,10 @@ describe('kafka transport specifics', () => {
       assert.equal(h.get('message.timestamp.type'), 'LogAppendTime');
       const keys = Array.from({ length: 100 }, (_, i) => `key-${i}`);
       const acks = await t.publish(keys.map((key, i) => ({ topic: 'h', key, value: 'v', id: String(i) })));
-      acks.forEach((ack, i) => assert.equal(ack.partition, partitionFor(keys[i]!, 5)));
+      assert.deepEqual(
+        acks.map((ack) => ack.partition),
+        keys.map((key) => partitionFor(key, 5)),
+      );
       const sub = await t.subscribe({ group: 'g', topics: ['h'] });
       await sub.poll({ maxRecords: 100, maxWaitMs: 3000 });
       const latencies: number[] = [];
@@ -86,11 +89,51 @@ describe('kafka transport specifics', () => {
         assert.equal((await waiting).length, 1);
         latencies.push(Math.round(performance.now() - start));
       }
+      await sub.close();
       context.diagnostic(
         `publish-to-poll wake-up latency (acks=all, fetch.wait.max.ms=10): ${latencies.join(', ')} ms`,
       );
     } finally {
       await t.close();
+      await deleteNamespace(url, namespace);
+    }
+  });
+
+  it('a closing member leaves at once; a static member (the crash harness) keeps its partitions until the session timeout', async (context) => {
+    const namespace = freshNamespace();
+    const sessionTimeoutMs = 6000;
+    const open = (staticMembership: boolean) =>
+      createKafkaTransport({ url, namespace, sessionTimeoutMs, staticMembership });
+    const stay = await open(false);
+    const times: Record<string, number> = {};
+    try {
+      await stay.ensureTopic({ name: 'm', kind: 'event', partitions: 2 });
+      const b = await stay.subscribe({ group: 'g', topics: ['m'], memberId: 'b' });
+      for (const staticMembership of [false, true]) {
+        const other = await open(staticMembership);
+        const a = await other.subscribe({ group: 'g', topics: ['m'], memberId: 'a' });
+        const deadline = Date.now() + 15_000;
+        while ((a.assignment().length === 0 || b.assignment().length === 0) && Date.now() < deadline) {
+          await a.poll({ maxRecords: 1, maxWaitMs: 0 });
+          await b.poll({ maxRecords: 1, maxWaitMs: 20 });
+        }
+        assert.equal(b.assignment().length, 1, 'the members split the partitions');
+        const closedAt = Date.now();
+        await (other as KafkaTransport).abandon();
+        while (b.assignment().length < 2 && Date.now() < closedAt + 20_000) {
+          await b.poll({ maxRecords: 1, maxWaitMs: 20 });
+        }
+        times[staticMembership ? 'static' : 'dynamic'] = Date.now() - closedAt;
+      }
+      context.diagnostic(
+        `partitions moved ${times['dynamic']} ms after a dynamic member closed, ${times['static']} ms after a static one`,
+      );
+      assert.ok(times['dynamic']! < sessionTimeoutMs / 2, 'a dynamic member leaves when it closes');
+      assert.ok(times['static']! >= sessionTimeoutMs * 0.9, 'a static member sends no LeaveGroup');
+      assert.ok(times['static']! < sessionTimeoutMs * 2 + 1000);
+      await b.close();
+    } finally {
+      await stay.close();
       await deleteNamespace(url, namespace);
     }
   });
