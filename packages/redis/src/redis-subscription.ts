@@ -131,6 +131,11 @@ export class RedisSubscription implements Subscription {
     this.#timer.unref();
   }
 
+  /** The name (CLIENT SETNAME) of the connection a waiting poll blocks on. */
+  get waitConnectionName(): string {
+    return `sluice-wait:${this.#group}:${this.#memberId}`.replace(/[^\x21-\x7e]/g, '_');
+  }
+
   /** This member's id in the group. */
   get memberId(): string {
     return this.#memberId;
@@ -561,7 +566,8 @@ export class RedisSubscription implements Subscription {
   /** The connection for XREAD BLOCK, opened on first use; its CLIENT ID is refreshed on every (re)connect. */
   async #blockingClient(): Promise<RedisClient | undefined> {
     if (this.#blocking !== undefined) return this.#blocking;
-    const blocking = this.#ctx.client.duplicate();
+    // Named, so operators (and a test) can tell it in CLIENT LIST.
+    const blocking = this.#ctx.client.duplicate({ name: this.waitConnectionName });
     blocking.on('error', () => undefined); // reconnects by itself; waits fail and retry
     blocking.on('ready', () => {
       blocking.sendCommand(['CLIENT', 'ID']).then(

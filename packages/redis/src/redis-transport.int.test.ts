@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { runTransportConformance } from '@sluice/testing';
+import type { RedisSubscription } from './redis-subscription.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
 const sessionTimeoutMs = 300;
@@ -86,6 +87,34 @@ describe('redis streams specifics', () => {
       assert.equal(await length(), 0, 'the sweep trimmed the expired entries');
       const [next] = await t.publish([{ topic: 'pings', key: 'k', value: 'v4', id: '4' }]);
       assert.ok(BigInt(next!.offset) > BigInt(first[2]!.offset));
+    } finally {
+      await client.close();
+      await t.close();
+      await deleteKeys(prefix);
+    }
+  });
+
+  it('an aborted wait frees the waiting connection at once (CLIENT UNBLOCK)', async () => {
+    const prefix = `sluice-test-${randomUUID()}`;
+    // The default session timeout: a wait blocks in Redis for up to a heartbeat interval (3.3 s) at a time.
+    const t = await createRedisTransport({ url: redisUrl(), prefix });
+    const client = createClient({ url: redisUrl() });
+    await client.connect();
+    try {
+      await t.ensureTopic({ name: 'wake', kind: 'event', partitions: 2 });
+      const sub = (await t.subscribe({ group: 'g', topics: ['wake'] })) as RedisSubscription;
+      const blocked = async () =>
+        (await client.clientList()).some((c) => c.name === sub.waitConnectionName && c.flags.includes('b'));
+      const abort = new AbortController();
+      const waiting = sub.poll({ maxRecords: 10, maxWaitMs: 10_000, signal: abort.signal });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await blocked(), 'the poll waits in XREAD BLOCK');
+      const start = performance.now();
+      abort.abort();
+      assert.deepEqual(await waiting, []);
+      assert.ok(performance.now() - start < 100, 'abort ends the wait');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await blocked(), false, 'the XREAD BLOCK was ended, not left to time out');
     } finally {
       await client.close();
       await t.close();
