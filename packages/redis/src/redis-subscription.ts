@@ -249,6 +249,10 @@ export class RedisSubscription implements Subscription {
     });
   }
 
+  /**
+   * Writes pending commits and leaves the group. If the server cannot be reached, it does not fail: the member
+   * then times out after `sessionTimeoutMs`, as if it had crashed.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#stop();
@@ -271,8 +275,10 @@ export class RedisSubscription implements Subscription {
       ]);
       await pipeline.execAsPipeline();
     } catch (cause) {
-      // The member then times out after the session timeout, as if it had crashed.
-      throw brokerError(`leaving group ${this.#group}`, cause);
+      const error = brokerError(`leaving group ${this.#group}`, cause);
+      // Unreachable server: the member times out after the session timeout, as if it had crashed, and its
+      // partitions restart from the last commit that was written. Anything else is reported.
+      if (!isRetryable(error)) throw error;
     }
   }
 

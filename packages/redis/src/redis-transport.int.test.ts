@@ -121,4 +121,41 @@ describe('redis streams specifics', () => {
       await deleteKeys(prefix);
     }
   });
+
+  it('publishes 100k small records in batches of 1000 (appendfsync always on the services server)', async (context) => {
+    const prefix = `sluice-test-${randomUUID()}`;
+    const t = await createRedisTransport({ url: redisUrl(), prefix });
+    try {
+      await t.ensureTopic({ name: 'bench', kind: 'event', partitions: 8 });
+      const value = JSON.stringify({
+        specversion: '1.0',
+        id: randomUUID(),
+        type: 'bench.done',
+        data: { n: 1 },
+      });
+      const start = performance.now();
+      for (let b = 0; b < 100; b++) {
+        await t.publish(
+          Array.from({ length: 1000 }, (_, i) => ({
+            topic: 'bench',
+            key: `key-${(b * 1000 + i) % 5000}`,
+            value,
+            id: `${b}.${i}`,
+          })),
+        );
+      }
+      const rate = Math.round(100_000 / ((performance.now() - start) / 1000));
+      context.diagnostic(`publish: ${rate} records/s (${value.length}-byte values, batches of 1000)`);
+      const sub = await t.subscribe({ group: 'g', topics: ['bench'] });
+      const consumeStart = performance.now();
+      let n = 0;
+      while (n < 100_000) n += (await sub.poll({ maxRecords: 1000, maxWaitMs: 1000 })).length;
+      const consumeRate = Math.round(100_000 / ((performance.now() - consumeStart) / 1000));
+      context.diagnostic(`poll: ${consumeRate} records/s (maxRecords 1000)`);
+      assert.ok(rate > 5_000, `publish rate ${rate} records/s`);
+    } finally {
+      await t.close();
+      await deleteKeys(prefix);
+    }
+  });
 });
