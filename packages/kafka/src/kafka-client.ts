@@ -18,19 +18,6 @@ export function promised<T>(call: (done: (err: unknown, value?: T) => void) => v
   });
 }
 
-/** Whether a librdkafka error has this numeric code. */
-export function hasCode(error: unknown, code: number): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
-
-/** librdkafka error codes this package branches on. */
-export const ERR = Object.freeze({
-  TOPIC_ALREADY_EXISTS: 36,
-  UNKNOWN_TOPIC_OR_PART: 3,
-  GROUP_ID_NOT_FOUND: 69,
-  NON_EMPTY_GROUP: 68,
-});
-
 /** `KafkaConsumer` with the two methods the library has but its types omit. */
 export type Consumer = RdKafka.KafkaConsumer & {
   setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void;

@@ -2,10 +2,11 @@ import type { ResolvedKafkaOptions } from './kafka-options.js';
 
 /**
  * librdkafka consumer settings shared by group members, ephemeral readers and `read()`. Prefetching is kept
- * modest: librdkafka fetches ahead in the background into a local queue of at most
- * `queued.max.messages.kbytes` (1 MiB) / `queued.min.messages` (500) per client, which `poll` drains;
- * `fetch.wait.max.ms=10` makes a fetch return soon after a record arrives, so a waiting poll wakes promptly.
- * Offsets are committed only by `commit` (`enable.auto.commit=false`).
+ * modest: librdkafka fetches ahead in its background threads into the client's local queue, up to
+ * `queued.min.messages` (500) per partition and at most `queued.max.messages.kbytes` (1 MiB) for the whole
+ * client; `poll` drains that queue, at most `maxRecords` at a time. `fetch.wait.max.ms=10` makes a fetch return
+ * soon after a record arrives, so a waiting poll wakes promptly. Offsets are committed only by `commit`
+ * (`enable.auto.commit=false`, `enable.auto.offset.store=false`).
  */
 export function consumerConfig(
   options: ResolvedKafkaOptions,

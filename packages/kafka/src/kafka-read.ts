@@ -71,6 +71,11 @@ export async function readTopic(
         if (m.offset >= last) pending.delete(m.partition);
       }
     }
+    if (pending.size > 0 && (wholeTopic || got.length < limit)) {
+      throw new Error(
+        `the end of ${pending.size} partition(s) was not reached within ${options.requestTimeoutMs} ms`,
+      );
+    }
   } catch (error) {
     throw kafkaError(`read of ${topic.name}`, error);
   } finally {
