@@ -85,6 +85,7 @@ export class NatsGroups {
           max_msgs_per_subject: 1,
           num_replicas: this.#replicas,
         });
+        await waitForLeader(this.#jsm, s.name, this.#timeoutMs);
       } catch (error) {
         // Created concurrently by another client is fine.
         await this.#jsm.streams.info(s.name).catch(() => {
@@ -120,15 +121,38 @@ export class NatsGroups {
   }
 
   async #store(subject: string, body: string, action: string): Promise<void> {
+    // A stream just created on a cluster may not have a leader (or its interest) yet: "no responders"
+    // is retried for a short while.
+    const deadline = Date.now() + Math.min(this.#timeoutMs, 3000);
     let reply: { data: Uint8Array };
-    try {
-      reply = await this.#nc.request(subject, encoder.encode(body), { timeout: this.#timeoutMs });
-    } catch (error) {
-      throw natsError(action, error);
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        reply = await this.#nc.request(subject, encoder.encode(body), { timeout: this.#timeoutMs });
+        break;
+      } catch (error) {
+        if (!isNoResponders(error) || Date.now() + wait > deadline) throw natsError(action, error);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
     const ack = JSON.parse(decoder.decode(reply.data)) as { seq?: number; error?: { description: string } };
     if (ack.error !== undefined || typeof ack.seq !== 'number') {
       throw natsError(action, new Error(ack.error?.description ?? 'invalid ack'));
     }
+  }
+}
+
+/** Whether a request failed because nothing listens on the subject (no stream leader yet, or no stream). */
+export function isNoResponders(error: unknown): boolean {
+  return /no responders/i.test(String((error as Error)?.message ?? error));
+}
+
+/** Waits until a just-created stream has a leader (on a single server: at once). */
+export async function waitForLeader(jsm: JetStreamManager, stream: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.streams.info(stream).catch(() => undefined);
+    if (info !== undefined && (info.cluster === undefined || info.cluster.leader)) return;
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -31,6 +31,8 @@ interface Part {
   position: number | undefined;
   /** Highest position committed through this member (commits never move back). */
   committed: number;
+  /** Highest position the consumer committed, stored or not yet. */
+  uncommitted: number;
   cursor: NatsCursor | undefined;
   /** Position the cursor was opened at plus what it delivered; differs from `position` after a seek. */
   cursorAt: number;
@@ -81,6 +83,7 @@ export class NatsSubscription implements Subscription {
   #rotor = 0;
   #rungAt = 0;
   #wake: (() => void) | undefined;
+  #committing: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(
@@ -143,7 +146,8 @@ export class NatsSubscription implements Subscription {
       return sub;
     }
     await ctx.groups.ensureStreams();
-    await sub.#beat();
+    // A failed first heartbeat (the server is electing a leader) is retried by the timer.
+    await sub.#beat().catch(() => undefined);
     sub.#heartbeatTimer = setInterval(() => void sub.#beat().catch(() => undefined), ctx.heartbeatIntervalMs);
     sub.#heartbeatTimer.unref();
     await sub.#refresh(Date.now(), true).catch(() => undefined);
@@ -195,26 +199,42 @@ export class NatsSubscription implements Subscription {
     }
   }
 
+  /**
+   * Stores the positions in the offsets stream. A write that fails (the server is electing a leader, the
+   * connection is re-established) is kept and written by the next `commit` or by `close`: committing late
+   * only means a crash redelivers a little more, which consumers skip.
+   */
   async commit(records: readonly ConsumedRecord[]): Promise<void> {
     this.#ensureOpen();
     if (this.#ephemeral) return;
-    const next = new Map<string, number>();
     for (const record of records) {
-      const key = tpKey(record.topic, record.partition);
-      const part = this.#parts.get(key);
+      const part = this.#parts.get(tpKey(record.topic, record.partition));
       if (part === undefined) continue;
       const offset = Number(record.offset) + 1;
-      if (!Number.isSafeInteger(offset)) continue;
-      if (offset > (next.get(key) ?? part.committed)) next.set(key, offset);
+      if (!Number.isSafeInteger(offset) || offset <= Math.max(part.committed, part.uncommitted)) continue;
+      part.uncommitted = offset;
     }
-    await Promise.all(
-      [...next].map(async ([key, offset]) => {
-        const part = this.#parts.get(key);
-        if (part === undefined || offset <= part.committed) return;
-        await this.#ctx.groups.commit(this.#group, part.topic.name, part.partition, offset);
-        part.committed = Math.max(part.committed, offset);
-      }),
-    );
+    await this.#writeCommits();
+  }
+
+  /** Writes pending commits, one flush at a time so a position never moves back on the server. */
+  #writeCommits(): Promise<void> {
+    const run = async () => {
+      await Promise.all(
+        [...this.#parts.values()].map(async (part) => {
+          const offset = part.uncommitted;
+          if (offset <= part.committed) return;
+          try {
+            await this.#ctx.groups.commit(this.#group, part.topic.name, part.partition, offset);
+            part.committed = Math.max(part.committed, offset);
+          } catch {
+            // Kept in part.uncommitted for the next commit or close.
+          }
+        }),
+      );
+    };
+    this.#committing = this.#committing.then(run, run);
+    return this.#committing;
   }
 
   assignment(): readonly TopicPartition[] {
@@ -244,6 +264,7 @@ export class NatsSubscription implements Subscription {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (!this.#ephemeral && !this.#ctx.isClosed()) await this.#writeCommits();
     this.#stop();
     for (const part of this.#parts.values()) this.#dropCursor(part);
     this.#membersCursor?.close();
@@ -403,6 +424,7 @@ export class NatsSubscription implements Subscription {
         partition,
         position: undefined,
         committed: 0,
+        uncommitted: 0,
         cursor: undefined,
         cursorAt: -1,
       };

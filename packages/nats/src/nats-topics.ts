@@ -8,6 +8,7 @@ import {
 import type { TopicKind, TopicSpec } from '@sluice/core';
 import { InvalidOptionError } from '@sluice/core';
 import { NATS_NAME, natsError, topicMismatchError, unknownTopicError } from './nats-errors.js';
+import { waitForLeader } from './nats-groups.js';
 import type { NatsNames } from './nats-names.js';
 
 /** A topic as this transport knows it. */
@@ -81,6 +82,7 @@ export class NatsTopics {
     if (existing === undefined) {
       try {
         await this.#jsm.streams.add(topicStreamConfig(spec, this.#names, this.#replicas));
+        await waitForLeader(this.#jsm, this.#names.topicStream(spec.name), 10_000);
       } catch (error) {
         // Created concurrently by another client: compare with what it created.
         existing = await this.#lookup(spec.name);
