@@ -12,6 +12,8 @@
  * - `<prefix>:group:<group>:topics` hash: member id → JSON list of its topics.
  * - `<prefix>:group:<group>:changes` stream: one entry per join and leave, to wake waiting members.
  * - `<prefix>:group:<group>:committed:<topic>` hash: partition → next offset to consume (decimal).
+ * - `<prefix>:group:<group>:owner:<topic>:<p>` string with a TTL: the member that owns the partition; a new
+ *   owner reads a partition only once the previous one released it (or its claim expired).
  *
  * Group names are URI-encoded so that no `:` in a name can collide with another group's keys.
  */
@@ -52,6 +54,10 @@ export class RedisKeys {
 
   changes(group: string): string {
     return `${this.#group(group)}:changes`;
+  }
+
+  owner(group: string, topic: string, partition: number): string {
+    return `${this.#group(group)}:owner:${topic}:${partition}`;
   }
 
   committed(group: string, topic: string): string {

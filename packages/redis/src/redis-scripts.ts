@@ -94,3 +94,39 @@ for _, key in ipairs(keys) do
 end
 return #keys
 `;
+
+/**
+ * Claims partitions for a member. KEYS: the owner keys of the partitions the member should own (ARGV[3] of
+ * them), then owner keys to release, then the group's changes stream. ARGV: member id, claim TTL (ms), count.
+ * Per wanted partition returns 1 (it was the member's: renewed), 2 (it was free: now the member's) or 0 (another
+ * member still owns it). Released partitions are deleted if still the member's, and a `released` entry wakes
+ * the waiting members.
+ */
+export const CLAIM_SCRIPT = `
+local me = ARGV[1]
+local n = tonumber(ARGV[3])
+local out = {}
+for i = 1, n do
+  local owner = redis.call('GET', KEYS[i])
+  if owner == me then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    out[i] = 1
+  elseif not owner then
+    redis.call('SET', KEYS[i], me, 'PX', ARGV[2])
+    out[i] = 2
+  else
+    out[i] = 0
+  end
+end
+local released = 0
+for i = n + 1, #KEYS - 1 do
+  if redis.call('GET', KEYS[i]) == me then
+    redis.call('DEL', KEYS[i])
+    released = released + 1
+  end
+end
+if released > 0 then
+  redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', '1000', '*', 'released', me)
+end
+return out
+`;

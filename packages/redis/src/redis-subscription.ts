@@ -21,7 +21,7 @@ import {
 import type { RedisKeys } from './redis-keys.js';
 import { idOfOffset, laterOffset, parseOffset } from './redis-offsets.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
-import { COMMIT_SCRIPT } from './redis-scripts.js';
+import { CLAIM_SCRIPT, COMMIT_SCRIPT } from './redis-scripts.js';
 import { hashEntries, type RedisClient, type RedisTopic, type RedisTopics } from './redis-topics.js';
 
 /** What a subscription shares with its transport. */
@@ -44,6 +44,8 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 const POLL_HEARTBEAT_GAP_MS = 50;
 /** How long a poll pauses before trying again when the server cannot be reached. */
 const RETRY_PAUSE_MS = 100;
+/** How soon a member asks again for partitions that another member has not released yet. */
+const CLAIM_RETRY_MS = 25;
 
 const isRetryable = (error: unknown) => (error as { retryable?: unknown })?.retryable === true;
 
@@ -54,6 +56,11 @@ const isRetryable = (error: unknown) => (error as { retryable?: unknown })?.retr
  * poll and by a timer; every poll reads the live members and computes the assignment (whole partitions,
  * round-robin over the sorted member ids), so every process agrees without a coordinator. Joins and leaves
  * append to the group's `changes` stream, which waiting members watch, so they rebalance at once.
+ *
+ * Ownership: a member reads a partition only while it holds the partition's claim (a key with its member id
+ * and a TTL of the session timeout, renewed with each heartbeat). A partition the assignment moves is released
+ * by its old owner at its next poll (or when it leaves, or its claim expires when it dies) before the new owner
+ * claims it, so no partition is read by two members at once.
  *
  * Positions: records are read with XRANGE from the member's in-memory fetch position; nothing is prefetched,
  * so a member that does not poll holds nothing. The committed position of each partition is the next offset to
@@ -82,6 +89,8 @@ export class RedisSubscription implements Subscription {
   #lastHeartbeat = 0;
   #joined = false;
   #lost = false;
+  /** The partitions this member holds a claim on (tpKey → partition), as of the last claim. */
+  #owned = new Map<string, TopicPartition>();
   #nextMembershipChange = Number.POSITIVE_INFINITY;
   #changesId = '0-0';
   #rotor = 0;
@@ -261,6 +270,8 @@ export class RedisSubscription implements Subscription {
     try {
       await this.#flushCommits();
       const pipeline = client.multi();
+      const owned = [...this.#owned.values()];
+      if (owned.length > 0) pipeline.addCommand(this.#claimCommand([], owned));
       pipeline.addCommand(['ZREM', keys.members(this.#group), this.#memberId]);
       pipeline.addCommand(['HDEL', keys.memberTopics(this.#group), this.#memberId]);
       pipeline.addCommand([
@@ -305,10 +316,53 @@ export class RedisSubscription implements Subscription {
     const now = Date.now();
     const pipeline = this.#ctx.client.multi();
     this.#addHeartbeat(pipeline, now);
+    const owned = [...this.#owned.values()];
+    if (owned.length > 0) pipeline.addCommand(this.#claimCommand(owned, []));
     pipeline.execAsPipeline().then(
-      (replies) => this.#heartbeatDone(replies[0], now),
+      (replies) => {
+        this.#heartbeatDone(replies[0], now);
+        if (owned.length > 0 && !this.#closed) this.#claimed(owned, replies[replies.length - 1]);
+      },
       () => undefined, // the next poll heartbeats again and reports a lasting failure
     );
+  }
+
+  /** The CLAIM_SCRIPT call that claims (or renews) `wanted` and releases `release`. */
+  #claimCommand(wanted: readonly TopicPartition[], release: readonly TopicPartition[]): string[] {
+    const { keys, options } = this.#ctx;
+    const owner = (tp: TopicPartition) => keys.owner(this.#group, tp.topic, tp.partition);
+    return [
+      'EVAL',
+      CLAIM_SCRIPT,
+      String(wanted.length + release.length + 1),
+      ...wanted.map(owner),
+      ...release.map(owner),
+      keys.changes(this.#group),
+      this.#memberId,
+      String(options.sessionTimeoutMs),
+      String(wanted.length),
+    ];
+  }
+
+  /**
+   * Applies a claim's answers: partitions granted are owned; one that was free again although this member had
+   * a position in it (its claim had expired: another member may have read it meanwhile) restarts from the
+   * committed offset; partitions denied are neither owned nor read. Returns the partitions owned.
+   */
+  #claimed(wanted: readonly TopicPartition[], reply: unknown): TopicPartition[] {
+    const answers = Array.isArray(reply) ? reply.map(Number) : [];
+    const granted: TopicPartition[] = [];
+    wanted.forEach((tp, i) => {
+      const key = tpKey(tp.topic, tp.partition);
+      const answer = answers[i] ?? 0;
+      if (answer !== 1) this.#positions.delete(key);
+      if (answer === 0) this.#owned.delete(key);
+      else {
+        this.#owned.set(key, tp);
+        granted.push(tp);
+      }
+    });
+    return granted;
   }
 
   #addHeartbeat(pipeline: ReturnType<RedisClient['multi']>, now: number): void {
@@ -388,7 +442,25 @@ export class RedisSubscription implements Subscription {
       const meta = await this.#ctx.topics.find(topic);
       if (meta !== undefined) counts.set(topic, meta.partitions);
     }
-    await this.#assign(assignPartitions(live, (topic) => counts.get(topic), this.#memberId));
+    const wanted = assignPartitions(live, (topic) => counts.get(topic), this.#memberId);
+    const wantedKeys = new Set(wanted.map((tp) => tpKey(tp.topic, tp.partition)));
+    const release = [...this.#owned].filter(([key]) => !wantedKeys.has(key)).map(([, tp]) => tp);
+    const missing = wanted.some((tp) => !this.#owned.has(tpKey(tp.topic, tp.partition)));
+    let owned = wanted.filter((tp) => this.#owned.has(tpKey(tp.topic, tp.partition)));
+    if (beat || release.length > 0 || missing) {
+      let reply: unknown;
+      try {
+        reply = await client.sendCommand(this.#claimCommand(wanted, release));
+      } catch (cause) {
+        throw brokerError(`claiming partitions in group ${this.#group}`, cause);
+      }
+      for (const tp of release) this.#owned.delete(tpKey(tp.topic, tp.partition));
+      owned = this.#claimed(wanted, reply);
+    }
+    // Partitions another member has not released yet: ask again soon (its release also wakes a waiting poll).
+    if (owned.length < wanted.length)
+      this.#nextMembershipChange = Math.min(this.#nextMembershipChange, Date.now() + CLAIM_RETRY_MS);
+    await this.#assign(owned);
   }
 
   /** Keeps fetch positions of partitions still assigned; starts new ones at the committed position. */
@@ -452,7 +524,8 @@ export class RedisSubscription implements Subscription {
     const order: Position[] = [];
     for (let i = 0; i < n; i++) {
       const { topic, partition } = assigned[(start + i) % n]!;
-      order.push(this.#positions.get(tpKey(topic, partition))!);
+      const position = this.#positions.get(tpKey(topic, partition));
+      if (position !== undefined) order.push(position); // undefined: lost since the last poll
     }
     const out: ConsumedRecord[] = [];
     const share = Math.ceil(maxRecords / n);

@@ -158,4 +158,32 @@ describe('redis streams specifics', () => {
       await deleteKeys(prefix);
     }
   });
+
+  it('a joining member reads a partition only after its previous owner released it', async () => {
+    const prefix = `sluice-test-${randomUUID()}`;
+    const t = await createRedisTransport({ url: redisUrl(), prefix, sessionTimeoutMs });
+    try {
+      await t.ensureTopic({ name: 'handover', kind: 'event', partitions: 8 });
+      const a = await t.subscribe({ group: 'g', topics: ['handover'], memberId: 'member-a' });
+      assert.deepEqual(await a.poll({ maxRecords: 1, maxWaitMs: 0 }), []);
+      assert.equal(a.assignment().length, 8);
+      await t.publish(
+        Array.from({ length: 40 }, (_, i) => ({ topic: 'handover', key: `k${i}`, value: 'v', id: `${i}` })),
+      );
+      assert.equal((await a.poll({ maxRecords: 100, maxWaitMs: 1000 })).length, 40); // polled, not committed
+      const b = await t.subscribe({ group: 'g', topics: ['handover'], memberId: 'member-b' });
+      // member-a has not polled since member-b joined: it may still be working on its records.
+      assert.deepEqual(await b.poll({ maxRecords: 100, maxWaitMs: sessionTimeoutMs * 2 }), []);
+      assert.equal(b.assignment().length, 0, 'nothing is read by two members at once');
+      assert.deepEqual(await a.poll({ maxRecords: 100, maxWaitMs: 0 }), []); // releases half
+      assert.equal(a.assignment().length, 4);
+      const got = await b.poll({ maxRecords: 100, maxWaitMs: 1000 });
+      assert.equal(b.assignment().length, 4);
+      const mine = new Set(b.assignment().map((tp) => tp.partition));
+      assert.ok(got.length > 0 && got.every((r) => mine.has(r.partition)), 'from the committed offsets');
+    } finally {
+      await t.close();
+      await deleteKeys(prefix);
+    }
+  });
 });
