@@ -20,9 +20,11 @@ import {
 } from './redis-fetch.js';
 import type { RedisKeys } from './redis-keys.js';
 import { idOfOffset, laterOffset, parseOffset } from './redis-offsets.js';
-import type { ResolvedRedisOptions } from './redis-options.js';
+import { type ResolvedRedisOptions, validateSubscribeOptions } from './redis-options.js';
+import { hashEntries, scoreEntries } from './redis-replies.js';
 import { CLAIM_SCRIPT, COMMIT_SCRIPT } from './redis-scripts.js';
-import { hashEntries, type RedisClient, type RedisTopic, type RedisTopics } from './redis-topics.js';
+import type { RedisClient, RedisTopic, RedisTopics } from './redis-topics.js';
+import { RedisWaiter } from './redis-waiter.js';
 
 /** What a subscription shares with its transport. */
 export interface RedisContext {
@@ -95,10 +97,7 @@ export class RedisSubscription implements Subscription {
   #changesId = '0-0';
   #rotor = 0;
   #timer: NodeJS.Timeout | undefined;
-  #blocking: RedisClient | undefined;
-  #blockingId: string | undefined;
-  #blocked = false;
-  readonly #waiters = new Set<() => void>();
+  readonly #waiter: RedisWaiter;
   #closed = false;
 
   private constructor(ctx: RedisContext, options: SubscribeOptions, onClose: (s: RedisSubscription) => void) {
@@ -110,6 +109,10 @@ export class RedisSubscription implements Subscription {
     this.#startFrom = options.startFrom ?? 'earliest';
     this.#ephemeral = options.ephemeral === true;
     this.#onClose = onClose;
+    this.#waiter = new RedisWaiter(
+      ctx.client,
+      `sluice-wait:${this.#group}:${this.#memberId}`.replace(/[^\x21-\x7e]/g, '_'),
+    );
   }
 
   /** Joins the group (or starts an ephemeral reader). Use `RedisTransport.subscribe`. */
@@ -118,7 +121,7 @@ export class RedisSubscription implements Subscription {
     options: SubscribeOptions,
     onClose: (s: RedisSubscription) => void,
   ): Promise<RedisSubscription> {
-    validate(options);
+    validateSubscribeOptions(options);
     for (const topic of options.topics) await ctx.topics.get(topic);
     const subscription = new RedisSubscription(ctx, options, onClose);
     await subscription.#start();
@@ -142,7 +145,7 @@ export class RedisSubscription implements Subscription {
 
   /** The name (CLIENT SETNAME) of the connection a waiting poll blocks on. */
   get waitConnectionName(): string {
-    return `sluice-wait:${this.#group}:${this.#memberId}`.replace(/[^\x21-\x7e]/g, '_');
+    return this.#waiter.name;
   }
 
   /** This member's id in the group. */
@@ -173,7 +176,7 @@ export class RedisSubscription implements Subscription {
         // reconnects by itself), so a consumer rides out a broker restart instead of failing.
         if (!isRetryable(error)) throw error;
         if (Date.now() >= deadline) return [];
-        await this.#sleep(Math.min(RETRY_PAUSE_MS, deadline - Date.now()), signal);
+        await this.#waiter.sleep(Math.min(RETRY_PAUSE_MS, deadline - Date.now()), signal);
         continue;
       }
       if (this.#closed) return [];
@@ -301,9 +304,7 @@ export class RedisSubscription implements Subscription {
   #stop(): void {
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const wake of [...this.#waiters]) wake();
-    this.#blocking?.destroy();
-    this.#blocking = undefined;
+    this.#waiter.close();
     this.#onClose(this);
   }
 
@@ -590,127 +591,12 @@ export class RedisSubscription implements Subscription {
       streams.push(this.#ctx.keys.changes(this.#group));
       ids.push(this.#changesId);
     }
-    if (streams.length === 0) {
-      await this.#sleep(block, signal);
-      return;
-    }
-    const blocking = await this.#blockingClient();
-    if (blocking === undefined || this.#closed) return;
-    await new Promise<void>((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(finish);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#unblock();
-        finish();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(finish);
-      this.#blocked = true;
-      blocking
-        .sendCommand(['XREAD', 'COUNT', '1', 'BLOCK', String(block), 'STREAMS', ...streams, ...ids])
-        .then(
-          () => {
-            this.#blocked = false;
-            finish();
-          },
-          () => {
-            this.#blocked = false;
-            // Connection lost: pause briefly; the next refresh reports the failure or finds it healed.
-            setTimeout(finish, Math.min(100, block)).unref();
-          },
-        );
-    });
+    await this.#waiter.block(streams, ids, block, signal);
   }
-
-  async #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', finish);
-        this.#waiters.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      signal?.addEventListener('abort', finish, { once: true });
-      this.#waiters.add(finish);
-    });
-  }
-
-  /** The connection for XREAD BLOCK, opened on first use; its CLIENT ID is refreshed on every (re)connect. */
-  async #blockingClient(): Promise<RedisClient | undefined> {
-    if (this.#blocking !== undefined) return this.#blocking;
-    // Named, so operators (and a test) can tell it in CLIENT LIST.
-    const blocking = this.#ctx.client.duplicate({ name: this.waitConnectionName });
-    blocking.on('error', () => undefined); // reconnects by itself; waits fail and retry
-    blocking.on('ready', () => {
-      blocking.sendCommand(['CLIENT', 'ID']).then(
-        (id) => {
-          this.#blockingId = String(id);
-        },
-        () => undefined,
-      );
-    });
-    this.#blocking = blocking;
-    try {
-      await blocking.connect();
-    } catch (cause) {
-      this.#blocking = undefined;
-      blocking.destroy();
-      throw brokerError('opening the waiting connection', cause);
-    }
-    if (this.#closed) {
-      blocking.destroy();
-      return undefined;
-    }
-    return blocking;
-  }
-
-  /** Ends a pending XREAD BLOCK early, so the connection is free for the next wait. */
-  #unblock(): void {
-    if (!this.#blocked || this.#blockingId === undefined) return;
-    this.#ctx.client.sendCommand(['CLIENT', 'UNBLOCK', this.#blockingId]).catch(() => undefined);
-  }
-}
-
-/** The member/score pairs of a ZRANGE … WITHSCORES reply (flat in RESP2, pairs when the client maps it). */
-function scoreEntries(reply: unknown): [string, number][] {
-  if (!Array.isArray(reply)) return [];
-  if (reply.length > 0 && Array.isArray(reply[0]))
-    return (reply as [unknown, unknown][]).map(([m, s]) => [String(m), Number(s)]);
-  const out: [string, number][] = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), Number(reply[i + 1])]);
-  return out;
 }
 
 function sameAssignment(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
   return (
     a.length === b.length && a.every((tp, i) => tp.topic === b[i]!.topic && tp.partition === b[i]!.partition)
   );
-}
-
-function validate(options: SubscribeOptions): void {
-  const where = 'subscribe';
-  if (typeof options.group !== 'string' || options.group.length === 0) {
-    throw new InvalidOptionError(
-      where,
-      'group',
-      `must be a non-empty string, got ${JSON.stringify(options.group)}`,
-    );
-  }
-  if (!Array.isArray(options.topics) || options.topics.length === 0) {
-    throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
-  }
-  if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
-    throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
-  }
-  const startFrom = options.startFrom ?? 'earliest';
-  if (startFrom !== 'earliest' && startFrom !== 'latest') {
-    throw new InvalidOptionError(where, 'startFrom', `must be earliest or latest, got ${String(startFrom)}`);
-  }
 }

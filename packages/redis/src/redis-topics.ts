@@ -2,6 +2,7 @@ import type { RedisClientType } from '@redis/client';
 import { InvalidOptionError, type TopicKind, type TopicSpec } from '@sluice/core';
 import { brokerError, topicMismatchError, unknownTopicError } from './redis-errors.js';
 import type { RedisKeys } from './redis-keys.js';
+import { hashEntries } from './redis-replies.js';
 import { ENSURE_TOPIC_SCRIPT } from './redis-scripts.js';
 
 const DEFAULT_MESSAGE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -163,17 +164,4 @@ function validateSpec(spec: TopicSpec): RedisTopic {
     partitions: spec.partitions,
     retentionMs: retention === null ? null : Math.ceil(retention),
   };
-}
-
-/** The field/value pairs of an HGETALL reply (a flat list in RESP2, an object or map when the client maps it). */
-export function hashEntries(reply: unknown): [string, string][] {
-  if (Array.isArray(reply)) {
-    const out: [string, string][] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), String(reply[i + 1])]);
-    return out;
-  }
-  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)]);
-  if (reply !== null && typeof reply === 'object')
-    return Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)]);
-  return [];
 }
