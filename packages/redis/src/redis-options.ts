@@ -18,6 +18,8 @@ export interface RedisTransportOptions {
   readonly tombstoneRetentionMs?: number;
   /** How often expired message entries and old tombstones are deleted. Default 30000 ms. */
   readonly sweepIntervalMs?: number;
+  /** How long `createRedisTransport` tries to reach the server before failing. Default 10000 ms. */
+  readonly connectTimeoutMs?: number;
   /** Longest wait between reconnection attempts after the connection is lost. Default 1000 ms. */
   readonly maxReconnectDelayMs?: number;
 }
@@ -79,6 +81,7 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
       24 * 60 * 60 * 1000,
     ),
     sweepIntervalMs: positiveInteger('sweepIntervalMs', options.sweepIntervalMs, 30_000),
+    connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     maxReconnectDelayMs: positiveInteger('maxReconnectDelayMs', options.maxReconnectDelayMs, 1000),
   });
 }

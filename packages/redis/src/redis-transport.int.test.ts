@@ -54,6 +54,16 @@ runTransportConformance(
 );
 
 describe('redis streams specifics', () => {
+  it('fails with SLUICE_BROKER_UNAVAILABLE when the server cannot be reached within connectTimeoutMs', async () => {
+    const start = Date.now();
+    await assert.rejects(
+      createRedisTransport({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 }),
+      (error: Error & { code?: string; retryable?: boolean }) =>
+        error.code === 'SLUICE_BROKER_UNAVAILABLE' && error.retryable === true,
+    );
+    assert.ok(Date.now() - start < 3000, `gave up after ${Date.now() - start} ms`);
+  });
+
   it('validates options naming the field', async () => {
     for (const [field, bad] of [
       ['url', 'http://x'],
@@ -61,6 +71,7 @@ describe('redis streams specifics', () => {
       ['sessionTimeoutMs', -1],
       ['maxPayloadBytes', 1.5],
       ['heartbeatIntervalMs', 10_000],
+      ['connectTimeoutMs', 0],
     ] as const) {
       await assert.rejects(
         createRedisTransport({ url: 'redis://127.0.0.1:1', [field]: bad }),

@@ -62,19 +62,26 @@ export class RedisTransport implements Transport {
   /** Connects to the server. Use {@link createRedisTransport}. */
   static async connect(input: RedisTransportOptions): Promise<RedisTransport> {
     const options = resolveRedisOptions(input);
+    const startedAt = Date.now();
+    let connected = false;
     const client = createClient({
       url: options.url,
       // Calls made while the connection is down fail at once (retryable) instead of waiting in a queue for as
       // long as the outage lasts: the relay retries publishes, polls wait and try again until their deadline.
       disableOfflineQueue: true,
       socket: {
-        connectTimeout: 5000,
-        reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, options.maxReconnectDelayMs),
+        connectTimeout: Math.min(5000, options.connectTimeoutMs),
+        // Once connected, reconnect for ever; the first connection gives up after connectTimeoutMs.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          !connected && Date.now() - startedAt >= options.connectTimeoutMs
+            ? cause
+            : Math.min(25 * 2 ** retries, options.maxReconnectDelayMs),
       },
     }) as unknown as RedisClient;
     client.on('error', () => undefined); // the client reconnects by itself; calls report failures
     try {
       await client.connect();
+      connected = true;
     } catch (cause) {
       client.destroy();
       throw brokerError(`connecting to ${options.url}`, cause);
