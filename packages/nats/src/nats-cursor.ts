@@ -18,7 +18,7 @@ export interface PulledMessage {
 export type CursorStart =
   | { readonly seq: number }
   | { readonly time: number }
-  | { readonly lastPerSubject: true };
+  | { readonly lastPerSubject: true; readonly headersOnly?: boolean };
 
 /** What a cursor needs from the transport. */
 export interface CursorContext {
@@ -138,7 +138,12 @@ export class NatsCursor {
 }
 
 function deliverFrom(start: CursorStart): Partial<ConsumerConfig> {
-  if ('lastPerSubject' in start) return { deliver_policy: DeliverPolicy.LastPerSubject };
+  if ('lastPerSubject' in start) {
+    return {
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      ...(start.headersOnly ? { headers_only: true } : {}),
+    };
+  }
   if ('time' in start) {
     return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(start.time).toISOString() };
   }

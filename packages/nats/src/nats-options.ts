@@ -33,6 +33,10 @@ export interface NatsTransportOptions {
   readonly requestTimeoutMs?: number;
   /** Client name shown in the server's monitoring. Default `sluice`. */
   readonly name?: string;
+  /** How long a tombstone of an `entity` topic is kept before the sweep purges it. Default 24 h. */
+  readonly tombstoneRetentionMs?: number;
+  /** How often this transport sweeps old tombstones of the entity topics it uses. Default 30000 ms. */
+  readonly sweepIntervalMs?: number;
 }
 
 /** {@link NatsTransportOptions} with every default applied; frozen. */
@@ -45,6 +49,8 @@ export interface ResolvedNatsOptions {
   readonly maxPayloadBytes: number | undefined;
   readonly requestTimeoutMs: number;
   readonly name: string;
+  readonly tombstoneRetentionMs: number;
+  readonly sweepIntervalMs: number;
 }
 
 const COMPONENT = 'createNatsTransport';
@@ -119,6 +125,14 @@ export function resolveNatsOptions(options: NatsTransportOptions): ResolvedNatsO
     maxPayloadBytes,
     requestTimeoutMs: integer('requestTimeoutMs', options.requestTimeoutMs, 10_000, 100, 600_000),
     name,
+    tombstoneRetentionMs: integer(
+      'tombstoneRetentionMs',
+      options.tombstoneRetentionMs,
+      24 * 60 * 60 * 1000,
+      1,
+      2 ** 40,
+    ),
+    sweepIntervalMs: integer('sweepIntervalMs', options.sweepIntervalMs, 30_000, 10, 24 * 60 * 60 * 1000),
   });
 }
 

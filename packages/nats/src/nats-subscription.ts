@@ -21,6 +21,8 @@ import type { NatsTopic } from './nats-topics.js';
 
 /** After a publish rings the doorbell, how long a waiting poll keeps looking for the stored record. */
 const RING_GRACE_MS = 250;
+/** How long a waiting poll pauses after a reader failed before it tries again. */
+const FAILED_FETCH_PAUSE_MS = 50;
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** One assigned partition: this member's fetch position and the reader at it. */
@@ -82,6 +84,7 @@ export class NatsSubscription implements Subscription {
   #lost = false;
   #rotor = 0;
   #rungAt = 0;
+  #fetchFailed = false;
   #wake: (() => void) | undefined;
   #committing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -192,6 +195,8 @@ export class NatsSubscription implements Subscription {
           until = Math.min(until, after + backoff);
           backoff = Math.min(backoff * 2, 32);
         } else backoff = 1;
+        // A reader failed (the server is unreachable or electing a leader): do not spin on it.
+        if (this.#fetchFailed) until = Math.max(until, Math.min(deadline, after + FAILED_FETCH_PAUSE_MS));
         await this.#sleep(until, signal);
       }
     } finally {
@@ -470,6 +475,7 @@ export class NatsSubscription implements Subscription {
     if (n === 0) return out;
     const start = this.#rotor++ % n;
     const names = this.#ctx.groups.names;
+    this.#fetchFailed = false;
     for (let i = 0; i < n && out.length < maxRecords; i++) {
       const part = parts[(start + i) % n]!;
       try {
@@ -497,6 +503,7 @@ export class NatsSubscription implements Subscription {
       } catch {
         // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.
         this.#dropCursor(part);
+        this.#fetchFailed = true;
       }
     }
     return out;

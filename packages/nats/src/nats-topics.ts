@@ -102,6 +102,11 @@ export class NatsTopics {
     return topic;
   }
 
+  /** The entity topics this transport used so far. */
+  entityTopics(): NatsTopic[] {
+    return [...this.#known.values()].filter((t) => t.entity);
+  }
+
   /** Forgets a cached topic (its stream may have been deleted). */
   forget(name: string): void {
     this.#known.delete(name);

@@ -31,16 +31,25 @@ async function deleteNamespace(url: string, namespace: string): Promise<void> {
   }
 }
 
-for (const [label, url, replicas] of [
-  ['single server', single, 1],
-  ['3-node cluster, R3', cluster, 3],
+// The tombstone retention outlasts the durability case (its tombstone must still be there after reopening),
+// which takes about 2 s on the cluster (creating R3 streams).
+for (const [label, url, replicas, tombstoneRetentionMs] of [
+  ['single server', single, 1, 3000],
+  ['3-node cluster, R3', cluster, 3, 8000],
 ] as const) {
   runTransportConformance(
     `NATS JetStream (${label})`,
     async () => {
       // A fresh namespace per case: its own streams, members and offsets.
       const namespace = `c${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-      const options: NatsTransportOptions = { url, namespace, replicas, sessionTimeoutMs };
+      const options: NatsTransportOptions = {
+        url,
+        namespace,
+        replicas,
+        sessionTimeoutMs,
+        tombstoneRetentionMs,
+        sweepIntervalMs: 100,
+      };
       return {
         transport: await createNatsTransport(options),
         reopen: () => createNatsTransport(options),
@@ -49,7 +58,7 @@ for (const [label, url, replicas] of [
         cleanup: () => deleteNamespace(url, namespace),
       };
     },
-    { sessionTimeoutMs, timeoutMs: 60_000 },
+    { sessionTimeoutMs, tombstoneRetentionMs, timeoutMs: 60_000 },
   );
 }
 

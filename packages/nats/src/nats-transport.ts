@@ -21,6 +21,7 @@ import { type NatsTransportOptions, type ResolvedNatsOptions, resolveNatsOptions
 import { partitionsOf, positionOf } from './nats-positions.js';
 import { publishRecords } from './nats-publish.js';
 import { NatsSubscription } from './nats-subscription.js';
+import { type SweepResult, sweepTombstones } from './nats-sweep.js';
 import { NatsTopics } from './nats-topics.js';
 
 /** The longest a no_wait pull may take before its reader is considered lost. */
@@ -49,6 +50,8 @@ export class NatsTransport implements Transport {
   readonly #groups: NatsGroups;
   readonly #maxPayloadBytes: number;
   readonly #subscriptions = new Set<NatsSubscription>();
+  readonly #sweeper: NodeJS.Timeout;
+  #sweeping = false;
   #closed = false;
 
   private constructor(options: ResolvedNatsOptions, nc: NatsConnection, jsm: JetStreamManager) {
@@ -60,6 +63,8 @@ export class NatsTransport implements Transport {
     this.#groups = new NatsGroups(nc, jsm, this.#names, options.replicas, options.requestTimeoutMs);
     const serverMax = nc.info?.max_payload ?? 1024 * 1024;
     this.#maxPayloadBytes = Math.min(serverMax, options.maxPayloadBytes ?? serverMax);
+    this.#sweeper = setInterval(() => void this.#sweepQuietly(), options.sweepIntervalMs);
+    this.#sweeper.unref();
   }
 
   /** Connects to the servers and checks JetStream is enabled. */
@@ -193,8 +198,33 @@ export class NatsTransport implements Transport {
     }
   }
 
+  /** Purges tombstones older than `tombstoneRetentionMs` now (it also runs every `sweepIntervalMs`). */
+  async sweep(): Promise<SweepResult> {
+    this.#ensureOpen();
+    return sweepTombstones(
+      this.#cursorContext(),
+      this.#names,
+      this.#topics.entityTopics(),
+      this.options.tombstoneRetentionMs,
+      Date.now(),
+    );
+  }
+
+  async #sweepQuietly(): Promise<void> {
+    if (this.#closed || this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.sweep();
+    } catch {
+      // The next sweep tries again.
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
+    clearInterval(this.#sweeper);
     const subscriptions = [...this.#subscriptions];
     // Leave the groups first (their `left` markers need the connection), then refuse everything.
     await Promise.all(subscriptions.map((s) => s.close().catch(() => undefined)));
@@ -209,6 +239,7 @@ export class NatsTransport implements Transport {
   async abandon(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
     for (const s of [...this.#subscriptions]) s.abandon();
     await this.#nc.close().catch(() => undefined);
   }
