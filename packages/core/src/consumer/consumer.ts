@@ -151,7 +151,11 @@ export class Consumer<Tx> {
           for (const r of records) this.#enqueue(r);
           this.#promoteDue();
         } else if (this.#ready.length === 0) {
-          await sleep(Math.min(1000, this.#untilNextRetry()), signal);
+          // The buffer is full and nothing is ready. Settled records leave the buffer only when committed: commit
+          // now instead of waiting for the interval, which this branch never reaches (without it, a full buffer
+          // of settled records stalls the consumer for good).
+          if (this.#pendingCommit > 0) await this.#commit(sub);
+          else await sleep(Math.min(1000, this.#untilNextRetry()), signal);
           continue;
         }
         while (this.#ready.length > 0 && !signal.aborted) await this.#processReady();

@@ -153,6 +153,27 @@ describe('consumer', () => {
     assert.deepEqual(inbox.effects, ['a:1', 'a:2']);
   });
 
+  it('keeps going when its buffer fills with settled records between commits', async () => {
+    const transport = createMemoryTransport();
+    const inbox = new MemoryInbox();
+    for (let i = 1; i <= 60; i++) await publish(transport, `full-${i % 7}`, i);
+    const consumer = consume({
+      transport,
+      group: 'g',
+      inbox,
+      maxBuffered: 10,
+      commitIntervalMs: 3_600_000, // the interval never comes: only a full buffer can trigger the commit
+      handlers: [
+        handle(Deposited, (e, { tx }: { tx: { effects: string[] } }) =>
+          tx.effects.push(`${e.key}:${e.data.amount}`),
+        ),
+      ],
+    });
+    await until(() => inbox.effects.length === 60);
+    await consumer.stop();
+    assert.equal(new Set(inbox.effects).size, 60);
+  });
+
   it('retries a failing event while later events of its key wait and other keys flow on', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();
