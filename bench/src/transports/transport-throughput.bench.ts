@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createTransport } from '@sluice/cli';
-import { consume, createRelay, handle, partitionFor, sleep } from '@sluice/core';
+import { consume, createRelay, handle, partitionFor, sleep, type Transport } from '@sluice/core';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import type { BenchResult } from '../report.js';
@@ -49,9 +49,11 @@ export async function transportThroughputBench(
   try {
     let t = performance.now();
     await raw.publish(records);
+    progress('raw publish done');
     rawPublishMs = performance.now() - t;
     t = performance.now();
     await raw.consume(events);
+    progress('raw consume done');
     rawConsumeMs = performance.now() - t;
   } finally {
     await raw.close();
@@ -63,12 +65,35 @@ export async function transportThroughputBench(
   let consumeMs: number;
   try {
     await transport.ensureTopic(enrollmentsTopic);
-    const relay = createRelay({ outbox, transport, topics: [enrollmentsTopic], batchSize: 1000 });
-    const pending = app.prepare('SELECT count(*) FROM sluice_outbox WHERE delivered_at IS NULL').pluck();
+    // The relay publishes through a wrapper that counts what the broker acknowledged: cheap to read while it
+    // runs (a COUNT(*) over the outbox every few milliseconds would slow the relay it measures).
+    let published = 0;
+    const counting: Transport = {
+      name: transport.name,
+      ensureTopic: (spec) => transport.ensureTopic(spec),
+      publish: async (batch) => {
+        const acks = await transport.publish(batch);
+        published += acks.length;
+        return acks;
+      },
+      subscribe: (options) => transport.subscribe(options),
+      resetOffsets: (group, topic, target) => transport.resetOffsets(group, topic, target),
+      read: (topic, target, limit) => transport.read(topic, target, limit),
+      close: () => transport.close(),
+    };
+    const relay = createRelay({ outbox, transport: counting, topics: [enrollmentsTopic], batchSize: 1000 });
     let t = performance.now();
     relay.start();
-    while ((pending.get() as number) > 0) await sleep(2);
+    let shown = Date.now();
+    while (published < events) {
+      await sleep(2);
+      if (Date.now() - shown > 5000) {
+        shown = Date.now();
+        progress(`relay: ${published} of ${events} published`);
+      }
+    }
     relayMs = performance.now() - t;
+    progress('relay drained');
     await relay.stop();
 
     const inbox = setInbox();
@@ -80,7 +105,14 @@ export async function transportThroughputBench(
       handlers: [handle(EnrollmentProgressed, () => undefined)],
     });
     const deadline = Date.now() + 300_000;
-    while (inbox.applied.size < events && Date.now() < deadline) await sleep(2);
+    shown = Date.now();
+    while (inbox.applied.size < events && Date.now() < deadline) {
+      await sleep(2);
+      if (Date.now() - shown > 5000) {
+        shown = Date.now();
+        progress(`consumer applied ${inbox.applied.size} of ${events}`);
+      }
+    }
     consumeMs = performance.now() - t;
     await consumer.stop();
     if (inbox.applied.size < events)
@@ -102,4 +134,8 @@ export async function transportThroughputBench(
       'consume ratio (sluice/raw)': rawConsumeMs / consumeMs,
     },
   };
+}
+
+function progress(line: string): void {
+  process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
