@@ -16,6 +16,13 @@ nc_monitor() { echo $((NC_BASE + 4000 + $1)); }
 
 nats_cluster_port() { nc_port 0; }
 
+# Up only when every node answers: a killed node (any of the three) is started again by nats_cluster_start,
+# which skips the live ones.
+nats_cluster_up() {
+  local i
+  for i in 0 1 2; do port_open "$(nc_port "$i")" || return 1; done
+}
+
 nats_cluster_need() { need nats-server command -v nats-server; }
 
 nats_cluster_node_ready() {

@@ -7,7 +7,7 @@ import { serviceUrl } from './service-url.js';
 /**
  * Kafka (scripts/services' KRaft broker). Raw baseline: an idempotent producer with acks=all (the settings
  * Sluice uses), `send` of 500-record batches with up to 8 outstanding, explicit partitions; a consumer group
- * reading with `eachBatch` from the beginning, offsets auto-committed.
+ * reading with `eachBatch` from the beginning, each value parsed (JSON.parse), offsets auto-committed.
  */
 export const kafkaTarget: BenchTarget = {
   kind: 'kafka',
@@ -54,6 +54,7 @@ export const kafkaTarget: BenchTarget = {
         });
         await consumer.run({
           eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) JSON.parse(m.value!.toString('utf8'));
             n += batch.messages.length;
             if (n >= count) done();
           },

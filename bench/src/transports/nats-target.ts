@@ -6,15 +6,17 @@ import type { RawClient } from './raw-client.js';
 import { serviceUrl } from './service-url.js';
 
 /**
- * NATS JetStream (the single server of scripts/services). Raw baseline: one stream with a subject per
+ * NATS JetStream (the single server of scripts/services). Raw baseline (connected with `noAsyncTraces`, as
+ * Sluice is): one stream with a subject per
  * partition, `js.publish` with a message id and up to 2,000 acknowledgements outstanding; a durable pull
- * consumer with `AckPolicy.All`, consumed with `consume()` and acknowledged every 500 messages.
+ * consumer with `AckPolicy.All`, consumed with `consume()`, each message parsed (`m.json()`), acknowledged
+ * every 500 messages.
  */
 export const natsTarget: BenchTarget = {
   kind: 'nats',
   url: () => serviceUrl('nats', 'SLUICE_TEST_NATS_URL'),
   async openRaw(namespace, _partitions): Promise<RawClient> {
-    const nc = await connect({ servers: natsTarget.url().replace(/^nats:\/\//, '') });
+    const nc = await connect({ servers: natsTarget.url().replace(/^nats:\/\//, ''), noAsyncTraces: true });
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
     const stream = `${namespace.replace(/[^A-Za-z0-9_-]/g, '_')}_raw`;
@@ -32,6 +34,7 @@ export const natsTarget: BenchTarget = {
         const messages = await consumer.consume({ max_messages: 1000 });
         let n = 0;
         for await (const m of messages) {
+          m.json();
           n++;
           if (n % 500 === 0 || n >= count) m.ack();
           if (n >= count) break;

@@ -15,7 +15,10 @@ export interface RawRecord {
 export interface RawClient {
   /** Publishes every record and resolves once the broker acknowledged all of them. */
   publish(records: readonly RawRecord[]): Promise<void>;
-  /** Reads `count` records published by `publish` (from the start), committing positions as it goes. */
+  /**
+   * Reads `count` records published by `publish` (from the start), parsing each value as JSON (what any
+   * consumer does before using an event) and committing positions as it goes.
+   */
   consume(count: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import {
 } from '@sluice/core';
 import { type AssignableMember, assignPartitions } from './nats-assignment.js';
 import { decodeRecord } from './nats-codec.js';
-import { type CursorContext, NatsCursor } from './nats-cursor.js';
+import { type CursorContext, NatsCursor, type PulledMessage } from './nats-cursor.js';
 import { NATS_NAME } from './nats-errors.js';
 import type { Heartbeat, NatsGroups } from './nats-groups.js';
 import { token } from './nats-names.js';
@@ -38,6 +38,14 @@ interface Part {
   cursor: NatsCursor | undefined;
   /** Position the cursor was opened at plus what it delivered; differs from `position` after a seek. */
   cursorAt: number;
+  /**
+   * Read-ahead of an event or message topic's partition: the cursor's next pull, started when a poll took a
+   * full share from it and the stream had more, so the next poll finds records without a round trip. At most
+   * one pull of `maxRecords` per partition; dropped with the cursor.
+   */
+  ahead: Promise<PulledMessage[]> | undefined;
+  /** Records the cursor returned that no poll has taken yet (from a read-ahead larger than the poll's share). */
+  leftover: PulledMessage[];
 }
 
 interface MemberState {
@@ -432,6 +440,8 @@ export class NatsSubscription implements Subscription {
         uncommitted: 0,
         cursor: undefined,
         cursorAt: -1,
+        ahead: undefined,
+        leftover: [],
       };
       parts.set(key, part);
     }
@@ -451,6 +461,19 @@ export class NatsSubscription implements Subscription {
     part.cursor?.close();
     part.cursor = undefined;
     part.cursorAt = -1;
+    part.ahead = undefined;
+    part.leftover = [];
+  }
+
+  /** Up to `want` records from the cursor: what a read-ahead left, then the read-ahead, then a new pull. */
+  async #take(part: Part, cursor: NatsCursor, want: number): Promise<PulledMessage[]> {
+    if (part.leftover.length === 0 && part.ahead !== undefined) {
+      const ahead = part.ahead;
+      part.ahead = undefined;
+      part.leftover = await ahead;
+    }
+    if (part.leftover.length > 0) return part.leftover.splice(0, want);
+    return cursor.pull(want);
   }
 
   /** Where a newly assigned partition starts: the committed position, else `startFrom`. */
@@ -490,8 +513,27 @@ export class NatsSubscription implements Subscription {
           );
           part.cursorAt = part.position;
         }
-        const pulled = await part.cursor.pull(maxRecords - out.length);
+        const cursor = part.cursor;
+        const want = maxRecords - out.length;
+        const pulled = await this.#take(part, cursor, want);
         if (this.#parts.get(tpKey(part.topic.name, part.partition)) !== part) continue; // revoked meanwhile
+        // The stream has more for this partition and the poll took a full share: pull the next batch now, so
+        // it travels while the caller works on this one. Not on entity topics (a member must not hold values
+        // replaced meanwhile) and never more than one pull ahead.
+        const last = pulled[pulled.length - 1];
+        if (
+          !part.topic.entity &&
+          part.cursor === cursor &&
+          part.ahead === undefined &&
+          part.leftover.length === 0 &&
+          pulled.length === want &&
+          last !== undefined &&
+          last.pending > 0
+        ) {
+          const ahead = cursor.pull(maxRecords);
+          ahead.catch(() => undefined); // awaited (and its failure handled) by the next poll, if any
+          part.ahead = ahead;
+        }
         const oldest = part.topic.retentionMs === undefined ? 0 : Date.now() - part.topic.retentionMs;
         for (const m of pulled) {
           part.position = m.sequence + 1;

@@ -78,6 +78,9 @@ export class NatsTransport implements Transport {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
         timeout: resolved.requestTimeoutMs,
+        // Every request would otherwise build two Error objects up front for their stack traces (a fifth of
+        // the CPU of a publish); Sluice's errors say which operation failed.
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw natsError(`connecting to ${resolved.servers.join(',')}`, error);
