@@ -521,19 +521,8 @@ export class NatsSubscription implements Subscription {
         // it travels while the caller works on this one. Not on entity topics (a member must not hold values
         // replaced meanwhile) and never more than one pull ahead.
         const last = pulled[pulled.length - 1];
-        if (
-          !part.topic.entity &&
-          part.cursor === cursor &&
-          part.ahead === undefined &&
-          part.leftover.length === 0 &&
-          pulled.length === want &&
-          last !== undefined &&
-          last.pending > 0
-        ) {
-          const ahead = cursor.pull(maxRecords);
-          ahead.catch(() => undefined); // awaited (and its failure handled) by the next poll, if any
-          part.ahead = ahead;
-        }
+        if (pulled.length === want && last !== undefined && last.pending > 0)
+          this.#readAhead(part, maxRecords);
         const oldest = part.topic.retentionMs === undefined ? 0 : Date.now() - part.topic.retentionMs;
         for (const m of pulled) {
           part.position = m.sequence + 1;
@@ -548,7 +537,32 @@ export class NatsSubscription implements Subscription {
         this.#fetchFailed = true;
       }
     }
+    // The next poll starts with the next partition in turn: have its records on the way too.
+    const next = parts[this.#rotor % n];
+    if (next !== undefined && next.position !== undefined) this.#readAhead(next, maxRecords);
     return out;
+  }
+
+  /**
+   * Starts the next pull of a partition's cursor now, so the next poll finds its records without a round trip.
+   * Not on entity topics (a member must not hold values replaced meanwhile); never more than one pull ahead
+   * per partition, and only when nothing is left over from the last one.
+   */
+  #readAhead(part: Part, maxRecords: number): void {
+    const cursor = part.cursor;
+    if (
+      part.topic.entity ||
+      cursor === undefined ||
+      cursor.broken ||
+      part.cursorAt !== part.position ||
+      part.ahead !== undefined ||
+      part.leftover.length > 0
+    ) {
+      return;
+    }
+    const ahead = cursor.pull(maxRecords);
+    ahead.catch(() => undefined); // awaited (and its failure handled) by the next poll that reads this partition
+    part.ahead = ahead;
   }
 }
 
