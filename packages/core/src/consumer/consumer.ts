@@ -6,6 +6,7 @@ import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
+import { isPermanent, retrying } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
 import {
   type ConsumeOptions,
@@ -126,27 +127,70 @@ export class Consumer<Tx> {
     const o = this.#o;
     const signal = this.#abort.signal;
     const topics = [...new Set(o.handlers.map((h) => h.contract.topic.name))];
-    for (const spec of new Map(o.handlers.map((h) => [h.contract.topic.name, h.contract.topic])).values()) {
-      await o.transport.ensureTopic(spec);
+    // The broker may be briefly away (restarting, electing a leader, loading its data): wait for it; a permanent
+    // refusal (a topic declared with another kind) stops the consumer with its message.
+    const untilDone = <T>(what: string, fn: () => Promise<T>) =>
+      retrying(fn, o.backoff, signal, (error, attempt, delayMs) =>
+        o.logger.warn(`${what} failed; retrying`, {
+          group: o.group,
+          code: errorCode(error),
+          error: errorMessage(error),
+          attempt,
+          delayMs,
+        }),
+      );
+    let sub: Subscription;
+    try {
+      for (const spec of new Map(o.handlers.map((h) => [h.contract.topic.name, h.contract.topic])).values()) {
+        await untilDone('creating a topic', () => o.transport.ensureTopic(spec));
+      }
+      await untilDone('creating the dead-letter topic', () =>
+        o.transport.ensureTopic({ name: o.deadLetterTopic, kind: 'event', partitions: 1 }),
+      );
+      if (o.replay) {
+        const target = o.replay;
+        for (const t of topics) await untilDone('replay', () => o.transport.resetOffsets(o.group, t, target));
+      }
+      sub = await untilDone('joining the group', () =>
+        o.transport.subscribe({
+          group: o.group,
+          topics,
+          startFrom: o.startFrom,
+          ...(o.memberId === undefined ? {} : { memberId: o.memberId }),
+        }),
+      );
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
     }
-    await o.transport.ensureTopic({ name: o.deadLetterTopic, kind: 'event', partitions: 1 });
-    if (o.replay) for (const t of topics) await o.transport.resetOffsets(o.group, t, o.replay);
-    const sub = await o.transport.subscribe({
-      group: o.group,
-      topics,
-      startFrom: o.startFrom,
-      ...(o.memberId === undefined ? {} : { memberId: o.memberId }),
-    });
+    let pollFailures = 0;
     try {
       while (!signal.aborted) {
         this.#promoteDue();
         if (this.#buffered < o.maxBuffered) {
           const wait = this.#ready.length > 0 ? 0 : Math.min(this.#untilNextCommit(), this.#untilNextRetry());
-          const records = await sub.poll({
-            maxRecords: Math.min(1000, o.maxBuffered - this.#buffered),
-            maxWaitMs: wait,
-            signal,
-          });
+          let records: ConsumedRecord[];
+          try {
+            records = await sub.poll({
+              maxRecords: Math.min(1000, o.maxBuffered - this.#buffered),
+              maxWaitMs: wait,
+              signal,
+            });
+            pollFailures = 0;
+          } catch (error) {
+            // The broker went away mid-stream: records already buffered are still processed; poll again later.
+            if (isPermanent(error)) throw error;
+            const delayMs = backoffDelay(o.backoff, ++pollFailures);
+            o.logger.warn('polling failed; retrying', {
+              group: o.group,
+              code: errorCode(error),
+              error: errorMessage(error),
+              attempt: pollFailures,
+              delayMs,
+            });
+            records = [];
+            if (this.#ready.length === 0) await sleep(delayMs, signal);
+          }
           this.#dropRevoked(sub);
           for (const r of records) this.#enqueue(r);
           this.#promoteDue();
@@ -154,12 +198,12 @@ export class Consumer<Tx> {
           // The buffer is full and nothing is ready. Settled records leave the buffer only when committed: commit
           // now instead of waiting for the interval, which this branch never reaches (without it, a full buffer
           // of settled records stalls the consumer for good).
-          if (this.#pendingCommit > 0) await this.#commit(sub);
+          if (this.#pendingCommit > 0) await this.#commitOrWarn(sub);
           else await sleep(Math.min(1000, this.#untilNextRetry()), signal);
           continue;
         }
         while (this.#ready.length > 0 && !signal.aborted) await this.#processReady();
-        if (Date.now() - this.#committedAt >= o.commitIntervalMs) await this.#commit(sub);
+        if (Date.now() - this.#committedAt >= o.commitIntervalMs) await this.#commitOrWarn(sub);
       }
     } finally {
       await this.#commit(sub).catch(() => undefined);
@@ -424,6 +468,23 @@ export class Consumer<Tx> {
     let next = Number.POSITIVE_INFINITY;
     for (const item of this.#delayed) next = Math.min(next, item.nextAttemptAt);
     return Math.max(0, next - Date.now());
+  }
+
+  /**
+   * Commits, and if the broker is briefly away says so and goes on: the positions are committed by a later
+   * commit (each covers every record before it), and until then a crash only redelivers what the inbox skips.
+   */
+  async #commitOrWarn(sub: Subscription): Promise<void> {
+    try {
+      await this.#commit(sub);
+    } catch (error) {
+      if (isPermanent(error)) throw error;
+      this.#o.logger.warn('committing positions failed; a later commit covers them', {
+        group: this.#o.group,
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+    }
   }
 
   /** Commits, per partition, the last record of the settled prefix. */

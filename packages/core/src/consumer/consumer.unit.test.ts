@@ -174,6 +174,60 @@ describe('consumer', () => {
     assert.equal(new Set(inbox.effects).size, 60);
   });
 
+  it('waits for a broker that is away when it joins and while it polls, losing nothing', async () => {
+    const inner = createMemoryTransport();
+    for (let i = 1; i <= 5; i++) await publish(inner, 'away', i);
+    const busy = () =>
+      new SluiceError('SLUICE_BROKER_BUSY', 'the broker is restarting; retry', { retryable: true });
+    let joinRefusals = 2;
+    let pollFailures = 3;
+    const flaky: Transport = {
+      name: 'flaky',
+      ensureTopic: (spec) => inner.ensureTopic(spec),
+      publish: (records) => inner.publish(records),
+      resetOffsets: (g, t, target) => inner.resetOffsets(g, t, target),
+      read: (t, target, limit) => inner.read(t, target, limit),
+      close: () => inner.close(),
+      subscribe: async (options) => {
+        if (joinRefusals > 0) {
+          joinRefusals--;
+          throw busy();
+        }
+        const sub = await inner.subscribe(options);
+        return {
+          poll: async (o) => {
+            if (pollFailures > 0) {
+              pollFailures--;
+              throw busy();
+            }
+            return sub.poll(o);
+          },
+          commit: (r) => sub.commit(r),
+          assignment: () => sub.assignment(),
+          seek: (t, target) => sub.seek(t, target),
+          close: () => sub.close(),
+        };
+      },
+    };
+    const inbox = new MemoryInbox();
+    const consumer = consume({
+      transport: flaky,
+      group: 'g',
+      inbox,
+      backoff: { initialMs: 5, maxMs: 10 },
+      handlers: [
+        handle(Deposited, (e, { tx }: { tx: { effects: string[] } }) =>
+          tx.effects.push(`${e.key}:${e.data.amount}`),
+        ),
+      ],
+    });
+    await until(() => inbox.effects.length === 5);
+    await consumer.stop();
+    assert.deepEqual(inbox.effects, ['away:1', 'away:2', 'away:3', 'away:4', 'away:5']);
+    assert.equal(joinRefusals, 0, 'joined after the broker came back');
+    assert.equal(pollFailures, 0, 'polled again after the failed polls');
+  });
+
   it('retries a failing event while later events of its key wait and other keys flow on', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();

@@ -1,7 +1,8 @@
-import { errorCode, errorMessage, SluiceError } from '../errors.js';
+import { errorCode, errorMessage } from '../errors.js';
 import type { OutboxRow, OutboxStats } from '../outbox/outbox-store.js';
 import type { OutgoingRecord } from '../transport/records.js';
 import { backoffDelay } from '../util/backoff.js';
+import { isPermanent, retrying } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
 import { HeldKeys } from './held-keys.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
@@ -108,7 +109,28 @@ export class Relay {
   async #run(): Promise<void> {
     const { transport } = this.#o;
     const signal = this.#abort.signal;
-    for (const topic of this.#o.topics) await transport.ensureTopic(topic);
+    // A broker that is briefly away at start (restarting, electing a leader, loading its data) is waited for;
+    // a permanent refusal (a topic declared with another kind or partition count) stops the relay with it.
+    for (const topic of this.#o.topics) {
+      try {
+        await retrying(
+          () => transport.ensureTopic(topic),
+          this.#o.backoff,
+          signal,
+          (error, attempt, delayMs) =>
+            this.#o.logger.warn('creating a topic failed; retrying', {
+              topic: topic.name,
+              code: errorCode(error),
+              error: errorMessage(error),
+              attempt,
+              delayMs,
+            }),
+        );
+      } catch (error) {
+        if (signal.aborted) return;
+        throw error;
+      }
+    }
     try {
       await this.#loop(signal);
     } finally {
@@ -329,10 +351,6 @@ export class Relay {
 
 function samePartitions(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
-}
-
-function isPermanent(error: unknown): boolean {
-  return error instanceof SluiceError && !error.retryable;
 }
 
 function toRecord(row: OutboxRow): OutgoingRecord {

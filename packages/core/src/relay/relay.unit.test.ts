@@ -117,6 +117,49 @@ describe('relay', () => {
     assertOrderPerKey(await published(inner), expected);
   });
 
+  it('waits for a broker that is away at start, and stops on a topic it refuses for good', async () => {
+    const inner = createMemoryTransport();
+    let refusals = 3;
+    const starting: Transport = {
+      ...faulty(inner, () => undefined),
+      ensureTopic: async (spec) => {
+        if (refusals > 0) {
+          refusals--;
+          throw new TransportError('SLUICE_BROKER_BUSY', 'loading its data; retry', { retryable: true });
+        }
+        return inner.ensureTopic(spec);
+      },
+    };
+    const outbox = new MemoryOutbox();
+    outbox.add(topic.name, 'k', 'v1');
+    const relay = createRelay({
+      outbox,
+      transport: starting,
+      topics: [topic],
+      backoff: { initialMs: 5, maxMs: 10 },
+    }).start();
+    try {
+      await until(async () => (await published(inner).catch(() => [])).length === 1);
+    } finally {
+      await relay.stop();
+    }
+    assert.equal(refusals, 0, 'tried again until the broker answered');
+
+    const mismatch: Transport = {
+      ...faulty(createMemoryTransport(), () => undefined),
+      ensureTopic: async () => {
+        throw new TransportError('SLUICE_TOPIC_MISMATCH', 'orders exists with 8 partitions', {
+          retryable: false,
+        });
+      },
+    };
+    const stopped = createRelay({ outbox: new MemoryOutbox(), transport: mismatch, topics: [topic] }).start();
+    await assert.rejects(
+      stopped.done,
+      (error: unknown) => (error as SluiceError).code === 'SLUICE_TOPIC_MISMATCH',
+    );
+  });
+
   it('holds back only the key whose event the transport refuses for good, then releases it in order', async () => {
     const outbox = new MemoryOutbox();
     let refuse = true;
