@@ -13,7 +13,7 @@ import {
   prepareEvent,
   type Subscription,
 } from '@sluice/core';
-import { PrivateRedis } from './redis-server.test-support.js';
+import { PrivateRedis } from '@sluice/testing';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

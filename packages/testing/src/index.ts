@@ -1,3 +1,4 @@
+export { freePort, PrivateRedis } from './private-redis.js';
 export {
   runTransportConformance,
   type TransportConformanceOptions,

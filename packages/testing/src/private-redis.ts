@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@redis/client';
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -17,9 +16,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether a Redis server answers PING on 127.0.0.1:`port` within 500 ms. */
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => done(data.toString('latin1').startsWith('+PONG')));
+  });
+}
+
 /**
- * A private redis-server for fault tests, in its own temporary directory and port, so the shared server of
- * scripts/services is never killed. AOF on with the given `appendfsync`, no RDB snapshots.
+ * A private redis-server (the machine's, installed by scripts/services) for fault tests, in its own temporary
+ * directory and port, so the shared server of scripts/services is never killed. AOF on with the given
+ * `appendfsync`, no RDB snapshots, 127.0.0.1 only.
  */
 export class PrivateRedis {
   readonly dir = mkdtempSync(join(tmpdir(), 'sluice-redis-fault-'));
@@ -63,16 +78,8 @@ export class PrivateRedis {
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 200; i++) {
-      const probe = createClient({ url: this.url, socket: { reconnectStrategy: false } });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      } finally {
-        probe.destroy();
-      }
+      if (await pings(this.port)) return;
+      await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
   }
