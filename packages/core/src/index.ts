@@ -62,6 +62,8 @@ export type { RelayLease } from './outbox/relay-lease.js';
 export { murmur2, partitionFor } from './partitioning/partition-for.js';
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';
+export { assignPartitions } from './transport/groups/assign-partitions.js';
+export type { AssignableMember } from './transport/groups/assignable-member.js';
 export { createMemoryTransport } from './transport/memory/memory-transport.js';
 export type {
   ConsumedRecord,
@@ -75,6 +77,12 @@ export type {
 export type { Subscription } from './transport/subscription.js';
 // Transport
 export type { Transport } from './transport/transport.js';
+export {
+  invalidOffsetError,
+  parseOffset,
+  topicMismatchError,
+  unknownTopicError,
+} from './transport/transport-errors.js';
 
 // Utilities
 export { type BackoffOptions, backoffDelay } from './util/backoff.js';

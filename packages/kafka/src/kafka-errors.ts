@@ -1,48 +1,30 @@
-import { SluiceError, TransportError } from '@sluice/core';
+import {
+  invalidOffsetError as invalidOffset,
+  parseOffset as parseOffsetOf,
+  SluiceError,
+  TransportError,
+  topicMismatchError as topicMismatch,
+  unknownTopicError as unknownTopic,
+} from '@sluice/core';
 
 /** The transport's name in messages and `Transport.name`. */
 export const KAFKA_NAME = 'kafka';
 
 /** Publishing to, subscribing to or reading a topic that was never ensured. */
-export function unknownTopicError(topic: string): TransportError {
-  return new TransportError(
-    'SLUICE_UNKNOWN_TOPIC',
-    `${KAFKA_NAME}: topic ${JSON.stringify(topic)} does not exist; call transport.ensureTopic(spec) before using it`,
-    { retryable: false },
-  );
-}
+export const unknownTopicError = (topic: string): TransportError => unknownTopic(KAFKA_NAME, topic);
 
 /** `ensureTopic` found the topic with another kind or partition count. */
-export function topicMismatchError(
+export const topicMismatchError = (
   topic: string,
   existing: { kind: string; partitions: number },
   wanted: { kind: string; partitions: number },
-): TransportError {
-  return new TransportError(
-    'SLUICE_TOPIC_MISMATCH',
-    `${KAFKA_NAME}: topic ${JSON.stringify(topic)} exists as ${existing.kind} with ${existing.partitions} partition(s), ` +
-      `but ${wanted.kind} with ${wanted.partitions} was asked for; a topic never changes kind or partition count: ` +
-      'declare a new topic (e.g. with a version suffix) and move producers and consumers to it',
-    { retryable: false },
-  );
-}
+): TransportError => topicMismatch(KAFKA_NAME, topic, existing, wanted);
 
 /** An offset string that is not a Kafka offset. */
-export function invalidOffsetError(offset: unknown): TransportError {
-  return new TransportError(
-    'SLUICE_INVALID_OFFSET',
-    `${KAFKA_NAME}: offset ${JSON.stringify(offset)} is not a non-negative decimal integer; pass an offset from a PublishAck or ConsumedRecord`,
-    { retryable: false },
-  );
-}
+export const invalidOffsetError = (offset: unknown): TransportError => invalidOffset(KAFKA_NAME, offset);
 
 /** Parses an offset string (a Kafka offset). */
-export function parseOffset(offset: string): number {
-  if (typeof offset !== 'string' || !/^\d{1,16}$/.test(offset)) throw invalidOffsetError(offset);
-  const n = Number(offset);
-  if (!Number.isSafeInteger(n)) throw invalidOffsetError(offset);
-  return n;
-}
+export const parseOffset = (offset: string): number => parseOffsetOf(KAFKA_NAME, offset);
 
 /** Wraps a client failure in a retryable {@link TransportError} (a `SluiceError` passes through). */
 export function kafkaError(action: string, cause: unknown): SluiceError {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription as NatsSub } from '@nats-io/transport-node';
 import {
+  type AssignableMember,
+  assignPartitions,
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
@@ -10,7 +12,7 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
-import { type AssignableMember, assignPartitions } from './nats-assignment.js';
+
 import { decodeRecord } from './nats-codec.js';
 import { type CursorContext, NatsCursor, type PulledMessage } from './nats-cursor.js';
 import { NATS_NAME } from './nats-errors.js';

@@ -1,41 +1,27 @@
 import { ErrorReply } from '@redis/client';
-import { SluiceError, TransportError } from '@sluice/core';
+import {
+  invalidOffsetError as invalidOffset,
+  SluiceError,
+  TransportError,
+  topicMismatchError as topicMismatch,
+  unknownTopicError as unknownTopic,
+} from '@sluice/core';
 
 /** The transport's name in messages. */
 export const REDIS_NAME = 'redis-streams';
 
 /** Publishing to, subscribing to or reading a topic that was never ensured. */
-export function unknownTopicError(topic: string): TransportError {
-  return new TransportError(
-    'SLUICE_UNKNOWN_TOPIC',
-    `${REDIS_NAME}: topic ${JSON.stringify(topic)} does not exist; call transport.ensureTopic(spec) before using it`,
-    { retryable: false },
-  );
-}
+export const unknownTopicError = (topic: string): TransportError => unknownTopic(REDIS_NAME, topic);
 
 /** `ensureTopic` found the topic with another kind or partition count. */
-export function topicMismatchError(
+export const topicMismatchError = (
   topic: string,
   existing: { kind: string; partitions: number },
   wanted: { kind: string; partitions: number },
-): TransportError {
-  return new TransportError(
-    'SLUICE_TOPIC_MISMATCH',
-    `${REDIS_NAME}: topic ${JSON.stringify(topic)} exists as ${existing.kind} with ${existing.partitions} partition(s), ` +
-      `but ${wanted.kind} with ${wanted.partitions} was asked for; a topic never changes kind or partition count: ` +
-      'declare a new topic (e.g. with a version suffix) and move producers and consumers to it',
-    { retryable: false },
-  );
-}
+): TransportError => topicMismatch(REDIS_NAME, topic, existing, wanted);
 
 /** An offset string that is not a decimal integer this transport could have produced. */
-export function invalidOffsetError(offset: unknown): TransportError {
-  return new TransportError(
-    'SLUICE_INVALID_OFFSET',
-    `${REDIS_NAME}: offset ${JSON.stringify(offset)} is not a non-negative decimal integer; pass an offset from a PublishAck or ConsumedRecord`,
-    { retryable: false },
-  );
-}
+export const invalidOffsetError = (offset: unknown): TransportError => invalidOffset(REDIS_NAME, offset);
 
 /** Reply errors that say the server is busy, loading or failing over: trying again later may succeed. */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|OOM|NOREPLICAS|CLUSTERDOWN)\b/;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AssignableMember,
+  assignPartitions,
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
@@ -9,7 +11,7 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
-import { type AssignableMember, assignPartitions } from './redis-assignment.js';
+
 import { brokerError, REDIS_NAME } from './redis-errors.js';
 import {
   type FetchRequest,

@@ -1,48 +1,30 @@
-import { SluiceError, TransportError } from '@sluice/core';
+import {
+  invalidOffsetError as invalidOffset,
+  parseOffset as parseOffsetOf,
+  SluiceError,
+  TransportError,
+  topicMismatchError as topicMismatch,
+  unknownTopicError as unknownTopic,
+} from '@sluice/core';
 
 /** The transport's name in messages. */
 export const LOG_NAME = 'embedded-log';
 
 /** Publishing to, subscribing to or reading a topic that was never ensured. */
-export function unknownTopicError(topic: string): TransportError {
-  return new TransportError(
-    'SLUICE_UNKNOWN_TOPIC',
-    `${LOG_NAME}: topic ${JSON.stringify(topic)} does not exist; call transport.ensureTopic(spec) before using it`,
-    { retryable: false },
-  );
-}
+export const unknownTopicError = (topic: string): TransportError => unknownTopic(LOG_NAME, topic);
 
 /** `ensureTopic` found the topic with another kind or partition count. */
-export function topicMismatchError(
+export const topicMismatchError = (
   topic: string,
   existing: { kind: string; partitions: number },
   wanted: { kind: string; partitions: number },
-): TransportError {
-  return new TransportError(
-    'SLUICE_TOPIC_MISMATCH',
-    `${LOG_NAME}: topic ${JSON.stringify(topic)} exists as ${existing.kind} with ${existing.partitions} partition(s), ` +
-      `but ${wanted.kind} with ${wanted.partitions} was asked for; a topic never changes kind or partition count: ` +
-      'declare a new topic (e.g. with a version suffix) and move producers and consumers to it',
-    { retryable: false },
-  );
-}
+): TransportError => topicMismatch(LOG_NAME, topic, existing, wanted);
 
 /** An offset string that is not a non-negative decimal integer. */
-export function invalidOffsetError(offset: unknown): TransportError {
-  return new TransportError(
-    'SLUICE_INVALID_OFFSET',
-    `${LOG_NAME}: offset ${JSON.stringify(offset)} is not a non-negative decimal integer; pass an offset from a PublishAck or ConsumedRecord`,
-    { retryable: false },
-  );
-}
+export const invalidOffsetError = (offset: unknown): TransportError => invalidOffset(LOG_NAME, offset);
 
 /** Parses an offset string. */
-export function parseOffset(offset: string): number {
-  if (typeof offset !== 'string' || !/^\d{1,16}$/.test(offset)) throw invalidOffsetError(offset);
-  const n = Number(offset);
-  if (!Number.isSafeInteger(n)) throw invalidOffsetError(offset);
-  return n;
-}
+export const parseOffset = (offset: string): number => parseOffsetOf(LOG_NAME, offset);
 
 /** Wraps a SQLite failure in a {@link TransportError}, retryable when another try may succeed. */
 export function storeError(action: string, path: string, cause: unknown): SluiceError {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AssignableMember,
+  assignPartitions,
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
@@ -10,7 +12,7 @@ import {
   type TopicPartition,
 } from '@sluice/core';
 import { type CommitWakeup, notifyCommitted } from '../commit-wakeup.js';
-import { type AssignableMember, assignPartitions } from './log-assignment.js';
+
 import { LOG_NAME, parseOffset } from './log-errors.js';
 import type { LogStore } from './log-store.js';
 

@@ -1,16 +1,15 @@
-import type { TopicPartition } from '@sluice/core';
+import type { TopicPartition } from '../records.js';
 
-/** A live member of a group as the assignor sees it. */
-export interface AssignableMember {
-  readonly memberId: string;
-  readonly topics: ReadonlySet<string>;
-}
+import type { AssignableMember } from './assignable-member.js';
 
 /**
  * Splits partitions among members, the same way in every process: all partitions of the members' topics,
  * sorted by topic then partition, are dealt round-robin to the members sorted by id, skipping members not
- * subscribed to that topic (the embedded log's assignor, so both transports split a group alike).
- * `partitionsOf` returns a topic's partition count, or `undefined` when this member does not know it.
+ * subscribed to that topic (Kafka's round-robin assignor). Returns the partitions of `memberId`. Transports
+ * whose brokers do not assign partitions themselves (the embedded log, NATS JetStream, Redis Streams) use it, so
+ * a group splits alike on each. Whole partitions go to a member, never single records: order per key holds.
+ *
+ * `partitionsOf` returns a topic's partition count, or `undefined` for a topic that does not exist.
  */
 export function assignPartitions(
   members: readonly AssignableMember[],
