@@ -62,9 +62,11 @@ export type { RelayLease } from './outbox/relay-lease.js';
 export { murmur2, partitionFor } from './partitioning/partition-for.js';
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';
+export { checkPollOptions, checkSubscribeOptions } from './transport/check-subscribe-options.js';
 export { assignPartitions } from './transport/groups/assign-partitions.js';
 export type { AssignableMember } from './transport/groups/assignable-member.js';
 export { createMemoryTransport } from './transport/memory/memory-transport.js';
+export { mergeByTime } from './transport/merge-by-time.js';
 export type {
   ConsumedRecord,
   OutgoingRecord,

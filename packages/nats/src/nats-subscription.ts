@@ -5,6 +5,8 @@ import {
   assignPartitions,
   ClosedError,
   type ConsumedRecord,
+  checkPollOptions,
+  checkSubscribeOptions,
   InvalidOptionError,
   type PollOptions,
   type SeekTarget,
@@ -121,31 +123,7 @@ export class NatsSubscription implements Subscription {
     topicOf: (name: string) => Promise<NatsTopic>,
     onClose: (s: NatsSubscription) => void,
   ): Promise<NatsSubscription> {
-    const where = 'subscribe';
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidOptionError(where, 'options', 'must be an object with group and topics');
-    }
-    if (typeof options.group !== 'string' || options.group.length === 0) {
-      throw new InvalidOptionError(
-        where,
-        'group',
-        `must be a non-empty string, got ${JSON.stringify(options.group)}`,
-      );
-    }
-    if (!Array.isArray(options.topics) || options.topics.length === 0) {
-      throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
-    }
-    if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
-      throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
-    }
-    const startFrom = options.startFrom ?? 'earliest';
-    if (startFrom !== 'earliest' && startFrom !== 'latest') {
-      throw new InvalidOptionError(
-        where,
-        'startFrom',
-        `must be earliest or latest, got ${String(startFrom)}`,
-      );
-    }
+    checkSubscribeOptions(options);
     const names = [...new Set(options.topics)].sort();
     const topics: NatsTopic[] = [];
     for (const name of names) topics.push(await topicOf(name));
@@ -174,13 +152,8 @@ export class NatsSubscription implements Subscription {
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
     this.#ensureOpen();
+    checkPollOptions(options);
     const { maxRecords, maxWaitMs, signal } = options;
-    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
-      throw new InvalidOptionError('poll', 'maxRecords', `must be a positive integer, got ${maxRecords}`);
-    }
-    if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0)) {
-      throw new InvalidOptionError('poll', 'maxWaitMs', `must be a number >= 0, got ${maxWaitMs}`);
-    }
     const deadline = Date.now() + maxWaitMs;
     let doorbells: NatsSub[] | undefined;
     let backoff = 1;

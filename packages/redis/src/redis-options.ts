@@ -1,4 +1,4 @@
-import { InvalidOptionError, type SubscribeOptions } from '@sluice/core';
+import { InvalidOptionError } from '@sluice/core';
 
 /** Options of {@link createRedisTransport}. Only `url` is required. */
 export interface RedisTransportOptions {
@@ -92,26 +92,4 @@ function positiveInteger(field: string, value: number | undefined, fallback: num
     throw new InvalidOptionError(COMPONENT, field, `must be a positive integer, got ${String(value)}`);
   }
   return value;
-}
-
-/** Validates `subscribe` options, naming the offending field. */
-export function validateSubscribeOptions(options: SubscribeOptions): void {
-  const where = 'subscribe';
-  if (typeof options.group !== 'string' || options.group.length === 0) {
-    throw new InvalidOptionError(
-      where,
-      'group',
-      `must be a non-empty string, got ${JSON.stringify(options.group)}`,
-    );
-  }
-  if (!Array.isArray(options.topics) || options.topics.length === 0) {
-    throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
-  }
-  if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
-    throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
-  }
-  const startFrom = options.startFrom ?? 'earliest';
-  if (startFrom !== 'earliest' && startFrom !== 'latest') {
-    throw new InvalidOptionError(where, 'startFrom', `must be earliest or latest, got ${String(startFrom)}`);
-  }
 }

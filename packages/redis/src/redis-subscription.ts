@@ -4,6 +4,8 @@ import {
   assignPartitions,
   ClosedError,
   type ConsumedRecord,
+  checkPollOptions,
+  checkSubscribeOptions,
   InvalidOptionError,
   type PollOptions,
   type SeekTarget,
@@ -22,7 +24,7 @@ import {
 } from './redis-fetch.js';
 import type { RedisKeys } from './redis-keys.js';
 import { idOfOffset, laterOffset, parseOffset } from './redis-offsets.js';
-import { type ResolvedRedisOptions, validateSubscribeOptions } from './redis-options.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
 import { hashEntries, scoreEntries } from './redis-replies.js';
 import { CLAIM_SCRIPT, COMMIT_SCRIPT } from './redis-scripts.js';
 import type { RedisClient, RedisTopic, RedisTopics } from './redis-topics.js';
@@ -123,7 +125,7 @@ export class RedisSubscription implements Subscription {
     options: SubscribeOptions,
     onClose: (s: RedisSubscription) => void,
   ): Promise<RedisSubscription> {
-    validateSubscribeOptions(options);
+    checkSubscribeOptions(options);
     for (const topic of options.topics) await ctx.topics.get(topic);
     const subscription = new RedisSubscription(ctx, options, onClose);
     await subscription.#start();
@@ -157,13 +159,8 @@ export class RedisSubscription implements Subscription {
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
     this.#ensureOpen();
+    checkPollOptions(options);
     const { maxRecords, maxWaitMs, signal } = options;
-    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
-      throw new InvalidOptionError('poll', 'maxRecords', `must be a positive integer, got ${maxRecords}`);
-    }
-    if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0)) {
-      throw new InvalidOptionError('poll', 'maxWaitMs', `must be a number >= 0, got ${maxWaitMs}`);
-    }
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       if (this.#closed || signal?.aborted) return [];

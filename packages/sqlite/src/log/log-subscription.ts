@@ -4,6 +4,8 @@ import {
   assignPartitions,
   ClosedError,
   type ConsumedRecord,
+  checkPollOptions,
+  checkSubscribeOptions,
   InvalidOptionError,
   type PollOptions,
   type SeekTarget,
@@ -59,28 +61,7 @@ export class LogSubscription implements Subscription {
     options: SubscribeOptions,
     onClose: (subscription: LogSubscription) => void,
   ) {
-    const where = 'subscribe';
-    if (typeof options.group !== 'string' || options.group.length === 0) {
-      throw new InvalidOptionError(
-        where,
-        'group',
-        `must be a non-empty string, got ${JSON.stringify(options.group)}`,
-      );
-    }
-    if (!Array.isArray(options.topics) || options.topics.length === 0) {
-      throw new InvalidOptionError(where, 'topics', 'must list at least one topic');
-    }
-    if (options.memberId !== undefined && (typeof options.memberId !== 'string' || options.memberId === '')) {
-      throw new InvalidOptionError(where, 'memberId', 'must be a non-empty string when given');
-    }
-    const startFrom = options.startFrom ?? 'earliest';
-    if (startFrom !== 'earliest' && startFrom !== 'latest') {
-      throw new InvalidOptionError(
-        where,
-        'startFrom',
-        `must be earliest or latest, got ${String(startFrom)}`,
-      );
-    }
+    const startFrom = checkSubscribeOptions(options);
     this.#store = store;
     this.#wakeup = wakeup;
     this.#group = options.group;
@@ -113,13 +94,8 @@ export class LogSubscription implements Subscription {
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
     this.#ensureOpen();
+    checkPollOptions(options);
     const { maxRecords, maxWaitMs, signal } = options;
-    if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
-      throw new InvalidOptionError('poll', 'maxRecords', `must be a positive integer, got ${maxRecords}`);
-    }
-    if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0)) {
-      throw new InvalidOptionError('poll', 'maxWaitMs', `must be a number >= 0, got ${maxWaitMs}`);
-    }
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       if (this.#closed || signal?.aborted) return [];

@@ -2,6 +2,7 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
+  mergeByTime,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
@@ -160,25 +161,4 @@ export class LogTransport implements Transport {
 /** Opens (creating if needed) an embedded log transport on a SQLite file. */
 export function createLogTransport(options: LogTransportOptions): LogTransport {
   return new LogTransport(options);
-}
-
-/** Merges per-partition lists, oldest head first, keeping each partition's order; at most `limit` records. */
-function mergeByTime(lists: ConsumedRecord[][], limit: number): ConsumedRecord[] {
-  const out: ConsumedRecord[] = [];
-  const heads = lists.map(() => 0);
-  while (out.length < limit) {
-    let best = -1;
-    for (let i = 0; i < lists.length; i++) {
-      const candidate = lists[i]![heads[i]!];
-      if (
-        candidate !== undefined &&
-        (best < 0 || candidate.timestamp < lists[best]![heads[best]!]!.timestamp)
-      )
-        best = i;
-    }
-    if (best < 0) break;
-    out.push(lists[best]![heads[best]!]!);
-    heads[best]!++;
-  }
-  return out;
 }
