@@ -1,4 +1,4 @@
-import { type Msg, type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import type { ConsumedRecord, OutgoingRecord } from '@sluice/core';
 
 /** Header carrying the record's key (URI-encoded, so any string fits in a header line). */
@@ -91,8 +91,6 @@ export interface StoredMessage {
   readonly timestamp: number;
   readonly headers: MsgHdrs | undefined;
   readonly data: Uint8Array;
-  /** The message as the client received it, when there is one (its raw header block is read directly). */
-  readonly msg?: Msg;
 }
 
 /** The Sluice headers of a message. */
@@ -104,7 +102,7 @@ interface SluiceHeaders {
 
 /** Decodes a stored message into a record of `topic`. */
 export function decodeRecord(topic: string, partition: number, m: StoredMessage): ConsumedRecord {
-  const h = (m.msg === undefined ? undefined : rawSluiceHeaders(m.msg)) ?? sluiceHeaders(m.headers);
+  const h = sluiceHeaders(m.headers);
   return {
     topic,
     partition,
@@ -122,47 +120,4 @@ function sluiceHeaders(headers: MsgHdrs | undefined): SluiceHeaders {
     json: headers?.get(HEADERS_HEADER) ?? '',
     tombstone: headers?.get(TOMBSTONE_HEADER) === '1',
   };
-}
-
-/**
- * The Sluice headers read straight from the message's raw header block (`NATS/1.0\r\nName: value\r\n...`), which
- * is much cheaper than building its `MsgHdrs`: this runs once per record read. Our values are URI-encoded, so
- * ASCII. `undefined` when the client does not expose the block as expected (the caller decodes `MsgHdrs`).
- */
-function rawSluiceHeaders(msg: Msg): SluiceHeaders | undefined {
-  const impl = msg as unknown as { _msg?: { hdr?: unknown }; _rdata?: unknown };
-  const size = impl._msg?.hdr;
-  const raw = impl._rdata;
-  if (typeof size !== 'number' || !(raw instanceof Uint8Array) || size > raw.length) return undefined;
-  const out: SluiceHeaders = { key: '', json: '', tombstone: false };
-  if (size <= 0) return out;
-  const block = Buffer.from(raw.buffer, raw.byteOffset, size).toString('latin1');
-  let end = block.indexOf('\r\n');
-  if (end < 0 || block.slice(0, end).trim() !== 'NATS/1.0') return undefined; // a status: not a record
-  let key: string | undefined;
-  let json: string | undefined;
-  let tombstone: string | undefined;
-  while (end >= 0) {
-    const start = end + 2;
-    end = block.indexOf('\r\n', start);
-    const line = end < 0 ? block.slice(start) : block.slice(start, end);
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon);
-    if (key === undefined && sameName(name, KEY_HEADER)) key = line.slice(colon + 1).trim();
-    else if (json === undefined && sameName(name, HEADERS_HEADER)) json = line.slice(colon + 1).trim();
-    else if (tombstone === undefined && sameName(name, TOMBSTONE_HEADER))
-      tombstone = line.slice(colon + 1).trim();
-  }
-  out.key = key ?? '';
-  out.json = json ?? '';
-  out.tombstone = tombstone === '1';
-  return out;
-}
-
-/** Header names match case-insensitively, as `MsgHdrs.get` matches them. */
-function sameName(name: string, expected: string): boolean {
-  return (
-    name === expected || (name.length === expected.length && name.toLowerCase() === expected.toLowerCase())
-  );
 }
