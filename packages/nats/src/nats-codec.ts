@@ -47,77 +47,39 @@ export interface DeliveryInfo {
   readonly pending: number;
 }
 
-const ACK_PREFIX = '$JS.ACK.';
-/** Dot positions of the reply subject being parsed (no allocation per message). */
-const dots = new Int32Array(16);
-
-/**
- * Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (and the v2 form
- * `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<rand>]`) without
- * splitting it: it runs once per delivered message.
- */
+/** Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (and the v2 form). */
 export function deliveryInfo(reply: string | undefined): DeliveryInfo | undefined {
-  if (reply === undefined || !reply.startsWith(ACK_PREFIX)) return undefined;
-  let n = 0;
-  for (let i = reply.indexOf('.'); i >= 0 && n < dots.length; i = reply.indexOf('.', i + 1)) dots[n++] = i;
-  // Tokens: n + 1. v1: 9 tokens; v2: 11 or 12.
-  const base = n === 8 ? 2 : n === 10 || n === 11 ? 4 : -1;
+  if (reply === undefined || !reply.startsWith('$JS.ACK.')) return undefined;
+  const t = reply.split('.');
+  // v1: 9 tokens; v2: $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<rand>]
+  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
   if (base < 0) return undefined;
-  const streamSequence = digits(reply, dots[base + 2]! + 1, dots[base + 3]!);
-  // Nanoseconds to milliseconds: the digits but the last six (exact, unlike dividing a double).
-  const tsEnd = dots[base + 5]!;
-  const tsStart = dots[base + 4]! + 1;
-  const timestampMs = tsEnd - tsStart > 6 ? digits(reply, tsStart, tsEnd - 6) : 0;
-  const pending = digits(reply, dots[base + 5]! + 1, base + 6 < n ? dots[base + 6]! : reply.length);
-  if (Number.isNaN(streamSequence) || Number.isNaN(timestampMs) || Number.isNaN(pending)) return undefined;
-  return { streamSequence, timestampMs, pending };
-}
-
-/** The decimal number in `s[from, to)`; NaN if it is not one. */
-function digits(s: string, from: number, to: number): number {
-  if (to <= from) return Number.NaN;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** A stored message as readers decode it. */
-export interface StoredMessage {
-  readonly sequence: number;
-  readonly timestamp: number;
-  readonly headers: MsgHdrs | undefined;
-  readonly data: Uint8Array;
-}
-
-/** The Sluice headers of a message. */
-interface SluiceHeaders {
-  key: string;
-  json: string;
-  tombstone: boolean;
+  const streamSequence = Number(t[base + 3]);
+  const timestampNanos = BigInt(t[base + 5] ?? '0');
+  const pending = Number(t[base + 6]);
+  return { streamSequence, timestampMs: Number(timestampNanos / 1_000_000n), pending };
 }
 
 /** Decodes a stored message into a record of `topic`. */
-export function decodeRecord(topic: string, partition: number, m: StoredMessage): ConsumedRecord {
-  const h = sluiceHeaders(m.headers);
+export function decodeRecord(
+  topic: string,
+  partition: number,
+  sequence: number,
+  timestamp: number,
+  headers: MsgHdrs | undefined,
+  data: Uint8Array,
+): ConsumedRecord {
+  const key = decodeURIComponent(headers?.get(KEY_HEADER) ?? '');
+  const json = headers?.get(HEADERS_HEADER) ?? '';
+  const recordHeaders = json === '' ? {} : (JSON.parse(decodeURIComponent(json)) as Record<string, string>);
+  const tombstone = headers?.get(TOMBSTONE_HEADER) === '1';
   return {
     topic,
     partition,
-    offset: String(m.sequence),
-    key: h.key.includes('%') ? decodeURIComponent(h.key) : h.key,
-    value: h.tombstone ? null : decoder.decode(m.data),
-    headers: h.json === '' ? {} : (JSON.parse(decodeURIComponent(h.json)) as Record<string, string>),
-    timestamp: m.timestamp,
-  };
-}
-
-function sluiceHeaders(headers: MsgHdrs | undefined): SluiceHeaders {
-  return {
-    key: headers?.get(KEY_HEADER) ?? '',
-    json: headers?.get(HEADERS_HEADER) ?? '',
-    tombstone: headers?.get(TOMBSTONE_HEADER) === '1',
+    offset: String(sequence),
+    key,
+    value: tombstone ? null : decoder.decode(data),
+    headers: recordHeaders,
+    timestamp,
   };
 }

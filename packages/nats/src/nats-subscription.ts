@@ -16,7 +16,7 @@ import {
 } from '@sluice/core';
 
 import { decodeRecord } from './nats-codec.js';
-import { type CursorContext, NatsCursor } from './nats-cursor.js';
+import { type CursorContext, NatsCursor, type PulledMessage } from './nats-cursor.js';
 import { NATS_NAME } from './nats-errors.js';
 import type { Heartbeat, NatsGroups } from './nats-groups.js';
 import { token } from './nats-names.js';
@@ -40,12 +40,16 @@ interface Part {
   /** Highest position the consumer committed, stored or not yet. */
   uncommitted: number;
   cursor: NatsCursor | undefined;
-  /**
-   * Position the cursor was opened at plus what it returned; differs from `position` after a seek. On an event
-   * or message topic the cursor reads ahead (at most two pulls of `maxRecords`), so the next poll finds records
-   * without a round trip; what it read ahead is dropped with it.
-   */
+  /** Position the cursor was opened at plus what it delivered; differs from `position` after a seek. */
   cursorAt: number;
+  /**
+   * Read-ahead of an event or message topic's partition: the cursor's next pull, started when a poll took a
+   * full share from it and the stream had more, so the next poll finds records without a round trip. At most
+   * one pull of `maxRecords` per partition; dropped with the cursor.
+   */
+  ahead: Promise<PulledMessage[]> | undefined;
+  /** Records the cursor returned that no poll has taken yet (from a read-ahead larger than the poll's share). */
+  leftover: PulledMessage[];
 }
 
 interface MemberState {
@@ -69,11 +73,8 @@ export interface SubscriptionContext extends CursorContext {
  * every `heartbeatIntervalMs` in the members stream and reads the others' with a cursor; every poll deals the
  * partitions of the live members (sorted by id) round-robin, the same way in every process. A newly assigned
  * partition is read from the group's committed position in the offsets stream. Records are read with one
- * cursor per assigned partition, all opened together. On event and message topics each cursor keeps its next
- * records on the way (at most two pulls of `maxRecords` per partition, dropped on seek, revocation, member loss
- * and close); on entity topics it pulls exactly what the poll may return, so a member that does not poll holds
- * no value that was replaced meanwhile. A waiting poll listens to the topics' subjects (core NATS) while it
- * waits, so a publish wakes it.
+ * cursor per assigned partition, pulling exactly what the poll may return: a member that does not poll holds
+ * nothing. A waiting poll listens to the topics' subjects (core NATS) while it waits, so a publish wakes it.
  */
 export class NatsSubscription implements Subscription {
   readonly #ctx: SubscriptionContext;
@@ -414,6 +415,8 @@ export class NatsSubscription implements Subscription {
         uncommitted: 0,
         cursor: undefined,
         cursorAt: -1,
+        ahead: undefined,
+        leftover: [],
       };
       parts.set(key, part);
     }
@@ -433,6 +436,19 @@ export class NatsSubscription implements Subscription {
     part.cursor?.close();
     part.cursor = undefined;
     part.cursorAt = -1;
+    part.ahead = undefined;
+    part.leftover = [];
+  }
+
+  /** Up to `want` records from the cursor: what a read-ahead left, then the read-ahead, then a new pull. */
+  async #take(part: Part, cursor: NatsCursor, want: number): Promise<PulledMessage[]> {
+    if (part.leftover.length === 0 && part.ahead !== undefined) {
+      const ahead = part.ahead;
+      part.ahead = undefined;
+      part.leftover = await ahead;
+    }
+    if (part.leftover.length > 0) return part.leftover.splice(0, want);
+    return cursor.pull(want);
   }
 
   /** Where a newly assigned partition starts: the committed position, else `startFrom`. */
@@ -450,71 +466,45 @@ export class NatsSubscription implements Subscription {
     return 0;
   }
 
-  /**
-   * Opens the reader of a partition at its position (first reading the committed position of a newly
-   * assigned one), unless it has a good one; a failure leaves it without one until the next poll.
-   */
-  async #openCursor(part: Part): Promise<void> {
-    try {
-      if (part.position === undefined) part.position = await this.#start(part);
-      if (part.cursor !== undefined && !part.cursor.broken && part.cursorAt === part.position) return;
-      this.#dropCursor(part);
-      const at = part.position;
-      const cursor = await NatsCursor.open(
-        this.#ctx,
-        part.topic.stream,
-        this.#ctx.groups.names.partitionFilter(part.topic.name, part.partition, part.topic.entity),
-        { seq: at },
-      );
-      // Revoked, sought or closed meanwhile: this reader is not wanted any more.
-      if (
-        this.#closed ||
-        this.#parts.get(tpKey(part.topic.name, part.partition)) !== part ||
-        part.position !== at ||
-        part.cursor !== undefined
-      ) {
-        cursor.close();
-        return;
-      }
-      part.cursor = cursor;
-      part.cursorAt = at;
-    } catch {
-      // The server is unreachable or electing a leader: try again on the next poll.
-      this.#dropCursor(part);
-      this.#fetchFailed = true;
-    }
-  }
-
   async #fetch(maxRecords: number): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
     const parts = [...this.#parts.values()];
     const n = parts.length;
     if (n === 0) return out;
     const start = this.#rotor++ % n;
+    const names = this.#ctx.groups.names;
     this.#fetchFailed = false;
-    // Readers of newly assigned (or sought, or failed) partitions are opened together, not one after another.
-    const opening = parts.filter(
-      (p) => p.cursor === undefined || p.cursor.broken || p.cursorAt !== p.position,
-    );
-    if (opening.length > 0) await Promise.all(opening.map((part) => this.#openCursor(part)));
     for (let i = 0; i < n && out.length < maxRecords; i++) {
       const part = parts[(start + i) % n]!;
-      const cursor = part.cursor;
-      if (cursor === undefined || cursor.broken || part.cursorAt !== part.position) continue;
       try {
-        // Event and message topics read ahead (the next batch travels while the caller works on this one);
-        // entity topics never do: a member must not hold values replaced meanwhile.
-        const pulled = await cursor.pull(maxRecords - out.length, part.topic.entity ? 0 : maxRecords);
-        // Revoked, sought or closed meanwhile: what the cursor returned is not this partition's any more.
-        if (this.#parts.get(tpKey(part.topic.name, part.partition)) !== part || part.cursor !== cursor)
-          continue;
+        if (part.position === undefined) part.position = await this.#start(part);
+        if (part.cursor === undefined || part.cursor.broken || part.cursorAt !== part.position) {
+          this.#dropCursor(part);
+          part.cursor = await NatsCursor.open(
+            this.#ctx,
+            part.topic.stream,
+            names.partitionFilter(part.topic.name, part.partition, part.topic.entity),
+            { seq: part.position },
+          );
+          part.cursorAt = part.position;
+        }
+        const cursor = part.cursor;
+        const want = maxRecords - out.length;
+        const pulled = await this.#take(part, cursor, want);
+        if (this.#parts.get(tpKey(part.topic.name, part.partition)) !== part) continue; // revoked meanwhile
+        // The stream has more for this partition and the poll took a full share: pull the next batch now, so
+        // it travels while the caller works on this one. Not on entity topics (a member must not hold values
+        // replaced meanwhile) and never more than one pull ahead.
+        const last = pulled[pulled.length - 1];
+        if (pulled.length === want && last !== undefined && last.pending > 0)
+          this.#readAhead(part, maxRecords);
         const oldest = part.topic.retentionMs === undefined ? 0 : Date.now() - part.topic.retentionMs;
         for (const m of pulled) {
           part.position = m.sequence + 1;
           part.cursorAt = part.position;
           // The server expires records on a coarse timer: never deliver one older than the retention.
           if (m.timestamp < oldest) continue;
-          out.push(decodeRecord(part.topic.name, part.partition, m));
+          out.push(decodeRecord(part.topic.name, part.partition, m.sequence, m.timestamp, m.headers, m.data));
         }
       } catch {
         // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.
@@ -522,17 +512,32 @@ export class NatsSubscription implements Subscription {
         this.#fetchFailed = true;
       }
     }
-    // Have the next records of every partition on the way while the caller works on these.
-    if (!this.#closed) for (const part of parts) this.#readAhead(part, maxRecords);
+    // The next poll starts with the next partition in turn: have its records on the way too.
+    const next = parts[this.#rotor % n];
+    if (next !== undefined && next.position !== undefined) this.#readAhead(next, maxRecords);
     return out;
   }
 
-  /** Starts the next pull of a partition's cursor now, so the next poll finds its records without a round trip. */
+  /**
+   * Starts the next pull of a partition's cursor now, so the next poll finds its records without a round trip.
+   * Not on entity topics (a member must not hold values replaced meanwhile); never more than one pull ahead
+   * per partition, and only when nothing is left over from the last one.
+   */
   #readAhead(part: Part, maxRecords: number): void {
     const cursor = part.cursor;
-    if (part.topic.entity || cursor === undefined || cursor.broken || part.cursorAt !== part.position) return;
-    if (this.#parts.get(tpKey(part.topic.name, part.partition)) !== part) return;
-    cursor.prefetch(maxRecords);
+    if (
+      part.topic.entity ||
+      cursor === undefined ||
+      cursor.broken ||
+      part.cursorAt !== part.position ||
+      part.ahead !== undefined ||
+      part.leftover.length > 0
+    ) {
+      return;
+    }
+    const ahead = cursor.pull(maxRecords);
+    ahead.catch(() => undefined); // awaited (and its failure handled) by the next poll that reads this partition
+    part.ahead = ahead;
   }
 }
 

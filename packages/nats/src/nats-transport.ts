@@ -7,6 +7,7 @@ import {
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
+  SluiceError,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
@@ -22,10 +23,12 @@ import { partitionsOf, positionOf } from './nats-positions.js';
 import { publishRecords } from './nats-publish.js';
 import { NatsSubscription } from './nats-subscription.js';
 import { type SweepResult, sweepTombstones } from './nats-sweep.js';
-import { NatsTopics } from './nats-topics.js';
+import { type NatsTopic, NatsTopics } from './nats-topics.js';
 
 /** The longest a no_wait pull may take before its reader is considered lost. */
 const MAX_PULL_TIMEOUT_MS = 3000;
+/** How many times `read` opens a reader before it gives up on a retryable failure. */
+const READ_ATTEMPTS = 3;
 
 /**
  * The NATS JetStream transport. Layout (all names under the `namespace`):
@@ -170,6 +173,24 @@ export class NatsTransport implements Transport {
     const meta = await this.#topics.get(topic);
     partitionsOf(meta, target);
     if (limit === 0 || target.to === 'latest') return [];
+    // A reader whose pull got no answer (its consumer's node busy or electing a leader, seen on a loaded
+    // cluster) is opened again from the start: a read has no position to lose.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#readOnce(topic, meta, target, limit);
+      } catch (error) {
+        if (attempt >= READ_ATTEMPTS || !(error instanceof SluiceError) || !error.retryable || this.#closed)
+          throw error;
+      }
+    }
+  }
+
+  async #readOnce(
+    topic: string,
+    meta: NatsTopic,
+    target: SeekTarget,
+    limit: number,
+  ): Promise<ConsumedRecord[]> {
     const filter =
       target.to === 'offset'
         ? this.#names.partitionFilter(topic, target.partition, meta.entity)
@@ -192,7 +213,7 @@ export class NatsTransport implements Transport {
         for (const m of batch) {
           if (m.timestamp < oldest) continue;
           const partition = Number(m.subject.slice(prefix.length).split('.', 1)[0]);
-          out.push(decodeRecord(topic, partition, m));
+          out.push(decodeRecord(topic, partition, m.sequence, m.timestamp, m.headers, m.data));
         }
         if (batch.length < want || out.length >= limit) return out;
       }
