@@ -88,5 +88,6 @@ export {
 
 // Utilities
 export { type BackoffOptions, backoffDelay } from './util/backoff.js';
+export { integerOption } from './util/integer-option.js';
 export { jsonLogger, type Logger, silentLogger } from './util/logger.js';
 export { sleep } from './util/sleep.js';

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@sluice/core';
+import { InvalidOptionError, integerOption } from '@sluice/core';
 
 /**
  * Options of {@link createKafkaTransport}. Only `url` is required.
@@ -159,13 +159,5 @@ function integer(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(
-      COMPONENT,
-      field,
-      `must be an integer from ${min} to ${max}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return integerOption(COMPONENT, field, value, fallback, min, max);
 }
