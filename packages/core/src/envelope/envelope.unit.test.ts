@@ -138,6 +138,43 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     malformed(JSON.stringify({ ...attributes(), time: '2024-01-01T24:00:00Z' }), /"time"/);
   });
 
+  it('checks every part of a timestamp: leap days, fractions, offsets, nothing after the zone', () => {
+    const time = (t: string) => decodeEnvelope(JSON.stringify({ ...attributes(), time: t })).time;
+    for (const ok of [
+      '2024-02-29T00:00:00Z', // leap year
+      '2000-02-29T23:59:59z', // divisible by 400
+      '2024-06-30T12:34:56.123456789Z',
+      '2024-06-30T12:34:56.1-23:59',
+      '2024-12-31T00:00:00+00:00',
+    ]) {
+      assert.equal(time(ok), ok);
+    }
+    for (const bad of [
+      '2023-02-29T00:00:00Z', // not a leap year
+      '2100-02-29T00:00:00Z', // divisible by 100, not by 400
+      '2024-06-31T00:00:00Z',
+      '2024-00-10T00:00:00Z',
+      '2024-06-00T00:00:00Z',
+      '2024-06-30T12:60:00Z',
+      '2024-06-30T12:00:60Z',
+      '2024-06-30T12:34:56.Z', // a fraction needs a digit
+      '2024-06-30T12:34:56+24:00',
+      '2024-06-30T12:34:56+02:60',
+      '2024-06-30T12:34:56+0200',
+      '2024-06-30T12:34:56Zx',
+      '2024-06-30T12:34:56+02:00x',
+      '2024/06/30T12:34:56Z',
+      '2024-06-30T12-34-56Z',
+      '２０２４-06-30T12:34:56Z', // full-width digits
+      '-024-06-30T12:34:56Z',
+    ]) {
+      malformed(
+        JSON.stringify({ ...attributes(), time: bad }),
+        /attribute "time" is not an RFC 3339 timestamp/,
+      );
+    }
+  });
+
   it('rejects a sequence that is not a positive decimal integer string', () => {
     for (const sequence of ['0', '-1', '1.5', '01', 'abc', '1e3', ' 1']) {
       assert.throws(
