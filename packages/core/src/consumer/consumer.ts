@@ -16,6 +16,8 @@ import {
 import { deadLetterRecord } from './dead-letter.js';
 import type { ConsumedEvent, Handler } from './handler.js';
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Longest wait between tries while the consumer's database is unreachable. */
 const UNAVAILABLE_MAX_WAIT_MS = 2000;
 
@@ -35,8 +37,8 @@ type Unapplied =
 
 /** One delivered record while the consumer holds it. */
 interface Item {
-  readonly record: ConsumedRecord;
-  readonly keyId: string;
+  /** The record; once settled, only its position (what `commit` needs), so its value can be collected. */
+  record: ConsumedRecord;
   attempts: number;
   nextAttemptAt: number;
   done: boolean;
@@ -67,10 +69,13 @@ export class Consumer<Tx> {
   readonly #handlers = new Map<string, Handler<Tx>>();
   readonly #knownTypes = new Map<string, number[]>();
   readonly #abort = new AbortController();
-  /** Items per partition, in offset order, until committed. */
-  readonly #partitions = new Map<string, Item[]>();
-  /** Items per key not yet settled, in order; the head is the one allowed to run. */
-  readonly #keys = new Map<string, Item[]>();
+  /** Per topic and partition, items in offset order until committed. */
+  readonly #partitions = new Map<string, Map<number, Item[]>>();
+  /**
+   * Per topic and key, items not yet settled, in order; the head is the one allowed to run. Maps within maps,
+   * not one map by a joined string: no string is built per record.
+   */
+  readonly #keys = new Map<string, Map<string, Item[]>>();
   #ready: Item[] = [];
   #delayed: Item[] = [];
   #buffered = 0;
@@ -212,26 +217,29 @@ export class Consumer<Tx> {
   }
 
   #enqueue(record: ConsumedRecord): void {
-    const item: Item = {
-      record,
-      keyId: `${record.topic}\u0000${record.key}`,
-      attempts: 0,
-      nextAttemptAt: 0,
-      done: false,
-    };
-    const tp = `${record.topic}\u0000${record.partition}`;
-    const inPartition = this.#partitions.get(tp);
+    const item: Item = { record, attempts: 0, nextAttemptAt: 0, done: false };
+    let partitions = this.#partitions.get(record.topic);
+    if (partitions === undefined) {
+      partitions = new Map();
+      this.#partitions.set(record.topic, partitions);
+    }
+    const inPartition = partitions.get(record.partition);
     if (inPartition) inPartition.push(item);
-    else this.#partitions.set(tp, [item]);
+    else partitions.set(record.partition, [item]);
     this.#buffered++;
     if (this.#o.keyOrdering === 'none') {
       this.#ready.push(item);
       return;
     }
-    const queue = this.#keys.get(item.keyId);
+    let keys = this.#keys.get(record.topic);
+    if (keys === undefined) {
+      keys = new Map();
+      this.#keys.set(record.topic, keys);
+    }
+    const queue = keys.get(record.key);
     if (queue) queue.push(item);
     else {
-      this.#keys.set(item.keyId, [item]);
+      keys.set(record.key, [item]);
       this.#ready.push(item);
     }
   }
@@ -240,12 +248,25 @@ export class Consumer<Tx> {
   #settle(item: Item): void {
     item.done = true;
     this.#pendingCommit++;
+    const { record } = item;
+    // Settled items wait for the next commit (up to `maxBuffered` of them): keep their positions, not their
+    // values, so the young generation of the heap does not carry them from collection to collection.
+    item.record = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      key: record.key,
+      value: null,
+      headers: NO_HEADERS,
+      timestamp: record.timestamp,
+    };
     if (this.#o.keyOrdering === 'none') return;
-    const queue = this.#keys.get(item.keyId);
+    const keys = this.#keys.get(record.topic);
+    const queue = keys?.get(record.key);
     if (!queue) return;
     queue.shift();
     const next = queue[0];
-    if (next === undefined) this.#keys.delete(item.keyId);
+    if (next === undefined) keys!.delete(record.key);
     else if (next.nextAttemptAt <= Date.now()) this.#ready.push(next);
     else this.#delayed.push(next);
   }
@@ -348,7 +369,8 @@ export class Consumer<Tx> {
       for (const p of batch) await this.#apply(p);
       return;
     }
-    for (const [i, p] of batch.entries()) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
       const outcome = outcomes[i]!;
       if (outcome.status === 'failed') await this.#failed(p, outcome.error);
       else this.#applied(p, outcome.status);
@@ -445,9 +467,10 @@ export class Consumer<Tx> {
   }
 
   #skip(item: Item, reason: string): void {
+    const { record } = item;
     this.#stats.skipped++;
     this.#settle(item);
-    this.#o.onOutcome?.({ kind: 'skipped', record: item.record, reason });
+    this.#o.onOutcome?.({ kind: 'skipped', record, reason });
   }
 
   #promoteDue(): void {
@@ -492,13 +515,15 @@ export class Consumer<Tx> {
     this.#committedAt = Date.now();
     this.#pendingCommit = 0;
     const positions: ConsumedRecord[] = [];
-    for (const items of this.#partitions.values()) {
-      let n = 0;
-      while (n < items.length && items[n]!.done) n++;
-      if (n === 0) continue;
-      positions.push(items[n - 1]!.record);
-      items.splice(0, n);
-      this.#buffered -= n;
+    for (const partitions of this.#partitions.values()) {
+      for (const items of partitions.values()) {
+        let n = 0;
+        while (n < items.length && items[n]!.done) n++;
+        if (n === 0) continue;
+        positions.push(items[n - 1]!.record);
+        items.splice(0, n);
+        this.#buffered -= n;
+      }
     }
     if (positions.length > 0) await sub.commit(positions);
   }
@@ -507,26 +532,33 @@ export class Consumer<Tx> {
   #dropRevoked(sub: Subscription): void {
     const owned = new Set(sub.assignment().map((tp) => `${tp.topic}\u0000${tp.partition}`));
     let dropped = false;
-    for (const [tp, items] of this.#partitions) {
-      if (owned.has(tp)) continue;
-      this.#partitions.delete(tp);
-      this.#buffered -= items.length;
-      dropped = true;
+    for (const [topic, partitions] of this.#partitions) {
+      for (const [partition, items] of partitions) {
+        if (owned.has(`${topic}\u0000${partition}`)) continue;
+        partitions.delete(partition);
+        this.#buffered -= items.length;
+        dropped = true;
+      }
     }
     if (!dropped) return;
     const live = (item: Item) => owned.has(`${item.record.topic}\u0000${item.record.partition}`);
     this.#ready = this.#ready.filter(live);
     this.#delayed = this.#delayed.filter(live);
-    for (const [keyId, queue] of this.#keys) {
-      const kept = queue.filter(live);
-      if (kept.length === 0) this.#keys.delete(keyId);
-      else this.#keys.set(keyId, kept);
+    for (const keys of this.#keys.values()) {
+      for (const [key, queue] of keys) {
+        const kept = queue.filter(live);
+        if (kept.length === 0) keys.delete(key);
+        else keys.set(key, kept);
+      }
     }
   }
 }
 
 function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRecord): ConsumedEvent {
   const { data } = checkEvent(contract, envelope.data, 'consume');
+  // The envelope is this consumer's own (decoded from the record just now): it takes the validated data.
+  const validated = envelope as Envelope<typeof data>;
+  (validated as { data: unknown }).data = data;
   return {
     id: envelope.id,
     type: envelope.type,
@@ -536,7 +568,7 @@ function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRe
     source: envelope.source,
     time: envelope.time,
     data,
-    envelope: { ...envelope, data },
+    envelope: validated,
     topic: record.topic,
     partition: record.partition,
     offset: record.offset,
