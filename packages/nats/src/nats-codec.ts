@@ -1,5 +1,6 @@
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
 import type { ConsumedRecord, OutgoingRecord } from '@sluice/core';
+import type { PulledMessage } from './nats-cursor.js';
 
 /** Header carrying the record's key (URI-encoded, so any string fits in a header line). */
 export const KEY_HEADER = 'Sluice-Key';
@@ -9,7 +10,6 @@ export const HEADERS_HEADER = 'Sluice-Headers';
 export const TOMBSTONE_HEADER = 'Sluice-Tombstone';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** A record as it goes on the wire. */
 export interface EncodedRecord {
@@ -47,39 +47,58 @@ export interface DeliveryInfo {
   readonly pending: number;
 }
 
-/** Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (and the v2 form). */
+const dots = new Int32Array(16);
+
+/**
+ * Parses `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (and the v2 form
+ * `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<rand>]`).
+ * Called for every record read, so it scans the subject once and allocates nothing but the result.
+ */
 export function deliveryInfo(reply: string | undefined): DeliveryInfo | undefined {
   if (reply === undefined || !reply.startsWith('$JS.ACK.')) return undefined;
-  const t = reply.split('.');
-  // v1: 9 tokens; v2: $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>[.<rand>]
-  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
+  let n = 0;
+  for (let i = 0; i < reply.length && n < 16; i++) if (reply.charCodeAt(i) === 46) dots[n++] = i;
+  const tokens = n + 1;
+  const base = tokens === 9 ? 2 : tokens >= 11 && tokens <= 12 ? 4 : -1;
   if (base < 0) return undefined;
-  const streamSequence = Number(t[base + 3]);
-  const timestampNanos = BigInt(t[base + 5] ?? '0');
-  const pending = Number(t[base + 6]);
-  return { streamSequence, timestampMs: Number(timestampNanos / 1_000_000n), pending };
+  // Token k spans (dots[k - 1], dots[k]); the last token runs to the end. No closures here: this runs per record.
+  const streamSequence = digits(reply, dots[base + 2]! + 1, dots[base + 3]!);
+  // Nanoseconds: all but the last six digits are the milliseconds, exact as a double.
+  const tsFrom = dots[base + 4]! + 1;
+  const timestampMs = digits(reply, tsFrom, Math.max(tsFrom, dots[base + 5]! - 6));
+  const pending = digits(reply, dots[base + 5]! + 1, base + 6 < n ? dots[base + 6]! : reply.length);
+  if (Number.isNaN(streamSequence) || Number.isNaN(timestampMs) || Number.isNaN(pending)) return undefined;
+  return { streamSequence, timestampMs, pending };
 }
 
+/** The decimal number in `text[from, to)`; NaN if it holds anything but digits. */
+function digits(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** Decodes a stored message into a record of `topic`. */
-export function decodeRecord(
-  topic: string,
-  partition: number,
-  sequence: number,
-  timestamp: number,
-  headers: MsgHdrs | undefined,
-  data: Uint8Array,
-): ConsumedRecord {
-  const key = decodeURIComponent(headers?.get(KEY_HEADER) ?? '');
-  const json = headers?.get(HEADERS_HEADER) ?? '';
-  const recordHeaders = json === '' ? {} : (JSON.parse(decodeURIComponent(json)) as Record<string, string>);
-  const tombstone = headers?.get(TOMBSTONE_HEADER) === '1';
+export function decodeRecord(topic: string, partition: number, m: PulledMessage): ConsumedRecord {
+  const key = m.headers?.get(KEY_HEADER) ?? '';
+  const json = m.headers?.get(HEADERS_HEADER) ?? '';
+  const recordHeaders =
+    json === '' ? NO_HEADERS : (JSON.parse(decodeURIComponent(json)) as Record<string, string>);
+  const tombstone = m.headers?.get(TOMBSTONE_HEADER) === '1';
   return {
     topic,
     partition,
-    offset: String(sequence),
-    key,
-    value: tombstone ? null : decoder.decode(data),
+    offset: String(m.sequence),
+    // Keys are URI-encoded on the wire; most (ids) have nothing encoded.
+    key: key.includes('%') ? decodeURIComponent(key) : key,
+    value: tombstone ? null : m.body,
     headers: recordHeaders,
-    timestamp,
+    timestamp: m.timestamp,
   };
 }

@@ -1,17 +1,34 @@
 import { AckPolicy, type ConsumerConfig, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
-import { createInbox, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { deliveryInfo } from './nats-codec.js';
+import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { HeaderBlock } from './header-block.js';
+import { type DeliveryInfo, deliveryInfo } from './nats-codec.js';
 import { natsError } from './nats-errors.js';
 
-/** A stored message as a cursor returns it. */
-export interface PulledMessage {
+const decoder = new TextDecoder();
+
+/**
+ * A stored message as a cursor returns it, copied out of the client's message as it arrives, so a batch held
+ * between polls keeps a few strings alive rather than the client's buffers and objects.
+ */
+export class PulledMessage {
   readonly subject: string;
   readonly sequence: number;
   readonly timestamp: number;
-  readonly headers: MsgHdrs | undefined;
-  readonly data: Uint8Array;
   /** Messages left after this one for the cursor's filter. */
   readonly pending: number;
+  readonly headers: HeaderBlock | undefined;
+  /** The body as UTF-8 text ('' when empty, as for a tombstone or a headers-only read). */
+  readonly body: string;
+
+  constructor(msg: Msg, info: DeliveryInfo, headers: HeaderBlock | undefined) {
+    this.subject = msg.subject;
+    this.sequence = info.streamSequence;
+    this.timestamp = info.timestampMs;
+    this.pending = info.pending;
+    this.headers = headers;
+    const data = msg.data;
+    this.body = data.length === 0 ? '' : decoder.decode(data);
+  }
 }
 
 /** Where a cursor starts: a stream sequence (0 = the first record), a time, or one record per subject. */
@@ -94,22 +111,16 @@ export class NatsCursor {
       const sub = nc.subscribe(inbox, {
         callback: (error, msg) => {
           if (error) return finish(error);
-          const code = msg.headers?.code ?? 0;
+          const headers = HeaderBlock.of(msg);
+          const code = headers?.code ?? 0;
           if (code >= 100) {
             // 404 No Messages / 408 Request Timeout end a no_wait pull; anything else breaks the cursor.
             if (code === 404 || code === 408) return finish();
-            return finish(new Error(`status ${code} ${msg.headers?.description ?? ''}`));
+            return finish(new Error(`status ${code} ${headers?.description ?? ''}`));
           }
           const info = deliveryInfo(msg.reply);
           if (info === undefined) return finish(new Error(`unexpected message on ${msg.subject}`));
-          out.push({
-            subject: msg.subject,
-            sequence: info.streamSequence,
-            timestamp: info.timestampMs,
-            headers: msg.headers,
-            data: msg.data,
-            pending: info.pending,
-          });
+          out.push(new PulledMessage(msg, info, headers));
           if (out.length >= batch) finish();
         },
       });

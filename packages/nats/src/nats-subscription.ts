@@ -387,7 +387,7 @@ export class NatsSubscription implements Subscription {
         const id = memberIdOf(m.subject);
         let beat: Heartbeat;
         try {
-          beat = JSON.parse(Buffer.from(m.data).toString('utf8')) as Heartbeat;
+          beat = JSON.parse(m.body) as Heartbeat;
         } catch {
           continue;
         }
@@ -504,7 +504,7 @@ export class NatsSubscription implements Subscription {
           part.cursorAt = part.position;
           // The server expires records on a coarse timer: never deliver one older than the retention.
           if (m.timestamp < oldest) continue;
-          out.push(decodeRecord(part.topic.name, part.partition, m.sequence, m.timestamp, m.headers, m.data));
+          out.push(decodeRecord(part.topic.name, part.partition, m));
         }
       } catch {
         // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.

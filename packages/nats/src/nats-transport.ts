@@ -213,7 +213,7 @@ export class NatsTransport implements Transport {
         for (const m of batch) {
           if (m.timestamp < oldest) continue;
           const partition = Number(m.subject.slice(prefix.length).split('.', 1)[0]);
-          out.push(decodeRecord(topic, partition, m.sequence, m.timestamp, m.headers, m.data));
+          out.push(decodeRecord(topic, partition, m));
         }
         if (batch.length < want || out.length >= limit) return out;
       }
