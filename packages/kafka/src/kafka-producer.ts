@@ -5,7 +5,16 @@ import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { headersOf, sizeOf } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
 
-type Pending = { resolve: (offset: number) => void; reject: (error: unknown) => void };
+/** One `publish` call in flight: its records' delivery reports are counted against it, with no per-record promise. */
+interface InFlight {
+  /** Delivery-report id of the first record; the batch's records have ids `first` to `first + count - 1`. */
+  readonly first: number;
+  readonly count: number;
+  readonly offsets: number[];
+  remaining: number;
+  error: unknown;
+  readonly settle: () => void;
+}
 
 /**
  * The idempotent producer: `enable.idempotence=true`, `acks=all`, `max.in.flight.requests.per.connection=5`.
@@ -16,7 +25,8 @@ type Pending = { resolve: (offset: number) => void; reject: (error: unknown) => 
 export class KafkaProducer {
   readonly #producer: RdKafka.Producer;
   readonly #options: ResolvedKafkaOptions;
-  readonly #pending = new Map<number, Pending>();
+  /** Batches waiting for delivery reports, oldest first (a few at most). */
+  #inFlight: InFlight[] = [];
   #next = 0;
 
   private constructor(producer: RdKafka.Producer, options: ResolvedKafkaOptions) {
@@ -24,11 +34,11 @@ export class KafkaProducer {
     this.#options = options;
     producer.on('delivery-report', (err, report) => {
       const id = report.opaque as number;
-      const pending = this.#pending.get(id);
-      if (pending === undefined) return;
-      this.#pending.delete(id);
-      if (err) pending.reject(err);
-      else pending.resolve(report.offset);
+      const batch = this.#inFlight.find((b) => id >= b.first && id < b.first + b.count);
+      if (batch === undefined) return;
+      if (err) batch.error ??= err;
+      else batch.offsets[id - batch.first] = report.offset;
+      if (--batch.remaining === 0) batch.settle();
     });
   }
 
@@ -67,41 +77,62 @@ export class KafkaProducer {
       if (size > this.#options.maxPayloadBytes)
         throw new PayloadTooLargeError(KAFKA_NAME, size, this.#options.maxPayloadBytes);
     }
-    const sends = records.map((record) => {
-      const topic = topics.get(record.topic)!;
-      const partition = partitionFor(record.key, topic.partitions);
-      return new Promise<PublishAck>((resolve, reject) => {
-        const id = this.#next++;
-        this.#pending.set(id, {
-          resolve: (offset) => resolve({ topic: record.topic, partition, offset: String(offset) }),
-          reject,
-        });
-        try {
-          this.#producer.produce(
-            topic.kafkaName,
-            partition,
-            record.value === null ? null : Buffer.from(record.value, 'utf8'),
-            Buffer.from(record.key, 'utf8'),
-            null,
-            id,
-            headersOf(record),
-          );
-        } catch (error) {
-          this.#pending.delete(id);
-          reject(error);
-        }
-      });
+    const partitions = records.map((record) =>
+      partitionFor(record.key, topics.get(record.topic)!.partitions),
+    );
+    const first = this.#next;
+    this.#next += records.length;
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
     });
-    const settled = await Promise.allSettled(sends);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed !== undefined) throw kafkaError('publish', failed.reason);
-    return settled.map((s) => (s as PromiseFulfilledResult<PublishAck>).value);
+    const batch: InFlight = {
+      first,
+      count: records.length,
+      offsets: new Array<number>(records.length),
+      remaining: records.length,
+      error: undefined,
+      settle: () => {
+        this.#inFlight = this.#inFlight.filter((b) => b !== batch);
+        settle();
+      },
+    };
+    if (records.length === 0) return [];
+    this.#inFlight.push(batch);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      try {
+        this.#producer.produce(
+          topics.get(record.topic)!.kafkaName,
+          partitions[i]!,
+          record.value === null ? null : Buffer.from(record.value, 'utf8'),
+          record.key,
+          null,
+          first + i,
+          headersOf(record),
+        );
+      } catch (error) {
+        // Not queued (the local queue is full, the producer failed): this record gets no report.
+        batch.error ??= error;
+        if (--batch.remaining === 0) batch.settle();
+      }
+    }
+    await done;
+    if (batch.error !== undefined) throw kafkaError('publish', batch.error);
+    return records.map((record, i) => ({
+      topic: record.topic,
+      partition: partitions[i]!,
+      offset: String(batch.offsets[i]),
+    }));
   }
 
   async close(): Promise<void> {
     await promised((done) => this.#producer.flush(5000, done)).catch(() => undefined);
     await promised((done) => this.#producer.disconnect(done)).catch(() => undefined);
-    for (const pending of this.#pending.values()) pending.reject(new Error('the producer was closed'));
-    this.#pending.clear();
+    for (const batch of this.#inFlight) {
+      batch.error ??= new Error('the producer was closed');
+      batch.settle();
+    }
+    this.#inFlight = [];
   }
 }
