@@ -48,12 +48,14 @@ export const kafkaTarget: BenchTarget = {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic] });
         let n = 0;
+        let firstAt = 0;
         let done!: () => void;
         const finished = new Promise<void>((resolve) => {
           done = resolve;
         });
         await consumer.run({
           eachBatch: async ({ batch }) => {
+            if (firstAt === 0 && batch.messages.length > 0) firstAt = performance.now();
             for (const m of batch.messages) JSON.parse(m.value!.toString('utf8'));
             n += batch.messages.length;
             if (n >= count) done();
@@ -61,6 +63,7 @@ export const kafkaTarget: BenchTarget = {
         });
         await finished;
         await consumer.disconnect();
+        return firstAt;
       },
       async close() {
         await producer.disconnect();

@@ -17,8 +17,10 @@ export interface RawClient {
   publish(records: readonly RawRecord[]): Promise<void>;
   /**
    * Reads `count` records published by `publish` (from the start), parsing each value as JSON (what any
-   * consumer does before using an event) and committing positions as it goes.
+   * consumer does before using an event) and committing positions as it goes. Resolves with the
+   * `performance.now()` at which the first record was parsed: the time before it (joining a group, creating a
+   * consumer) is startup, reported apart from the rate.
    */
-  consume(count: number): Promise<void>;
+  consume(count: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -31,6 +31,7 @@ export const redisTarget: BenchTarget = {
       async consume(count) {
         for (const key of keys) await client.xGroupCreate(key, 'raw', '0', { MKSTREAM: true });
         let n = 0;
+        let firstAt = 0;
         while (n < count) {
           const reply = await client.xReadGroup(
             'raw',
@@ -44,6 +45,7 @@ export const redisTarget: BenchTarget = {
             messages: { id: string; message: Record<string, string> }[];
           }[];
           for (const stream of streams) {
+            if (firstAt === 0 && stream.messages.length > 0) firstAt = performance.now();
             for (const m of stream.messages) JSON.parse(m.message['value']!);
             const ids = stream.messages.map((m) => m.id);
             n += ids.length;
@@ -51,6 +53,7 @@ export const redisTarget: BenchTarget = {
           }
           await Promise.all(acks);
         }
+        return firstAt;
       },
       async close() {
         if (keys.length > 0) await client.del(keys);

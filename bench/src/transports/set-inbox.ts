@@ -1,8 +1,9 @@
-import type { InboxStore } from '@sluice/core';
+import type { BatchOutcome, InboxStore } from '@sluice/core';
 
 /**
  * An inbox that remembers applied ids in a Set: the transports benchmark measures the bus and the consumer
- * runtime, not a database's commit (the latency benchmark uses the SQLite inbox). Never for durability claims.
+ * runtime, not a database's commit (the latency benchmark uses the SQLite inbox). Like the PostgreSQL inbox it
+ * takes batches (`runBatch`), so the runtime's batched path is the one measured. Never for durability claims.
  */
 export function setInbox(): InboxStore<undefined> & { readonly applied: Set<string> } {
   const applied = new Set<string>();
@@ -11,9 +12,28 @@ export function setInbox(): InboxStore<undefined> & { readonly applied: Set<stri
     applied,
     async runOnce(_group, id, apply) {
       if (applied.has(id)) return 'duplicate';
-      await apply(undefined);
+      const done = apply(undefined);
+      if (done instanceof Promise) await done;
       applied.add(id);
       return 'applied';
+    },
+    async runBatch(_group, events) {
+      const outcomes: BatchOutcome[] = [];
+      for (const { eventId, apply } of events) {
+        if (applied.has(eventId)) {
+          outcomes.push({ status: 'duplicate' });
+          continue;
+        }
+        try {
+          const done = apply(undefined);
+          if (done instanceof Promise) await done; // a synchronous handler costs no microtask turn
+          applied.add(eventId);
+          outcomes.push({ status: 'applied' });
+        } catch (error) {
+          outcomes.push({ status: 'failed', error });
+        }
+      }
+      return outcomes;
     },
     async close() {},
   };
