@@ -114,7 +114,11 @@ async function rawRound(
     t = performance.now();
     const firstAt = await raw.consume(events);
     const consumeMs = performance.now() - firstAt;
-    return { publish: rate(events, publishMs), consume: rate(events, consumeMs), startupMs: Math.round(firstAt - t) };
+    return {
+      publish: rate(events, publishMs),
+      consume: rate(events, consumeMs),
+      startupMs: Math.round(firstAt - t),
+    };
   } finally {
     await raw.close();
   }
@@ -191,7 +195,11 @@ async function sluiceRound(
     await consumer.stop();
     if (inbox.applied.size < events)
       throw new Error(`the consumer applied ${inbox.applied.size} of ${events} events in 300 s`);
-    return { publish: rate(events, relayMs), consume: rate(events, lastAt - firstAt), startupMs: Math.round(firstAt - t) };
+    return {
+      publish: rate(events, relayMs),
+      consume: rate(events, lastAt - firstAt),
+      startupMs: Math.round(firstAt - t),
+    };
   } finally {
     await transport.close();
   }
