@@ -1,5 +1,15 @@
 // Contracts and key types
 
+// Change data capture
+export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
+export {
+  ChangeOutbox,
+  type ChangeOutboxOptions,
+  changeEventId,
+  changeOutbox,
+} from './cdc/change-outbox.js';
+export type { ChangeSource, ChangeSourceStats } from './cdc/change-source.js';
+export type { RowChange, RowImage } from './cdc/row-change.js';
 export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';
 export { type DeadLetter, DLQ_HEADERS, parseDeadLetter, redriveRecord } from './consumer/dead-letter.js';
@@ -47,7 +57,6 @@ export {
 } from './errors.js';
 // Inbox and consumers
 export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.js';
-
 // Outbox and relay
 export type {
   OutboxBatch,
@@ -85,7 +94,6 @@ export {
   topicMismatchError,
   unknownTopicError,
 } from './transport/transport-errors.js';
-
 // Utilities
 export { type BackoffOptions, backoffDelay } from './util/backoff.js';
 export { integerOption } from './util/integer-option.js';

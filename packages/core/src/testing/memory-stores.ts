@@ -1,6 +1,7 @@
 import type { BatchEvent, BatchOutcome, InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
+import { waitForWake } from '../util/wait-for-wake.js';
 
 /**
  * In-memory outbox and inbox for unit tests of the relay and consumer runtimes only (never for claims about
@@ -33,17 +34,7 @@ export class MemoryOutbox implements OutboxStore {
   }
 
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    return waitForWake(this.#waiters, timeoutMs, signal);
   }
 
   /** One lease for the whole outbox (a single partition). */
