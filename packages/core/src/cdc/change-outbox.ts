@@ -8,9 +8,8 @@ import type { ChangeMapping } from './change-mapping.js';
 import type { ChangeSource } from './change-source.js';
 import type { RowChange } from './row-change.js';
 
-/** Events one change may map to; a change's events get sequences `change.sequence * 16 + index`. */
+/** Events one change may map to. */
 const EVENTS_PER_CHANGE = 16;
-const MAX_CHANGE_SEQUENCE = 2 ** 48;
 
 export interface ChangeOutboxOptions {
   readonly source: ChangeSource;
@@ -30,12 +29,14 @@ interface HeldChange {
  * like an append) and handed to the relay as rows, so the relay's ordering, batching, retries and dead-letter
  * handling apply unchanged. The source is acknowledged up to the last change whose events, and every earlier
  * change's events, the transport confirmed; a crash re-reads from there and produces the same event ids
- * (derived from the source's name and the change's sequence), which consumers' inboxes skip.
+ * (derived from the source's name, the change's transaction and its place in it), which consumers' inboxes
+ * skip.
  *
- * Events' `sequence` is the change's log sequence (times 16, plus the event's index within the change, plus 1):
- * increasing per key, as the relay and consumers need, but not gap-free as an outbox's is. The event's `time`
- * is the transaction's commit time. A change whose mapping fails or breaks its contract stops the relay with
- * a permanent error naming the change: skipping it would lose it; fix the mapping and restart.
+ * Events' `sequence` is their transaction's place in commit order (`RowChange.sequence`): it orders a key's
+ * events across transactions, but it is not gap-free as an outbox's is, and events of one transaction share it.
+ * The event's `time` is the transaction's commit time. A change whose mapping fails or breaks its contract
+ * stops the relay with a permanent error naming the change: skipping it would lose it; fix the mapping and
+ * restart.
  *
  * A source is read by one relay instance at a time (the source owns that), so the lease is a single partition.
  */
@@ -44,6 +45,8 @@ export class ChangeOutbox implements OutboxStore {
   readonly #o: ChangeOutboxOptions;
   /** Mapped events not yet acknowledged, in order; the relay's cursor is the last position it was given. */
   #rows: OutboxRow[] = [];
+  /** Positions of this process's rows (the relay's cursors live in memory too). */
+  #nextPosition = 1;
   /** Changes read and not yet acknowledged, in order, with how many of their events are still out. */
   #changes: HeldChange[] = [];
   readonly #changeOf = new Map<number, HeldChange>();
@@ -159,12 +162,12 @@ export class ChangeOutbox implements OutboxStore {
     const where = `${change.operation} on ${change.schema}.${change.table} at ${change.position} (transaction ${change.transactionId})`;
     if (
       !Number.isSafeInteger(change.sequence) ||
-      change.sequence < 0 ||
-      change.sequence > MAX_CHANGE_SEQUENCE
+      change.sequence < 1 ||
+      !Number.isSafeInteger(change.index)
     ) {
       throw new SluiceError(
         'SLUICE_CHANGE_SEQUENCE_INVALID',
-        `${this.#o.source.name} gave the ${where} the sequence ${change.sequence}; a change source's sequences must be integers from 0 to 2^48`,
+        `${this.#o.source.name} gave the ${where} the sequence ${change.sequence} and index ${change.index}; a change source's sequences must be positive safe integers`,
       );
     }
     let events: ReturnType<ChangeMapping>;
@@ -187,8 +190,7 @@ export class ChangeOutbox implements OutboxStore {
       } catch (cause) {
         throw mappingFailed(where, errorMessage(cause), cause);
       }
-      const sequence = change.sequence * EVENTS_PER_CHANGE + index;
-      const id = changeEventId(this.#o.source.name, change.sequence, index);
+      const id = changeEventId(this.#o.source.name, change.sequence, change.index, index);
       const value = encodeEnvelope({
         specversion: '1.0',
         id,
@@ -198,10 +200,10 @@ export class ChangeOutbox implements OutboxStore {
         subject: checked.key,
         datacontenttype: 'application/json',
         dataschema: contract.dataschema,
-        sequence: sequence + 1, // envelopes count from 1
+        sequence: change.sequence,
         data: checked.data,
       });
-      return { position: sequence, id, topic: contract.topic.name, key: checked.key, value };
+      return { position: this.#nextPosition++, id, topic: contract.topic.name, key: checked.key, value };
     });
   }
 }
@@ -215,11 +217,14 @@ function mappingFailed(where: string, reason: string, cause?: unknown): SluiceEr
 }
 
 /**
- * The id of the `index`-th event of a change: a UUID (version 8, RFC 9562) hashed from the source's name and the
- * change's sequence, so the same change read again after a restart yields the same ids.
+ * The id of the `event`-th event of a change: a UUID (version 8, RFC 9562) hashed from the source's name, the
+ * change's transaction (`sequence`) and its place in it (`index`), so a change read again after a restart
+ * yields the same ids.
  */
-export function changeEventId(sourceName: string, sequence: number, index: number): string {
-  const b = createHash('sha256').update(`${sourceName}\u0000${sequence}\u0000${index}`).digest();
+export function changeEventId(sourceName: string, sequence: number, index: number, event: number): string {
+  const b = createHash('sha256')
+    .update(`${sourceName}\u0000${sequence}\u0000${index}\u0000${event}`)
+    .digest();
   b[6] = (b[6]! & 0x0f) | 0x80;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.subarray(0, 16).toString('hex');

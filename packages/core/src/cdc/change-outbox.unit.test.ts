@@ -34,24 +34,30 @@ const CourseUpdated = defineEvent({
 });
 
 let seq = 0;
-/** A row change of the legacy `courses` table (columns id, title, published). */
+/**
+ * A row change of the legacy `courses` table (columns id, title, published), in a transaction of its own unless
+ * `inTransaction` gives the transaction's sequence and the change's index in it.
+ */
 function change(
   operation: RowChange['operation'],
   id: number,
   after: { title: string; published: boolean } | undefined,
-  transactionId = `tx-${seq}`,
+  inTransaction?: { sequence: number; index: number },
 ): RowChange {
-  seq += 10;
+  if (inTransaction === undefined) seq += 10;
+  const sequence = inTransaction?.sequence ?? seq;
+  const index = inTransaction?.index ?? 0;
   return {
     operation,
     schema: 'legacy',
     table: 'courses',
     before: operation === 'insert' ? undefined : { id },
     after: after === undefined ? undefined : { id, ...after },
-    transactionId,
-    commitTime: 1_700_000_000_000 + seq,
-    position: `lsn-${seq}`,
-    sequence: seq,
+    transactionId: `tx-${sequence}`,
+    commitTime: 1_700_000_000_000 + sequence,
+    position: `lsn-${sequence}-${index}`,
+    sequence,
+    index,
   };
 }
 
@@ -88,7 +94,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     relay.start();
     const onBus = async () => transport.read(courses.name, { to: 'earliest' }, 10_000);
     await until(async () => (await onBus()).length === 80); // course 5 is never published
-    await until(() => log.acknowledged === committed.at(-1)!.sequence);
+    await until(() => log.acknowledged === committed.at(-1)!.position);
     await relay.stop();
 
     const events = (await onBus()).map((r) => ({ key: r.key, envelope: decodeEnvelope(r.value) }));
@@ -112,7 +118,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     }
     // Ids come from the source's name and the change, times from the commit, the source from the options.
     const first = committed[0]!;
-    const e = events.find((x) => x.envelope.id === changeEventId('pg:courses', first.sequence, 0));
+    const e = events.find((x) => x.envelope.id === changeEventId('pg:courses', first.sequence, 0, 0));
     assert.ok(e, 'the first change has its derived id');
     assert.equal(e.envelope.time, new Date(first.commitTime).toISOString());
     assert.equal(e.envelope.source, 'urn:service:legacy');
@@ -127,12 +133,12 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     const outbox = changeOutbox({ source: log.reader(), map, eventSource: 'urn:service:legacy' });
     const { rows } = await outbox.readPending(undefined, 10);
     assert.equal(rows.length, 2);
-    assert.equal(log.acknowledged, -1, 'nothing is delivered yet');
+    assert.equal(log.acknowledged, undefined, 'nothing is delivered yet');
 
     await outbox.acknowledge([rows[1]!]); // b first: a is still out, so the source stays put
-    assert.equal(log.acknowledged, -1);
+    assert.equal(log.acknowledged, undefined);
     await outbox.acknowledge([rows[0]!]); // now a, the change that maps to nothing, and b
-    assert.equal(log.acknowledged, b.sequence);
+    assert.equal(log.acknowledged, b.position);
     await outbox.acknowledge([rows[0]!]); // idempotent
     assert.equal(log.acknowledgements.length, 1);
   });
@@ -150,6 +156,27 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       after.map((r) => [r.id, r.value]),
       before.slice(2).map((r) => [r.id, r.value]),
     );
+  });
+
+  it('gives the events of one transaction its sequence and an id per change', async () => {
+    const log = new MemoryChangeLog();
+    seq += 10;
+    const tx = { sequence: seq };
+    log.commit(
+      change('insert', 7, { title: 'a', published: true }, { ...tx, index: 0 }),
+      change('update', 7, { title: 'b', published: true }, { ...tx, index: 1 }),
+    );
+    const outbox = changeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
+    const { rows } = await outbox.readPending(undefined, 10);
+    const envelopes = rows.map((r) => decodeEnvelope(r.value));
+    assert.deepEqual(
+      envelopes.map((e) => [e.type, e.sequence, e.id]),
+      [
+        ['course.published', tx.sequence, changeEventId('src', tx.sequence, 0, 0)],
+        ['course.updated', tx.sequence, changeEventId('src', tx.sequence, 1, 0)],
+      ],
+    );
+    assert.notEqual(envelopes[0]!.id, envelopes[1]!.id);
   });
 
   it('serves the same rows again when the relay reads from an earlier cursor (a failed publish)', async () => {
@@ -191,7 +218,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       assert.equal(error.code, 'SLUICE_CHANGE_MAPPING_FAILED');
       assert.match(error.message, new RegExp(`insert on legacy.courses at ${c.position}`));
       assert.match(error.message, reason);
-      assert.equal(log.acknowledged, -1, 'the change is not acknowledged');
+      assert.equal(log.acknowledged, undefined, 'the change is not acknowledged');
     }
   });
 });

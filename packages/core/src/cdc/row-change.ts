@@ -28,9 +28,12 @@ export interface RowChange {
    */
   readonly position: string;
   /**
-   * A number that increases with every change of the source in commit order and is the same when the change
-   * is read again after a restart (derived from the log position). Orders acknowledgements and gives the
-   * change's events their `sequence`. At most 2^48, so that sixteen events per change stay exact integers.
+   * The transaction's place in commit order (PostgreSQL: its commit LSN; MySQL: its GTID sequence number):
+   * the same for every change of one transaction, higher for every later transaction, and the same when the
+   * transaction is read again after a restart. A positive safe integer. It becomes the `sequence` of the
+   * change's events, which orders a key's events across transactions.
    */
   readonly sequence: number;
+  /** The change's place within its transaction, from 0; with `sequence` it names the change for good. */
+  readonly index: number;
 }

@@ -9,8 +9,8 @@ import { waitForWake } from '../util/wait-for-wake.js';
  */
 export class MemoryChangeLog {
   readonly changes: RowChange[] = [];
-  /** Sequence of the last acknowledged change, -1 before any. */
-  acknowledged = -1;
+  /** Position of the last acknowledged change, undefined before any. */
+  acknowledged: string | undefined;
   readonly acknowledgements: string[] = [];
   #waiters = new Set<() => void>();
 
@@ -22,8 +22,7 @@ export class MemoryChangeLog {
 
   /** A source reading this log from the acknowledged position, as a restarted process would. */
   reader(name = 'memory-log'): ChangeSource {
-    let next = this.changes.findIndex((c) => c.sequence > this.acknowledged);
-    if (next < 0) next = this.changes.length;
+    let next = this.changes.findIndex((c) => c.position === this.acknowledged) + 1;
     const log = this;
     return {
       name,
@@ -34,11 +33,12 @@ export class MemoryChangeLog {
         return out;
       },
       async acknowledge(position) {
-        const change = log.changes.find((c) => c.position === position);
-        if (change === undefined) throw new Error(`unknown position ${position}`);
-        if (change.sequence < log.acknowledged)
+        const at = log.changes.findIndex((c) => c.position === position);
+        if (at < 0) throw new Error(`unknown position ${position}`);
+        if (at < log.changes.findIndex((c) => c.position === log.acknowledged)) {
           throw new Error(`acknowledged ${position} after a later position`);
-        log.acknowledged = change.sequence;
+        }
+        log.acknowledged = position;
         log.acknowledgements.push(position);
       },
       async stats(): Promise<ChangeSourceStats> {
