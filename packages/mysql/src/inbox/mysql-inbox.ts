@@ -1,0 +1,206 @@
+import {
+  type BatchEvent,
+  type BatchOutcome,
+  DATABASE_UNAVAILABLE,
+  errorMessage,
+  type InboxStore,
+  InvalidOptionError,
+  SluiceError,
+} from '@sluice/core';
+import { errorCodeOf, isRetryable, toSluiceError } from '../errors.js';
+import { quoteIdentifier } from '../identifier.js';
+import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';
+import {
+  fromMysql,
+  isMysqlPool,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  type SqlExecutor,
+} from '../mysql-client.js';
+import {
+  type MysqlInboxOptions,
+  type ResolvedMysqlInboxOptions,
+  resolveMysqlInboxOptions,
+} from './mysql-inbox-options.js';
+
+/** ER_DUP_ENTRY: the event id is already recorded for the group. */
+const DUPLICATE = 'ER_DUP_ENTRY';
+
+/**
+ * The consumer inbox in MySQL or MariaDB. Each `runOnce` checks a connection out of the pool, records the event
+ * id and runs the handler in one transaction on it, and returns it to the pool. The handler gets that
+ * transaction as a {@link SqlExecutor}: write through it, not through the pool, or the writes are not part of
+ * the transaction.
+ */
+export class MysqlInbox implements InboxStore<SqlExecutor> {
+  readonly name: string;
+  readonly #pool: MysqlPool;
+  readonly #table: string;
+  readonly #recordSql: string;
+
+  /** Use {@link createMysqlInbox}: it resolves the database and checks the migrations first. */
+  constructor(pool: MysqlPool, database: string) {
+    this.#pool = pool;
+    this.#table = `${database}.sluice_inbox`;
+    this.name = `mysql:${database}`;
+    this.#recordSql = `INSERT INTO ${quoteIdentifier(database)}.sluice_inbox (consumer_group, event_id) VALUES (?, ?)`;
+  }
+
+  /**
+   * In one transaction: record `eventId` for `group` (a plain INSERT: a duplicate key means it was already
+   * applied, so roll back and resolve `duplicate` without calling `apply`); otherwise run `apply` and commit,
+   * resolving `applied`. If `apply` throws, roll back (its writes and the record) and rethrow its error
+   * unchanged. A concurrent `runOnce` of the same event waits on the uncommitted record's lock for this one's
+   * outcome, so it is applied once.
+   */
+  async runOnce(
+    group: string,
+    eventId: string,
+    apply: (tx: SqlExecutor) => unknown,
+  ): Promise<'applied' | 'duplicate'> {
+    const conn = await this.#connect();
+    let broken = false;
+    try {
+      try {
+        await conn.query('START TRANSACTION');
+        await conn.query(this.#recordSql, [group, eventId]);
+      } catch (error) {
+        broken = await rollback(conn);
+        if (errorCodeOf(error) === DUPLICATE) return 'duplicate';
+        throw this.#error(error, `recording event ${eventId} for group ${group}`);
+      }
+      try {
+        await apply(fromMysql(conn));
+      } catch (error) {
+        broken = await rollback(conn);
+        // The connection died under the handler (a server restart): the database's fault, not the handler's,
+        // so the consumer waits for the database instead of spending an attempt.
+        if (broken || isConnectionLost(error)) {
+          throw new SluiceError(
+            DATABASE_UNAVAILABLE,
+            `applying event ${eventId} for group ${group} failed: the connection to MySQL was lost (${errorMessage(error)}). Nothing was applied; the event is retried once the database answers`,
+            { cause: error, retryable: true },
+          );
+        }
+        throw error;
+      }
+      try {
+        await conn.query('COMMIT');
+      } catch (error) {
+        broken = await rollback(conn);
+        throw this.#error(error, `committing event ${eventId} for group ${group}`);
+      }
+      return 'applied';
+    } finally {
+      if (broken) conn.destroy();
+      else conn.release();
+    }
+  }
+
+  /**
+   * Several events in one transaction, one commit: each event runs inside a savepoint that records its id (a
+   * duplicate key: `duplicate`, rolled back to the savepoint) and runs its handler. A handler that throws is
+   * rolled back to its savepoint, record included, so it alone is `failed`; the rest commit. A lost connection
+   * or a failed commit throws (nothing committed) and the consumer runs them one by one.
+   */
+  async runBatch(group: string, events: readonly BatchEvent<SqlExecutor>[]): Promise<BatchOutcome[]> {
+    const conn = await this.#connect();
+    const tx = fromMysql(conn);
+    let broken = false;
+    try {
+      const outcomes: BatchOutcome[] = [];
+      try {
+        await conn.query('START TRANSACTION');
+        for (const e of events) {
+          await conn.query('SAVEPOINT sluice_event');
+          try {
+            await conn.query(this.#recordSql, [group, e.eventId]);
+          } catch (error) {
+            if (errorCodeOf(error) !== DUPLICATE) throw error;
+            await conn.query('ROLLBACK TO SAVEPOINT sluice_event');
+            outcomes.push({ status: 'duplicate' });
+            continue;
+          }
+          try {
+            await e.apply(tx);
+            await conn.query('RELEASE SAVEPOINT sluice_event');
+            outcomes.push({ status: 'applied' });
+          } catch (error) {
+            if (isConnectionLost(error)) throw error;
+            await conn.query('ROLLBACK TO SAVEPOINT sluice_event');
+            outcomes.push({ status: 'failed', error });
+          }
+        }
+        await conn.query('COMMIT');
+      } catch (error) {
+        broken = await rollback(conn);
+        const lost = broken || isConnectionLost(error);
+        throw new SluiceError(
+          lost ? DATABASE_UNAVAILABLE : 'SLUICE_INBOX_BATCH_FAILED',
+          `applying ${events.length} events for group ${group} in one transaction failed (${lost ? 'the connection was lost: ' : ''}${errorMessage(error)}). Nothing of the batch was applied; the events are run one by one`,
+          { cause: error, retryable: true },
+        );
+      }
+      return outcomes;
+    } finally {
+      if (broken) conn.destroy();
+      else conn.release();
+    }
+  }
+
+  /** Nothing to release: connections go back to the caller's pool after each run. */
+  async close(): Promise<void> {}
+
+  async #connect(): Promise<MysqlPoolConnection> {
+    try {
+      return await this.#pool.getConnection();
+    } catch (error) {
+      throw this.#error(error, 'connecting for the inbox');
+    }
+  }
+
+  #error(error: unknown, doing: string) {
+    return toSluiceError(error, `${doing} in ${this.#table}`, `inbox table ${this.#table} is missing`);
+  }
+}
+
+/** Whether an error means the connection is gone (not a deadlock or another retryable statement error). */
+function isConnectionLost(error: unknown): boolean {
+  const fatal = (error as { fatal?: unknown } | null)?.fatal === true;
+  return (
+    fatal ||
+    (isRetryable(error) && !['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(errorCodeOf(error) ?? ''))
+  );
+}
+
+/** Rolls back after a failure; true if the connection is unusable (then it is destroyed, not pooled). */
+async function rollback(conn: MysqlPoolConnection): Promise<boolean> {
+  try {
+    await conn.query('ROLLBACK');
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Opens the inbox on `pool` (a mysql2 promise `Pool`): `await createMysqlInbox(pool)`. Throws
+ * `MigrationRequiredError` unless the database is migrated, or migrates it with `migrate: true`.
+ */
+export async function createMysqlInbox(
+  pool: MysqlPool,
+  options: MysqlInboxOptions = {},
+): Promise<MysqlInbox> {
+  const resolved: ResolvedMysqlInboxOptions = resolveMysqlInboxOptions(options);
+  if (!isMysqlPool(pool)) {
+    throw new InvalidOptionError(
+      'mysql inbox',
+      'pool',
+      'must be a mysql2/promise Pool (with query() and getConnection())',
+    );
+  }
+  const database = await resolveDatabase(pool, resolved.database, 'mysql inbox');
+  if (resolved.migrate) await migrate(pool, { database });
+  else await assertMigrated(pool, database, `inbox table ${database}.sluice_inbox`);
+  return new MysqlInbox(pool, database);
+}

@@ -1,0 +1,87 @@
+/**
+ * The few shapes of `mysql2` (promise API) that Sluice uses, declared structurally so that neither core nor
+ * this package imports the driver: a `mysql2/promise` `Pool`, `PoolConnection` and `Connection` all fit (as
+ * Kysely's `MysqlPool` does).
+ */
+
+/** What a write (`INSERT`, `UPDATE`, `DELETE`) resolves to in mysql2: its `ResultSetHeader`. */
+export interface MysqlWriteResult {
+  readonly affectedRows: number;
+  /** The AUTO_INCREMENT value or the `LAST_INSERT_ID(expr)` the statement set. */
+  readonly insertId: number;
+}
+
+/** Anything that runs a statement with `?` placeholders: a mysql2 promise `Pool`, `PoolConnection` or `Connection`. */
+export interface MysqlQueryable {
+  query(sql: string, values?: unknown): Promise<[unknown, unknown]>;
+}
+
+/** A connection checked out of a pool (`PoolConnection`): returned with `release()`, dropped with `destroy()`. */
+export interface MysqlPoolConnection extends MysqlQueryable {
+  release(): void;
+  destroy(): void;
+}
+
+/**
+ * A connection pool (mysql2 promise `Pool`). Sluice runs its own short statements through `query` (each its own
+ * transaction) and checks out a connection with `getConnection()` for transactions (acknowledgements, leases,
+ * the inbox) and for migrations' `GET_LOCK`. It never ends the pool: the pool belongs to the caller.
+ */
+export interface MysqlPool extends MysqlQueryable {
+  getConnection(): Promise<MysqlPoolConnection>;
+}
+
+/**
+ * The seam through which Sluice writes inside the caller's transaction, whatever the caller uses to talk to
+ * MySQL (mysql2 here; Kysely, Drizzle, Knex or Prisma adapters later).
+ *
+ * The implementer owns running each statement on the connection that holds the caller's transaction (never on
+ * another pooled connection), returning a query's rows as plain objects keyed by column name and a write's
+ * affected rows and `insertId`. It does not own transactions: Sluice never begins, commits or rolls back
+ * through an executor it was given.
+ */
+export interface SqlExecutor {
+  /** Runs a query; resolves its rows. */
+  execute<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs a write; resolves the rows it touched and the `insertId` it set. */
+  write(sql: string, params?: readonly unknown[]): Promise<MysqlWriteResult>;
+}
+
+/**
+ * Adapts a mysql2 promise connection to {@link SqlExecutor}. Pass the connection that runs your transaction
+ * (`const conn = await pool.getConnection(); await conn.beginTransaction(); outbox.append(fromMysql(conn), ...)`);
+ * a pool is fine for a statement that is its own transaction.
+ */
+export function fromMysql(conn: MysqlQueryable): SqlExecutor {
+  return {
+    async execute<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+      const [rows] = await conn.query(sql, [...params]);
+      return Array.isArray(rows) ? (rows as R[]) : [];
+    },
+    async write(sql: string, params: readonly unknown[] = []): Promise<MysqlWriteResult> {
+      const [header] = await conn.query(sql, [...params]);
+      const h = header as Partial<MysqlWriteResult> | null;
+      return { affectedRows: Number(h?.affectedRows ?? 0), insertId: Number(h?.insertId ?? 0) };
+    },
+  };
+}
+
+/** Whether `value` looks like a mysql2 promise `Pool` (has `query` and `getConnection`). */
+export function isMysqlPool(value: unknown): value is MysqlPool {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { query?: unknown }).query === 'function' &&
+    typeof (value as { getConnection?: unknown }).getConnection === 'function'
+  );
+}
+
+/** Rows of a query on a pool or connection. */
+export async function queryRows<R>(
+  db: MysqlQueryable,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<R[]> {
+  const [rows] = await db.query(sql, [...params]);
+  return Array.isArray(rows) ? (rows as R[]) : [];
+}

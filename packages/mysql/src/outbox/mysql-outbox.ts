@@ -1,0 +1,305 @@
+import {
+  type EventContext,
+  type EventContract,
+  type EventInput,
+  encodeEnvelope,
+  envelopeOf,
+  InvalidOptionError,
+  MigrationRequiredError,
+  type OutboxBatch,
+  type OutboxRow,
+  type OutboxStats,
+  type OutboxStore,
+  prepareEvent,
+  type RelayLease,
+} from '@sluice/core';
+import { isMissingRelation, toSluiceError } from '../errors.js';
+import { quoteIdentifier } from '../identifier.js';
+import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';
+import {
+  isMysqlPool,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  queryRows,
+  type SqlExecutor,
+} from '../mysql-client.js';
+import {
+  type MysqlOutboxOptions,
+  type ResolvedMysqlOutboxOptions,
+  resolveMysqlOutboxOptions,
+} from './mysql-outbox-options.js';
+import { chainOf, OutboxReader } from './outbox-reader.js';
+import { PartitionLease } from './partition-lease.js';
+
+/** What `append` wrote. */
+export interface AppendResult {
+  readonly id: string;
+  readonly key: string;
+  readonly sequence: number;
+}
+
+interface AckRow {
+  source: string;
+  topic: string;
+  key: string;
+  sequence: number | string;
+}
+
+/**
+ * The transactional outbox in MySQL or MariaDB. `append` writes an event inside the caller's transaction through
+ * a {@link SqlExecutor} (`fromMysql(conn)`); the relay reads committed rows through the `OutboxStore` methods,
+ * on the pool given here.
+ *
+ * Reads never skip a transaction that commits late and keep each key's order: see {@link OutboxReader}.
+ * Create it with {@link createMysqlOutbox}, which checks (or applies) the migrations.
+ */
+export class MysqlOutbox implements OutboxStore {
+  readonly name: string;
+  readonly database: string;
+  readonly #pool: MysqlPool;
+  readonly #o: ResolvedMysqlOutboxOptions;
+  readonly #table: string;
+  readonly #sequenceSql: string;
+  readonly #insertSql: string;
+  readonly #ackSelectSql: string;
+  readonly #ackDeliveredSql: string;
+  readonly #ackDeleteSql: string;
+  readonly #statsSql: string;
+  readonly #reader: OutboxReader;
+  readonly #lease: PartitionLease;
+  readonly #waiting = new Set<() => void>();
+  #closed = false;
+
+  /** Use {@link createMysqlOutbox}: it resolves the database and checks the migrations first. */
+  constructor(pool: MysqlPool, database: string, options: ResolvedMysqlOutboxOptions) {
+    this.#pool = pool;
+    this.#o = options;
+    this.database = database;
+    const d = quoteIdentifier(database);
+    this.#table = `${database}.sluice_outbox`;
+    this.name = `mysql:${database}`;
+    this.#sequenceSql = `INSERT INTO ${d}.sluice_outbox_sequence (source, topic, \`key\`, last)
+VALUES (?, ?, ?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE last = LAST_INSERT_ID(last + 1)`;
+    this.#insertSql = `INSERT INTO ${d}.sluice_outbox (id, source, topic, \`key\`, type, sequence, key_hash, value)
+VALUES (?, ?, ?, ?, ?, ?, CRC32(?), ?)`;
+    this.#reader = new OutboxReader(pool, d, `outbox table ${this.#table}`);
+    this.#lease = new PartitionLease(pool, d, `${database}.sluice_relay_partition`);
+    this.#ackSelectSql = `SELECT source, topic, \`key\` AS \`key\`, sequence FROM ${d}.sluice_outbox
+WHERE position IN (?) FOR UPDATE`;
+    this.#ackDeliveredSql = `INSERT INTO ${d}.sluice_outbox_delivered (source, topic, \`key\`, sequence) VALUES ?
+ON DUPLICATE KEY UPDATE sequence = GREATEST(sequence, VALUES(sequence))`;
+    this.#ackDeleteSql = `DELETE FROM ${d}.sluice_outbox WHERE position IN (?)`;
+    this.#statsSql = `SELECT p.\`partition\` AS \`partition\`,
+  CASE WHEN p.expires_at > NOW(3) THEN p.owner END AS owner,
+  CASE WHEN p.expires_at > NOW(3) THEN TIMESTAMPDIFF(MICROSECOND, NOW(3), p.expires_at) / 1000 END AS expires_in,
+  COALESCE(q.pending, 0) AS pending,
+  TIMESTAMPDIFF(MICROSECOND, q.oldest, NOW(6)) / 1000 AS oldest
+FROM ${d}.sluice_relay_partition p
+LEFT JOIN (
+  SELECT o.key_hash % c.n AS part, COUNT(*) AS pending, MIN(o.created_at) AS oldest
+  FROM ${d}.sluice_outbox o, (SELECT COUNT(*) AS n FROM ${d}.sluice_relay_partition) c
+  GROUP BY part
+) q ON q.part = p.\`partition\`
+ORDER BY p.\`partition\``;
+  }
+
+  /**
+   * Validates `data` against `contract` and writes the event into the outbox as part of the caller's
+   * transaction on `tx` (`fromMysql(conn)` for a mysql2 connection after `beginTransaction()`), in two
+   * statements: the key's next sequence (an upsert of its counter row, which waits for an uncommitted append of
+   * the same key, so sequences are gap-free and commit in order per key), then the row. If the transaction rolls
+   * back, the event and its sequence number are gone with it.
+   *
+   * Always append inside a transaction: on an autocommit connection the two statements commit separately, and a
+   * crash between them leaves a sequence gap that holds the key back at the relay.
+   *
+   * Throws `ContractViolationError` (nothing written) if the data violates the contract, and
+   * `MigrationRequiredError` if the outbox tables are missing. Other driver errors (a deadlock, a lock wait
+   * timeout) are rethrown unchanged, so the caller's transaction retry logic recognises them.
+   */
+  async append<C extends EventContract>(
+    tx: SqlExecutor,
+    contract: C,
+    data: EventInput<C>,
+    context?: EventContext,
+  ): Promise<AppendResult> {
+    const event = prepareEvent(contract, data);
+    try {
+      const { insertId: sequence } = await tx.write(this.#sequenceSql, [
+        this.#o.source,
+        event.topic,
+        event.key,
+      ]);
+      const value = encodeEnvelope(envelopeOf(event, this.#o.source, sequence, context));
+      await tx.write(this.#insertSql, [
+        event.id,
+        this.#o.source,
+        event.topic,
+        event.key,
+        event.type,
+        sequence,
+        event.key,
+        value,
+      ]);
+      return { id: event.id, key: event.key, sequence };
+    } catch (error) {
+      if (isMissingRelation(error)) {
+        throw new MigrationRequiredError(`outbox table ${this.#table} is missing`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Up to `limit` committed rows not yet returned in this chain of cursors, each key's rows in sequence order
+   * and only after its earlier ones; a row that commits late is found by the next read. The cursor is kept in
+   * this store's memory; an unknown one (or `undefined`) starts again from every pending row. Throws
+   * `MigrationRequiredError` if the table is missing, and a retryable `SLUICE_DATABASE_UNAVAILABLE` when MySQL
+   * cannot be reached. See {@link OutboxReader}.
+   */
+  readPending(
+    cursor: string | undefined,
+    limit: number,
+    partitions?: readonly number[],
+  ): Promise<OutboxBatch> {
+    return this.#reader.read(cursor, limit, partitions);
+  }
+
+  /**
+   * In one READ COMMITTED transaction: locks the rows, records each key's highest acknowledged sequence in
+   * `sluice_outbox_delivered` and deletes the rows. Idempotent: rows already deleted are ignored.
+   */
+  async acknowledge(rows: readonly OutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const positions = rows.map((r) => r.position);
+    let conn: MysqlPoolConnection | undefined;
+    let broken = false;
+    let last: AckRow[];
+    try {
+      conn = await this.#pool.getConnection();
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await conn.query('START TRANSACTION');
+      const locked = await queryRows<AckRow>(conn, this.#ackSelectSql, [positions]);
+      const highest = new Map<string, AckRow>();
+      for (const r of locked) {
+        const chain = chainOf(r.source, r.topic, r.key);
+        const seen = highest.get(chain);
+        if (seen === undefined || Number(seen.sequence) < Number(r.sequence)) highest.set(chain, r);
+      }
+      last = [...highest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+      if (last.length > 0) {
+        await conn.query(this.#ackDeliveredSql, [last.map((r) => [r.source, r.topic, r.key, r.sequence])]);
+        await conn.query(this.#ackDeleteSql, [positions]);
+      }
+      await conn.query('COMMIT');
+    } catch (error) {
+      broken =
+        (await conn?.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        )) ?? false;
+      throw this.#error(error, 'acknowledging delivered rows');
+    } finally {
+      if (broken) conn?.destroy();
+      else conn?.release();
+    }
+    this.#reader.forgetAcknowledged(
+      last.map((a) => ({ chain: chainOf(a.source, a.topic, a.key), sequence: Number(a.sequence) })),
+    );
+  }
+
+  /**
+   * MySQL has no LISTEN/NOTIFY: resolves after `pollIntervalMs` (or `timeoutMs` if shorter), or at once on abort
+   * or `close()`, and the relay reads again. A commit is therefore seen within one poll interval.
+   */
+  waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, Math.min(timeoutMs, this.#o.pollIntervalMs)));
+      signal?.addEventListener('abort', done, { once: true });
+      this.#waiting.add(done);
+    });
+  }
+
+  /**
+   * Takes or renews `owner`'s even share of the relay partitions (16 key-hash partitions, leases in
+   * `sluice_relay_partition`, database time): see {@link PartitionLease}.
+   */
+  acquireLease(owner: string, ttlMs: number): Promise<RelayLease> {
+    return this.#lease.acquire(owner, ttlMs);
+  }
+
+  /** Gives up `owner`'s partitions and membership: the other relays take them at their next renewal. */
+  releaseLease(owner: string): Promise<void> {
+    return this.#lease.release(owner);
+  }
+
+  /**
+   * Committed rows not yet acknowledged and the age of the oldest (database clock), in total and per relay
+   * partition with its live owner. Counts every pending row: meant for monitoring, not for a hot loop.
+   */
+  async stats(): Promise<OutboxStats> {
+    let rows: {
+      partition: number;
+      owner: string | null;
+      expires_in: number | string | null;
+      pending: number | string;
+      oldest: number | string | null;
+    }[];
+    try {
+      rows = await queryRows(this.#pool, this.#statsSql);
+    } catch (error) {
+      throw this.#error(error, 'reading outbox stats');
+    }
+    const age = (ms: number | string | null) => (ms === null ? null : Math.max(0, Math.round(Number(ms))));
+    const partitions = rows.map((r) => ({
+      partition: Number(r.partition),
+      owner: r.owner,
+      leaseExpiresInMs: age(r.expires_in),
+      pending: Number(r.pending),
+      oldestPendingAgeMs: age(r.oldest),
+    }));
+    const ages = partitions.flatMap((p) => (p.oldestPendingAgeMs === null ? [] : [p.oldestPendingAgeMs]));
+    return {
+      pending: partitions.reduce((n, p) => n + p.pending, 0),
+      oldestPendingAgeMs: ages.length === 0 ? null : Math.max(...ages),
+      partitions,
+    };
+  }
+
+  /** Wakes every waiter; the pool belongs to the caller. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const wake of [...this.#waiting]) wake();
+  }
+
+  #error(error: unknown, doing: string) {
+    return toSluiceError(error, `${doing} in ${this.#table}`, `outbox table ${this.#table} is missing`);
+  }
+}
+
+/**
+ * Opens the outbox on `pool` (a mysql2 promise `Pool`):
+ * `await createMysqlOutbox(pool, { source: 'urn:service:orders' })`. Throws `MigrationRequiredError` unless the
+ * database is migrated, or migrates it with `migrate: true`.
+ */
+export async function createMysqlOutbox(pool: MysqlPool, options: MysqlOutboxOptions): Promise<MysqlOutbox> {
+  const resolved = resolveMysqlOutboxOptions(options);
+  if (!isMysqlPool(pool)) {
+    throw new InvalidOptionError(
+      'mysql outbox',
+      'pool',
+      'must be a mysql2/promise Pool (with query() and getConnection())',
+    );
+  }
+  const database = await resolveDatabase(pool, resolved.database, 'mysql outbox');
+  if (resolved.migrate) await migrate(pool, { database });
+  else await assertMigrated(pool, database, `outbox table ${database}.sluice_outbox`);
+  return new MysqlOutbox(pool, database, resolved);
+}
