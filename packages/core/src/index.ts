@@ -99,3 +99,4 @@ export { type BackoffOptions, backoffDelay } from './util/backoff.js';
 export { integerOption } from './util/integer-option.js';
 export { jsonLogger, type Logger, silentLogger } from './util/logger.js';
 export { sleep } from './util/sleep.js';
+export { waitForWake } from './util/wait-for-wake.js';

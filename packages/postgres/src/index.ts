@@ -1,3 +1,9 @@
+export {
+  type ChangeCaptureSetup,
+  createChangeCapture,
+  dropChangeCapture,
+} from './cdc/change-capture-setup.js';
+export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

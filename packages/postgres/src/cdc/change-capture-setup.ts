@@ -1,0 +1,106 @@
+import { InvalidOptionError } from '@sluice/core';
+import type { PgQueryable } from '../pg-client.js';
+
+export interface ChangeCaptureSetup {
+  /** The permanent logical replication slot the change source reads (created with the `pgoutput` plugin). */
+  readonly slot: string;
+  /** The publication naming the captured tables. */
+  readonly publication: string;
+  /** Tables to capture, `schema.table` or `table` (search path). */
+  readonly tables: readonly string[];
+  /**
+   * Set `REPLICA IDENTITY FULL` on the tables, so updates and deletes carry every column of the old row (the
+   * default identity gives only the primary key of a deleted row and no old row for an update).
+   */
+  readonly fullBeforeImages?: boolean;
+}
+
+const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const TABLE = /^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Prepares change data capture once (as `sluice migrate` does for the outbox): creates the publication for the
+ * tables, and the permanent logical replication slot, where missing. A source never creates its slot itself, so
+ * a dropped slot is an error, never a silent start from "now". Needs a role with REPLICATION (and ownership of
+ * the tables for the publication). Returns whether the slot was created now: a new slot starts at the present,
+ * and what changed before it needs a backfill.
+ */
+export async function createChangeCapture(
+  db: PgQueryable,
+  setup: ChangeCaptureSetup,
+): Promise<{ slotCreated: boolean }> {
+  check(setup);
+  const tables = setup.tables.map(quoteTable).join(', ');
+  const exists = await db.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [setup.publication]);
+  if (exists.rows.length === 0)
+    await db.query(`CREATE PUBLICATION "${setup.publication}" FOR TABLE ${tables}`);
+  else await db.query(`ALTER PUBLICATION "${setup.publication}" SET TABLE ${tables}`);
+  if (setup.fullBeforeImages) {
+    for (const table of setup.tables)
+      await db.query(`ALTER TABLE ${quoteTable(table)} REPLICA IDENTITY FULL`);
+  }
+  const slot = await db.query('SELECT plugin FROM pg_replication_slots WHERE slot_name = $1', [setup.slot]);
+  if (slot.rows.length > 0) {
+    const plugin = (slot.rows[0] as { plugin: string }).plugin;
+    if (plugin !== 'pgoutput') {
+      throw new InvalidOptionError(
+        'createChangeCapture',
+        'slot',
+        `slot ${setup.slot} exists with plugin ${plugin}; Sluice reads pgoutput slots: choose another name`,
+      );
+    }
+    return { slotCreated: false };
+  }
+  await db.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [setup.slot]);
+  return { slotCreated: true };
+}
+
+/** Drops the slot (releasing its WAL) and the publication. The source can no longer resume after this. */
+export async function dropChangeCapture(
+  db: PgQueryable,
+  setup: Pick<ChangeCaptureSetup, 'slot' | 'publication'>,
+) {
+  if (!NAME.test(setup.slot) || !NAME.test(setup.publication)) {
+    throw new InvalidOptionError(
+      'dropChangeCapture',
+      'slot',
+      'slot and publication must be lower-case identifiers',
+    );
+  }
+  await db.query(
+    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+    [setup.slot],
+  );
+  await db.query(`DROP PUBLICATION IF EXISTS "${setup.publication}"`);
+}
+
+function check(setup: ChangeCaptureSetup): void {
+  if (!NAME.test(setup.slot)) {
+    throw new InvalidOptionError(
+      'createChangeCapture',
+      'slot',
+      'must be a lower-case identifier (a-z, 0-9, _)',
+    );
+  }
+  if (!NAME.test(setup.publication)) {
+    throw new InvalidOptionError('createChangeCapture', 'publication', 'must be a lower-case identifier');
+  }
+  if (
+    !Array.isArray(setup.tables) ||
+    setup.tables.length === 0 ||
+    !setup.tables.every((t) => TABLE.test(t))
+  ) {
+    throw new InvalidOptionError(
+      'createChangeCapture',
+      'tables',
+      'must name tables as schema.table or table',
+    );
+  }
+}
+
+function quoteTable(table: string): string {
+  return table
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
+}
