@@ -55,8 +55,14 @@ export class PartitionLease {
         const free = (
           await queryRows<{ partition: number }>(conn, this.#sql.free, [share - mine.length])
         ).map((r) => Number(r.partition));
-        if (free.length > 0) await conn.query(this.#sql.claim, [owner, ttlUs, free]);
-        mine = [...mine, ...free].sort((a, b) => a - b);
+        if (free.length > 0) {
+          // Claim only what is still free when the UPDATE locks it: the SKIP LOCKED read alone let two relays
+          // starting together both take every partition on MariaDB 10.11 (seen in the two-relay test).
+          await conn.query(this.#sql.claim, [owner, ttlUs, free]);
+          mine = (await queryRows<{ partition: number }>(conn, this.#sql.owned, [owner]))
+            .map((r) => Number(r.partition))
+            .sort((a, b) => a - b);
+        }
       }
       await conn.query('COMMIT');
       return { partitions: mine, partitionCount: total };
@@ -104,7 +110,8 @@ ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)`,
     giveUp: `UPDATE ${p} SET owner = NULL, expires_at = NULL WHERE owner = ? AND \`partition\` IN (?)`,
     free: `SELECT \`partition\` FROM ${p} WHERE owner IS NULL OR expires_at < NOW(3)
 ORDER BY \`partition\` LIMIT ? FOR UPDATE SKIP LOCKED`,
-    claim: `UPDATE ${p} SET owner = ?, expires_at = ${until} WHERE \`partition\` IN (?)`,
+    claim: `UPDATE ${p} SET owner = ?, expires_at = ${until}
+WHERE \`partition\` IN (?) AND (owner IS NULL OR expires_at < NOW(3))`,
     release: `UPDATE ${p} SET owner = NULL, expires_at = NULL WHERE owner = ?`,
     leave: `DELETE FROM ${d}.sluice_relay_member WHERE owner = ? OR expires_at < NOW(3) - INTERVAL 1 HOUR`,
   };
