@@ -1,0 +1,131 @@
+/**
+ * The MySQL stores in the whole pipeline: producer transactions append to MysqlOutbox, the core relay ships to
+ * the in-memory transport, `consume()` applies each event through MysqlInbox, in the consumer's transaction.
+ * Then a replay of the whole topic is skipped by the inbox.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, it } from 'node:test';
+import { consume, createMemoryTransport, createRelay } from '@sluice/core';
+import { migrate } from '../migrations/migrate.js';
+import { fromMysql } from '../mysql-client.js';
+import { createMysqlOutbox } from '../outbox/mysql-outbox.js';
+import {
+  AccountOpened,
+  accounts,
+  SOURCE,
+  sleep,
+  type TestDatabase,
+  testDatabase,
+} from '../test-database.test-support.js';
+import { createMysqlInbox } from './mysql-inbox.js';
+
+let db: TestDatabase;
+
+beforeEach(async () => {
+  db = testDatabase({ prefix: 'pipe' });
+  await migrate(db.pool, { database: db.database });
+  await db.query(
+    `CREATE TABLE \`${db.database}\`.credit (account VARCHAR(20) NOT NULL PRIMARY KEY, events INT NOT NULL, last_seq INT NOT NULL) ENGINE=InnoDB`,
+  );
+});
+
+afterEach(async () => {
+  await db.close();
+});
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+it('outbox -> relay -> memory transport -> consume() with the MySQL inbox: each committed event applied once, in order', {
+  timeout: 60_000,
+}, async () => {
+  const outbox = await createMysqlOutbox(db.pool, {
+    source: SOURCE,
+    database: db.database,
+    pollIntervalMs: 20,
+  });
+  const transport = createMemoryTransport();
+  const relay = createRelay({
+    outbox,
+    transport,
+    topics: [accounts],
+    idleWaitMs: 100,
+    ackIntervalMs: 10,
+  }).start();
+  const inbox = await createMysqlInbox(db.pool, { database: db.database });
+  const outcomes = { applied: 0, duplicate: 0 };
+  const startConsumer = (replay: boolean) =>
+    consume({
+      transport,
+      group: 'credit',
+      inbox,
+      ...(replay ? { replay: { to: 'earliest' as const } } : {}),
+      handlers: (on) => [
+        on(AccountOpened, async (event, { tx }) => {
+          // Applied in order per key: the stored last sequence is always the previous one.
+          const [row] = await tx.execute<{ last_seq: number }>(
+            `SELECT last_seq FROM \`${db.database}\`.credit WHERE account = ? FOR UPDATE`,
+            [event.key],
+          );
+          assert.equal(row?.last_seq ?? 0, event.sequence - 1, `${event.key} in order`);
+          await tx.write(
+            `INSERT INTO \`${db.database}\`.credit (account, events, last_seq) VALUES (?, 1, ?)
+             ON DUPLICATE KEY UPDATE events = events + 1, last_seq = VALUES(last_seq)`,
+            [event.key, event.sequence],
+          );
+        }),
+      ],
+      onOutcome: (o) => {
+        if (o.kind === 'applied' || o.kind === 'duplicate') outcomes[o.kind]++;
+      },
+    });
+  let consumer = startConsumer(false);
+
+  // Producers: committed and rolled-back transactions on 3 connections.
+  const committed: string[] = [];
+  await Promise.all(
+    [0, 1, 2].map(async (w) => {
+      const c = await db.connection();
+      for (let i = 0; i < 20; i++) {
+        await c.beginTransaction();
+        const r = await outbox.append(fromMysql(c), AccountOpened, {
+          accountId: `A-${(w + i) % 5}`,
+          owner: 'o',
+        });
+        if (i % 7 === 3) {
+          await c.rollback();
+          continue;
+        }
+        await c.commit();
+        committed.push(r.id);
+      }
+    }),
+  );
+  await until(() => outcomes.applied === committed.length, 'every committed event to be applied');
+  const rows = await db.query<{ events: number; last_seq: number }>(
+    `SELECT events, last_seq FROM \`${db.database}\`.credit`,
+  );
+  assert.equal(
+    rows.reduce((n, r) => n + r.events, 0),
+    committed.length,
+  );
+  for (const r of rows) assert.equal(r.events, r.last_seq, 'gap-free sequences from 1');
+  const recorded = await db.query<{ id: string }>(
+    `SELECT event_id AS id FROM \`${db.database}\`.sluice_inbox`,
+  );
+  assert.deepEqual(recorded.map((r) => r.id).sort(), [...committed].sort());
+
+  // Replay the topic from the start: every event is a duplicate for the inbox.
+  await consumer.stop();
+  consumer = startConsumer(true);
+  await until(() => outcomes.duplicate === committed.length, 'the replay to be skipped');
+  assert.equal(outcomes.applied, committed.length);
+  await consumer.stop();
+  await relay.stop();
+  await outbox.close();
+});

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { DATABASE_UNAVAILABLE, MigrationRequiredError, SluiceError } from '@sluice/core';
+import mysql from 'mysql2/promise';
+import { migrate } from '../migrations/migrate.js';
+import type { SqlExecutor } from '../mysql-client.js';
+import { sleep, type TestDatabase, testDatabase } from '../test-database.test-support.js';
+import { createMysqlInbox, MysqlInbox } from './mysql-inbox.js';
+
+const EVENT = '0190a5c2-7a1e-7000-8000-000000000001';
+const OTHER_EVENT = '0190a5c2-7a1e-7000-8000-000000000002';
+
+let db: TestDatabase;
+
+beforeEach(() => {
+  db = testDatabase({ prefix: 'inbox' });
+});
+
+afterEach(async () => {
+  await db.close();
+});
+
+/** A migrated database with a business table the handlers write to. */
+async function consumerDb(): Promise<void> {
+  await migrate(db.pool, { database: db.database });
+  await db.query(
+    `CREATE TABLE \`${db.database}\`.seat (course VARCHAR(20) NOT NULL PRIMARY KEY, taken INT NOT NULL) ENGINE=InnoDB`,
+  );
+}
+
+const takeSeat = (tx: SqlExecutor, course: string | null) =>
+  tx.write(
+    `INSERT INTO \`${db.database}\`.seat (course, taken) VALUES (?, 1) ON DUPLICATE KEY UPDATE taken = taken + 1`,
+    [course],
+  );
+
+async function taken(course: string): Promise<number> {
+  const rows = await db.query<{ taken: number }>(
+    `SELECT taken FROM \`${db.database}\`.seat WHERE course = ?`,
+    [course],
+  );
+  return rows[0]?.taken ?? 0;
+}
+
+async function recorded(): Promise<{ g: string; id: string }[]> {
+  return db.query(
+    `SELECT consumer_group AS g, event_id AS id FROM \`${db.database}\`.sluice_inbox ORDER BY consumer_group, event_id`,
+  );
+}
+
+describe('MysqlInbox', () => {
+  it('applies once, then answers duplicate without calling apply', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    let called = false;
+    assert.equal(
+      await inbox.runOnce('g', EVENT, (tx) => {
+        called = true;
+        return takeSeat(tx, 'C-1');
+      }),
+      'duplicate',
+    );
+    assert.equal(called, false);
+    assert.equal(await taken('C-1'), 1);
+    assert.deepEqual(await recorded(), [{ g: 'g', id: EVENT }]);
+  });
+
+  it('a throwing apply rolls back its writes and the inbox record, rethrows, and the next runOnce applies', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    const boom = new Error('handler failed');
+    await assert.rejects(
+      inbox.runOnce('g', EVENT, async (tx) => {
+        await takeSeat(tx, 'C-1');
+        throw boom;
+      }),
+      (e: unknown) => e === boom,
+    );
+    // A failing statement after a write: MySQL undoes only the statement, Sluice the whole transaction.
+    await assert.rejects(
+      inbox.runOnce('g', EVENT, async (tx) => {
+        await takeSeat(tx, 'C-1');
+        await takeSeat(tx, null);
+      }),
+      (e: unknown) => (e as { code?: string }).code === 'ER_BAD_NULL_ERROR',
+    );
+    assert.equal(await taken('C-1'), 0);
+    assert.deepEqual(await recorded(), []);
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    assert.equal(await taken('C-1'), 1);
+  });
+
+  it('runs apply inside the transaction: its writes are invisible to others until commit', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    await inbox.runOnce('g', EVENT, async (tx) => {
+      await takeSeat(tx, 'C-1');
+      assert.equal(await taken('C-1'), 0, 'another connection does not see it yet');
+      const own = await tx.execute<{ taken: number }>(
+        `SELECT taken FROM \`${db.database}\`.seat WHERE course = 'C-1'`,
+      );
+      assert.equal(own[0]?.taken, 1, 'the handler sees its own write');
+    });
+    assert.equal(await taken('C-1'), 1);
+  });
+
+  it('runBatch: one transaction; duplicates skipped, a throwing handler undone alone, the rest committed', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-0')), 'applied');
+    const ids = ['0190a5c2-7a1e-7000-8000-00000000000a', '0190a5c2-7a1e-7000-8000-00000000000b'];
+    const outcomes = await inbox.runBatch('g', [
+      { eventId: ids[0]!, apply: (tx) => takeSeat(tx, 'C-1') },
+      { eventId: EVENT, apply: (tx) => takeSeat(tx, 'C-0') }, // applied before: duplicate
+      {
+        eventId: ids[1]!,
+        apply: async (tx) => {
+          await takeSeat(tx, 'C-2');
+          await takeSeat(tx, null); // fails after a write: the write must go too
+        },
+      },
+      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') },
+      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') }, // twice in the batch
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['applied', 'duplicate', 'failed', 'applied', 'duplicate'],
+    );
+    assert.match(String((outcomes[2] as { error: unknown }).error), /cannot be null/i);
+    assert.deepEqual(
+      [await taken('C-0'), await taken('C-1'), await taken('C-2'), await taken('C-3')],
+      [1, 1, 0, 1],
+    );
+    assert.deepEqual(
+      (await recorded()).map((r) => r.id).sort(),
+      [EVENT, OTHER_EVENT, ids[0]!].sort(),
+      'the failed event is not recorded: it will be retried',
+    );
+    assert.equal(await inbox.runOnce('g', ids[1]!, (tx) => takeSeat(tx, 'C-2')), 'applied');
+  });
+
+  it('keeps consumer groups independent', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    assert.equal(await inbox.runOnce('a', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    assert.equal(await inbox.runOnce('b', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    assert.equal(await inbox.runOnce('a', EVENT, (tx) => takeSeat(tx, 'C-1')), 'duplicate');
+    assert.equal(await taken('C-1'), 2);
+  });
+
+  it('the same event run concurrently is applied once: the second waits for the first and is a duplicate', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const first = inbox.runOnce('g', EVENT, async (tx) => {
+      await takeSeat(tx, 'C-1');
+      await gate;
+    });
+    await sleep(100);
+    const second = inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1'));
+    await sleep(100);
+    release();
+    assert.deepEqual(await Promise.all([first, second]), ['applied', 'duplicate']);
+    assert.equal(await taken('C-1'), 1);
+  });
+
+  it('a connection killed while the handler runs: nothing applied, DATABASE_UNAVAILABLE, the process lives on', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    const killed = inbox.runOnce('g', EVENT, async (tx) => {
+      await takeSeat(tx, 'C-1');
+      const id = (await tx.execute<{ id: number }>('SELECT CONNECTION_ID() AS id'))[0]!.id;
+      // The server drops this connection (as a restart would) while the transaction is open.
+      const killer = await db.connection();
+      await killer.query('KILL ?', [id]);
+      await sleep(100);
+      await takeSeat(tx, 'C-1');
+    });
+    await assert.rejects(
+      killed,
+      (e: unknown) => e instanceof SluiceError && e.code === DATABASE_UNAVAILABLE && e.retryable,
+    );
+    assert.equal(await taken('C-1'), 0, 'the open transaction died with the connection');
+    assert.deepEqual(await recorded(), []);
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+    assert.equal(await taken('C-1'), 1);
+  });
+
+  it('an unreachable server: runOnce and runBatch throw a retryable SLUICE_DATABASE_UNAVAILABLE', async () => {
+    const dead = mysql.createPool({ host: '127.0.0.1', port: 1, user: 'x', connectTimeout: 500 });
+    try {
+      const inbox = new MysqlInbox(dead, 'nowhere');
+      const unavailable = (e: unknown) =>
+        e instanceof SluiceError && e.code === DATABASE_UNAVAILABLE && e.retryable && /MySQL/.test(e.message);
+      await assert.rejects(
+        inbox.runOnce('g', EVENT, () => undefined),
+        unavailable,
+      );
+      await assert.rejects(inbox.runBatch('g', [{ eventId: EVENT, apply: () => undefined }]), unavailable);
+    } finally {
+      await dead.end();
+    }
+  });
+
+  it('refuses an unmigrated database unless asked to migrate', async () => {
+    await assert.rejects(
+      createMysqlInbox(db.pool, { database: db.database }),
+      (e: unknown) =>
+        e instanceof MigrationRequiredError &&
+        e.message.includes(`${db.database}.sluice_inbox`) &&
+        /run `sluice migrate`/.test(e.message),
+    );
+    await createMysqlInbox(db.pool, { database: db.database, migrate: true });
+    await createMysqlInbox(db.pool, { database: db.database });
+  });
+});
