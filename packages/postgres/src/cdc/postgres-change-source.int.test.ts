@@ -260,6 +260,29 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
     );
   });
 
+  it('pauses the replication stream while its buffer is full, and resumes as it is read', async () => {
+    const s = new PostgresChangeSource({ connectionString: testUrl(), slot, publication, maxBuffered: 50 });
+    try {
+      await s.read(1000, 200); // drain what earlier tests left
+      await db.query(`INSERT INTO ${table} SELECT g, 'bulk', false FROM generate_series(10000, 29999) g`);
+      await sleep(1000); // the server has sent everything it could
+      const first = await s.read(100_000, 0);
+      // Paused at 50 buffered: what was received beyond is the rest of the network reads already parsed.
+      assert.ok(
+        first.length >= 50 && first.length < 5000,
+        `${first.length} of 20,000 changes buffered while nobody read`,
+      );
+      const all = [...first, ...(await readAll(s, 20_000 - first.length, 30_000))];
+      assert.deepEqual(
+        all.map((c) => c.after!['id']),
+        Array.from({ length: 20_000 }, (_, i) => 10000 + i),
+      );
+      await s.acknowledge(all.at(-1)!.position);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('says the slot is missing, and how to recover, instead of starting from now', async () => {
     const s = new PostgresChangeSource({ connectionString: testUrl(), slot: `${slot}_gone`, publication });
     try {
@@ -295,7 +318,10 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
   it('an idle source confirms the server position, so writes to other tables hold no WAL', async () => {
     const s = source({ heartbeatIntervalMs: 100 });
     try {
-      await s.read(100, 200); // nothing pending for this source
+      // Whatever earlier tests left is read and delivered first: then the source is idle.
+      for (let batch = await s.read(1000, 300); batch.length > 0; batch = await s.read(1000, 300)) {
+        await s.acknowledge(batch.at(-1)!.position);
+      }
       const [written] = await db.query<{ lsn: string }>(
         `WITH w AS (INSERT INTO ${db.schema}.other (note) SELECT repeat('x', 100) FROM generate_series(1, 2000) RETURNING 1)
          SELECT pg_current_wal_lsn()::text AS lsn FROM (SELECT count(*) FROM w) c`,

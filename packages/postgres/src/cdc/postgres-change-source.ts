@@ -60,7 +60,6 @@ export class PostgresChangeSource implements ChangeSource {
   #failure: unknown;
   #buffer: RowChange[] = [];
   readonly #dataWaiters = new Set<() => void>();
-  readonly #spaceWaiters = new Set<() => void>();
   /** The transaction whose messages are arriving. */
   #receiving: Transaction | undefined;
   readonly #transactions = new Map<number, Transaction>();
@@ -89,7 +88,7 @@ export class PostgresChangeSource implements ChangeSource {
     if (this.#failure !== undefined && this.#buffer.length === 0) throw this.#restartAfter();
     const out = this.#buffer.splice(0, limit);
     if (out.length > 0) this.#lastHandedOut = out[out.length - 1]!.position;
-    for (const wake of [...this.#spaceWaiters]) wake();
+    if (this.#buffer.length < this.#o.maxBuffered / 2) this.#stream()?.resume();
     return out;
   }
 
@@ -149,7 +148,7 @@ export class PostgresChangeSource implements ChangeSource {
     const service = new LogicalReplicationService(
       { connectionString: this.#o.connectionString },
       // Never the library's own acknowledgements: they would confirm what was received, not delivered.
-      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
     );
     this.#service = service;
     service.on('data', (_lsn: string, message: Pgoutput.Message) => this.#receive(message));
@@ -211,8 +210,8 @@ export class PostgresChangeSource implements ChangeSource {
     return slot.confirmed_flush_lsn === null ? 1 : lsnToNumber(slot.confirmed_flush_lsn);
   }
 
-  /** One pgoutput message; resolves once there is room again (the stream is paused until then). */
-  #receive(message: Pgoutput.Message): Promise<void> | undefined {
+  /** One pgoutput message. */
+  #receive(message: Pgoutput.Message): void {
     switch (message.tag) {
       case 'begin': {
         const commitLsn = message.commitLsn ?? '0/0';
@@ -226,15 +225,15 @@ export class PostgresChangeSource implements ChangeSource {
         };
         this.#receiving = transaction;
         this.#transactions.set(transaction.sequence, transaction);
-        return undefined;
+        return;
       }
       case 'commit': {
         const transaction = this.#receiving;
         this.#receiving = undefined;
-        if (transaction === undefined) return undefined;
+        if (transaction === undefined) return;
         transaction.committed = true;
         if (transaction.changes === 0) this.#transactions.delete(transaction.sequence);
-        return undefined;
+        return;
       }
       case 'insert':
       case 'update':
@@ -242,13 +241,13 @@ export class PostgresChangeSource implements ChangeSource {
         return this.#change(message);
       default:
         // relation and type messages describe what follows; truncate is not a row change (not captured).
-        return undefined;
+        return;
     }
   }
 
   #change(message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete) {
     const transaction = this.#receiving;
-    if (transaction === undefined) return undefined;
+    if (transaction === undefined) return;
     const index = transaction.changes++;
     // Plain objects (the parser's rows have no prototype), so they compare, spread and serialize as usual.
     const old = message.tag === 'insert' ? undefined : (message.old ?? message.key ?? undefined);
@@ -266,16 +265,22 @@ export class PostgresChangeSource implements ChangeSource {
       index,
     });
     for (const wake of [...this.#dataWaiters]) wake();
-    if (this.#buffer.length < this.#o.maxBuffered) return undefined;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        if (this.#buffer.length >= this.#o.maxBuffered && !this.#closed && this.#failure === undefined)
-          return;
-        this.#spaceWaiters.delete(done);
-        resolve();
-      };
-      this.#spaceWaiters.add(done);
-    });
+    if (this.#buffer.length >= this.#o.maxBuffered) this.#stream()?.pause();
+  }
+
+  /**
+   * The replication connection's socket, to pause while the buffer is full: the library's own flow control
+   * hands over one message per microtask turn, which a busy relay starved to a few changes per batch, so
+   * messages are taken as they are parsed and the socket is paused instead (the server then waits).
+   */
+  #stream(): { pause(): void; resume(): void } | undefined {
+    const internals = this.#service as unknown as {
+      _connection?: { stream?: { pause?: unknown; resume?: unknown } };
+    };
+    const stream = internals?._connection?.stream;
+    return typeof stream?.pause === 'function' && typeof stream.resume === 'function'
+      ? (stream as { pause(): void; resume(): void })
+      : undefined;
   }
 
   #keepalive(lsn: string, shouldRespond: boolean): void {
@@ -299,7 +304,6 @@ export class PostgresChangeSource implements ChangeSource {
     if (this.#closed || this.#failure !== undefined) return;
     this.#failure = error;
     for (const wake of [...this.#dataWaiters]) wake();
-    for (const wake of [...this.#spaceWaiters]) wake();
   }
 
   /** The stream broke: start again from the slot's confirmed position on the next read. */
@@ -326,7 +330,6 @@ export class PostgresChangeSource implements ChangeSource {
     const admin = this.#admin;
     this.#service = undefined;
     this.#admin = undefined;
-    for (const wake of [...this.#spaceWaiters]) wake();
     await service?.destroy().catch(() => undefined);
     await admin?.end().catch(() => undefined);
   }
