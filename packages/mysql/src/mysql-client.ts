@@ -85,3 +85,44 @@ export async function queryRows<R>(
   const [rows] = await db.query(sql, [...params]);
   return Array.isArray(rows) ? (rows as R[]) : [];
 }
+
+/**
+ * Runs `work` in one READ COMMITTED transaction on a connection checked out of `pool`, then commits; rolls back
+ * and rethrows if it throws, and destroys the connection instead of pooling it if the rollback fails too.
+ *
+ * Sluice's own reads and writes all go through here, never through an autocommitted `pool.query`: under
+ * READ COMMITTED every statement sees what committed before it began, whatever the pool's sessions are set to
+ * (MariaDB and MySQL default to REPEATABLE READ, and a pool configured with `autocommit=0` would otherwise
+ * keep one snapshot open forever, so the relay would stop seeing new commits). A transaction left open on the
+ * pooled session is rolled back first.
+ */
+export async function inReadCommitted<T>(
+  pool: MysqlPool,
+  work: (conn: MysqlPoolConnection) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
+  const conn = await pool.getConnection();
+  let broken = false;
+  try {
+    await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED').catch(async (error: unknown) => {
+      // A pooled session left inside a transaction (autocommit=0, or a caller that never committed): end it,
+      // then start ours.
+      if ((error as { code?: unknown } | null)?.code !== 'ER_CANT_CHANGE_TX_CHARACTERISTICS') throw error;
+      await conn.query('ROLLBACK');
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    });
+    await conn.query(options.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+    const result = await work(conn);
+    await conn.query('COMMIT');
+    return result;
+  } catch (error) {
+    broken = await conn.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
+    throw error;
+  } finally {
+    if (broken) conn.destroy();
+    else conn.release();
+  }
+}

@@ -156,6 +156,7 @@ export async function migrate(
             step.version,
             step.name,
           ]);
+          await conn.query('COMMIT'); // a no-op under autocommit; commits the record on an autocommit=0 pool
         }
       } catch (cause) {
         throw new SluiceError(

@@ -4,7 +4,13 @@ import { ContractViolationError, decodeEnvelope, MigrationRequiredError, SluiceE
 import mysql from 'mysql2/promise';
 import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';
-import { AccountOpened, SOURCE, type TestDatabase, testDatabase } from '../test-database.test-support.js';
+import {
+  AccountOpened,
+  SOURCE,
+  type TestDatabase,
+  testDatabase,
+  testUrl,
+} from '../test-database.test-support.js';
 import { createMysqlOutbox, type MysqlOutbox } from './mysql-outbox.js';
 
 let db: TestDatabase;
@@ -234,6 +240,35 @@ describe('relay side', () => {
         `SELECT COUNT(*) AS n FROM \`${db.database}\`.sluice_relay_partition WHERE owner IS NOT NULL`,
       );
       assert.equal(Number(owners[0]!.n), all.length, 'what each was told matches the table');
+    }
+  });
+
+  it('a relay pool whose sessions run REPEATABLE READ with autocommit off still sees every new commit', async () => {
+    const sticky = mysql.createPool({ uri: testUrl(), connectionLimit: 1 });
+    sticky.on('connection', (c) => {
+      c.query('SET SESSION autocommit = 0');
+      c.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    });
+    try {
+      const relaySide = await createMysqlOutbox(sticky, { source: SOURCE, database: db.database });
+      // A stray statement on the session leaves a transaction (and, at REPEATABLE READ, its snapshot) open.
+      await sticky.query(`SELECT COUNT(*) FROM \`${db.database}\`.sluice_outbox`);
+      const first = await relaySide.readPending(undefined, 10);
+      assert.deepEqual(first.rows, []);
+      await outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'x' });
+      const second = await relaySide.readPending(first.cursor, 10);
+      assert.equal(second.rows.length, 1, 'the read saw the commit made after the session’s snapshot');
+      assert.equal((await relaySide.stats()).pending, 1);
+      await relaySide.acknowledge(second.rows);
+      assert.equal(await count('sluice_outbox'), 0, 'the acknowledgement committed');
+      assert.equal((await relaySide.acquireLease('sticky', 5000)).partitions.length, 16);
+      await relaySide.releaseLease('sticky');
+      const owners = await db.query<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM \`${db.database}\`.sluice_relay_partition WHERE owner IS NOT NULL`,
+      );
+      assert.equal(Number(owners[0]!.n), 0, 'the release committed');
+    } finally {
+      await sticky.end();
     }
   });
 

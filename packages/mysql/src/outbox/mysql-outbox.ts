@@ -17,9 +17,9 @@ import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';
 import {
+  inReadCommitted,
   isMysqlPool,
   type MysqlPool,
-  type MysqlPoolConnection,
   queryRows,
   type SqlExecutor,
 } from '../mysql-client.js';
@@ -176,36 +176,27 @@ ORDER BY p.\`partition\``;
   async acknowledge(rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
     const positions = JSON.stringify(rows.map((r) => r.position));
-    let conn: MysqlPoolConnection | undefined;
-    let broken = false;
     let last: AckRow[];
     try {
-      conn = await this.#pool.getConnection();
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await conn.query('START TRANSACTION');
-      const locked = await queryRows<AckRow>(conn, this.#ackSelectSql, [positions]);
-      const highest = new Map<string, AckRow>();
-      for (const r of locked) {
-        const chain = chainOf(r.source, r.topic, r.key);
-        const seen = highest.get(chain);
-        if (seen === undefined || Number(seen.sequence) < Number(r.sequence)) highest.set(chain, r);
-      }
-      last = [...highest.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-      if (last.length > 0) {
-        await conn.query(this.#ackDeliveredSql, [last.map((r) => [r.source, r.topic, r.key, r.sequence])]);
-        await conn.query(this.#ackDeleteSql, [positions]);
-      }
-      await conn.query('COMMIT');
+      last = await inReadCommitted(this.#pool, async (conn) => {
+        const found = await queryRows<AckRow>(conn, this.#ackSelectSql, [positions]);
+        const highest = new Map<string, AckRow>();
+        for (const r of found) {
+          const chain = chainOf(r.source, r.topic, r.key);
+          const seen = highest.get(chain);
+          if (seen === undefined || Number(seen.sequence) < Number(r.sequence)) highest.set(chain, r);
+        }
+        const keys = [...highest.entries()]
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+          .map(([, r]) => r);
+        if (keys.length > 0) {
+          await conn.query(this.#ackDeliveredSql, [keys.map((r) => [r.source, r.topic, r.key, r.sequence])]);
+          await conn.query(this.#ackDeleteSql, [positions]);
+        }
+        return keys;
+      });
     } catch (error) {
-      broken =
-        (await conn?.query('ROLLBACK').then(
-          () => false,
-          () => true,
-        )) ?? false;
       throw this.#error(error, 'acknowledging delivered rows');
-    } finally {
-      if (broken) conn?.destroy();
-      else conn?.release();
     }
     this.#reader.forgetAcknowledged(
       last.map((a) => ({ chain: chainOf(a.source, a.topic, a.key), sequence: Number(a.sequence) })),
@@ -257,7 +248,7 @@ ORDER BY p.\`partition\``;
       oldest: number | string | null;
     }[];
     try {
-      rows = await queryRows(this.#pool, this.#statsSql);
+      rows = await inReadCommitted(this.#pool, (conn) => queryRows(conn, this.#statsSql), { readOnly: true });
     } catch (error) {
       throw this.#error(error, 'reading outbox stats');
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboxBatch, OutboxRow } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
-import { type MysqlQueryable, queryRows } from '../mysql-client.js';
+import { inReadCommitted, type MysqlPool, type MysqlQueryable, queryRows } from '../mysql-client.js';
 
 /**
  * Where a chain of reads stands: per `source`, `topic`, `key`, the highest sequence returned in this chain and
@@ -44,9 +44,9 @@ export function chainOf(source: string, topic: string, key: string): string {
  * Reads pending outbox rows without a positional cursor. MySQL's AUTO_INCREMENT position is taken at insert,
  * so a transaction holding a lower position may commit after a higher one was read: a reader that moved on
  * with `position > last` would skip it for good. Instead every read scans the pending rows (the outbox holds
- * only unacknowledged rows: acknowledging deletes them) from the lowest position, in pages, each page one
- * autocommitted statement and so its own fresh snapshot (every transaction committed before it is visible,
- * whatever the session's isolation level), and:
+ * only unacknowledged rows: acknowledging deletes them) from the lowest position, in pages, each page a
+ * statement of a READ COMMITTED read-only transaction and so its own fresh snapshot (every transaction
+ * committed before it is visible, whatever the pool's sessions default to), and:
  *
  * - skips rows already returned in this chain of cursors (their sequence is at or below the key's highest
  *   returned one), so unacknowledged rows are not sent twice;
@@ -60,7 +60,7 @@ export function chainOf(source: string, topic: string, key: string): string {
  * from every pending row, which may return rows again (the relay is at-least-once) but never skips one.
  */
 export class OutboxReader {
-  readonly #db: MysqlQueryable;
+  readonly #pool: MysqlPool;
   readonly #sqlAll: string;
   readonly #sqlSome: string;
   readonly #what: string;
@@ -68,8 +68,8 @@ export class OutboxReader {
   readonly #states = new Map<string, ReadState>();
   #issued = 0;
 
-  constructor(db: MysqlQueryable, database: string, what: string) {
-    this.#db = db;
+  constructor(pool: MysqlPool, database: string, what: string) {
+    this.#pool = pool;
     this.#sqlAll = readSql(database, false);
     this.#sqlSome = readSql(database, true);
     this.#what = what;
@@ -91,19 +91,32 @@ export class OutboxReader {
     if (partitions !== undefined && partitions.length === 0) return { rows: [], cursor: this.#save(state) };
     const returned = new Map(state.returned);
     const out: OutboxRow[] = [];
+    try {
+      await inReadCommitted(this.#pool, (conn) => this.#scan(conn, take, partitions, returned, out), {
+        readOnly: true,
+      });
+    } catch (error) {
+      throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
+    }
+    return { rows: out, cursor: this.#save({ returned }) };
+  }
+
+  /** Pages through the pending rows from the lowest position until `take` rows are released or none are left. */
+  async #scan(
+    conn: MysqlQueryable,
+    take: number,
+    partitions: readonly number[] | undefined,
+    returned: Map<string, number>,
+    out: OutboxRow[],
+  ): Promise<void> {
     let waiting: Candidate[] = [];
     const page = Math.max(500, take * 4);
     let after = 0;
     for (;;) {
-      let rows: ReadRow[];
-      try {
-        rows =
-          partitions === undefined
-            ? await queryRows<ReadRow>(this.#db, this.#sqlAll, [after, page])
-            : await queryRows<ReadRow>(this.#db, this.#sqlSome, [after, [...partitions], page]);
-      } catch (error) {
-        throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
-      }
+      const rows =
+        partitions === undefined
+          ? await queryRows<ReadRow>(conn, this.#sqlAll, [after, page])
+          : await queryRows<ReadRow>(conn, this.#sqlSome, [after, [...partitions], page]);
       for (const r of rows) {
         const chain = chainOf(r.source, r.topic, r.key);
         const sequence = Number(r.sequence);
@@ -119,10 +132,9 @@ export class OutboxReader {
         });
       }
       waiting = gate(waiting, returned, take, out);
-      if (out.length >= take || rows.length < page) break;
+      if (out.length >= take || rows.length < page) return;
       after = Number(rows[rows.length - 1]!.position);
     }
-    return { rows: out, cursor: this.#save({ returned }) };
   }
 
   /** Forgets chains' returned sequences that are now acknowledged (only to keep memory small). */
@@ -184,8 +196,8 @@ function gate(
 
 /**
  * One page of pending rows after a position, in position order, each with its key's last acknowledged
- * sequence; `?` 1 the position, (2 the partitions,) then the page size. One autocommitted statement: one
- * consistent snapshot that includes every transaction committed before it started.
+ * sequence; `?` 1 the position, (2 the partitions,) then the page size. One statement under READ COMMITTED:
+ * one consistent snapshot that includes every transaction committed before it started.
  */
 function readSql(db: string, filtered: boolean): string {
   return `SELECT o.position, o.id, o.source, o.topic, o.\`key\` AS \`key\`, o.sequence, o.value, d.sequence AS delivered

@@ -1,6 +1,6 @@
 import type { RelayLease } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
-import { type MysqlPool, type MysqlPoolConnection, queryRows } from '../mysql-client.js';
+import { inReadCommitted, type MysqlPool, queryRows } from '../mysql-client.js';
 
 /**
  * Leases on the outbox's key-hash partitions (`sluice_relay_partition`), shared evenly by the live relay
@@ -30,63 +30,53 @@ export class PartitionLease {
   }
 
   async acquire(owner: string, ttlMs: number): Promise<RelayLease> {
-    let conn: MysqlPoolConnection | undefined;
-    let broken = false;
     const ttlUs = Math.round(ttlMs * 1000);
     try {
-      conn = await this.#pool.getConnection();
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await conn.query('START TRANSACTION');
-      await conn.query(this.#sql.heartbeat, [owner, ttlUs]);
-      const counts = (
-        await queryRows<{ members: number | string; total: number | string }>(conn, this.#sql.counts)
-      )[0]!;
-      const members = Number(counts.members);
-      const total = Number(counts.total);
-      await conn.query(this.#sql.renew, [ttlUs, owner]);
-      let mine = (await queryRows<{ partition: number }>(conn, this.#sql.owned, [owner]))
-        .map((r) => Number(r.partition))
-        .sort((a, b) => a - b);
-      const share = Math.ceil(total / Math.max(1, members));
-      if (mine.length > share) {
-        await conn.query(this.#sql.giveUp, [owner, mine.slice(share)]);
-        mine = mine.slice(0, share);
-      } else if (mine.length < share) {
-        const free = (
-          await queryRows<{ partition: number }>(conn, this.#sql.free, [share - mine.length])
-        ).map((r) => Number(r.partition));
-        if (free.length > 0) {
-          // Claim only what is still free when the UPDATE locks it: the SKIP LOCKED read alone let two relays
-          // starting together both take every partition on MariaDB 10.11 (seen in the two-relay test).
-          await conn.query(this.#sql.claim, [owner, ttlUs, free]);
-          mine = (await queryRows<{ partition: number }>(conn, this.#sql.owned, [owner]))
+      return await inReadCommitted(this.#pool, async (conn) => {
+        await conn.query(this.#sql.heartbeat, [owner, ttlUs]);
+        const counts = (
+          await queryRows<{ members: number | string; total: number | string }>(conn, this.#sql.counts)
+        )[0]!;
+        const members = Number(counts.members);
+        const total = Number(counts.total);
+        await conn.query(this.#sql.renew, [ttlUs, owner]);
+        const owned = async () =>
+          (await queryRows<{ partition: number }>(conn, this.#sql.owned, [owner]))
             .map((r) => Number(r.partition))
-            .sort((a, b) => a - b);
+            .sort((x, y) => x - y);
+        let mine = await owned();
+        const share = Math.ceil(total / Math.max(1, members));
+        if (mine.length > share) {
+          await conn.query(this.#sql.giveUp, [owner, mine.slice(share)]);
+          mine = mine.slice(0, share);
+        } else if (mine.length < share) {
+          const free = (
+            await queryRows<{ partition: number }>(conn, this.#sql.free, [share - mine.length])
+          ).map((r) => Number(r.partition));
+          if (free.length > 0) {
+            // Claim only what is still free when the UPDATE locks it: the SKIP LOCKED read alone let two relays
+            // starting together both take every partition on MariaDB 10.11 (seen in the two-relay test).
+            await conn.query(this.#sql.claim, [owner, ttlUs, free]);
+            mine = await owned();
+          }
         }
-      }
-      await conn.query('COMMIT');
-      return { partitions: mine, partitionCount: total };
+        return { partitions: mine, partitionCount: total };
+      });
     } catch (error) {
-      broken =
-        (await conn?.query('ROLLBACK').then(
-          () => false,
-          () => true,
-        )) ?? false;
       throw toSluiceError(
         error,
         `taking relay partition leases in ${this.#table}`,
         `${this.#table} is missing`,
       );
-    } finally {
-      if (broken) conn?.destroy();
-      else conn?.release();
     }
   }
 
   async release(owner: string): Promise<void> {
     try {
-      await this.#pool.query(this.#sql.release, [owner]);
-      await this.#pool.query(this.#sql.leave, [owner]);
+      await inReadCommitted(this.#pool, async (conn) => {
+        await conn.query(this.#sql.release, [owner]);
+        await conn.query(this.#sql.leave, [owner]);
+      });
     } catch (error) {
       throw toSluiceError(
         error,
