@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
+import { cdcSuite } from './cdc/cdc-suite.js';
 import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { postgresSuite } from './postgres/postgres-suite.js';
@@ -27,6 +28,7 @@ const suites: Record<string, Bench[]> = {
   ],
   postgres: [...postgresSuite],
   transports: [...transportsSuite],
+  cdc: [...cdcSuite],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
