@@ -41,6 +41,11 @@ export interface MysqlPool extends MysqlQueryable {
  * through an executor it was given.
  */
 export interface SqlExecutor {
+  /**
+   * True when successive statements may run on different connections (an executor on a pool): each is then its
+   * own transaction, and `append`, which needs its two statements in one transaction, refuses it.
+   */
+  readonly pooled?: boolean;
   /** Runs a query; resolves its rows. */
   execute<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs a write; resolves the rows it touched and the `insertId` it set. */
@@ -50,10 +55,11 @@ export interface SqlExecutor {
 /**
  * Adapts a mysql2 promise connection to {@link SqlExecutor}. Pass the connection that runs your transaction
  * (`const conn = await pool.getConnection(); await conn.beginTransaction(); outbox.append(fromMysql(conn), ...)`);
- * a pool is fine for a statement that is its own transaction.
+ * on a pool each statement is its own transaction (fine for a handler's single statement, refused by `append`).
  */
 export function fromMysql(conn: MysqlQueryable): SqlExecutor {
   return {
+    pooled: isMysqlPool(conn),
     async execute<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const [rows] = await conn.query(sql, [...params]);
       return Array.isArray(rows) ? (rows as R[]) : [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { defineEvent, defineKey, defineTopic } from '@sluice/core';
 import mysql from 'mysql2/promise';
 import { z } from 'zod';
+import { fromMysql, type SqlExecutor } from './mysql-client.js';
 
 /**
  * Helpers for the integration tests: a real MariaDB/MySQL (`SLUICE_TEST_MYSQL_URL`, started by
@@ -81,3 +82,19 @@ export const AccountOpened = defineEvent({
 });
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` in a transaction on a connection of the test pool and commits it (rolls back if it throws). */
+export async function committed<T>(db: TestDatabase, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  const c = await db.pool.getConnection();
+  try {
+    await c.beginTransaction();
+    const result = await work(fromMysql(c));
+    await c.commit();
+    return result;
+  } catch (error) {
+    await c.rollback();
+    throw error;
+  } finally {
+    c.release();
+  }
+}

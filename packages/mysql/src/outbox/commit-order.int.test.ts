@@ -15,6 +15,7 @@ import { fromMysql } from '../mysql-client.js';
 import {
   AccountOpened,
   accounts,
+  committed,
   newPool,
   SOURCE,
   sleep,
@@ -37,7 +38,7 @@ afterEach(async () => {
   await db.close();
 });
 
-const append = (c: mysql.Connection | mysql.Pool, key: string) =>
+const append = (c: mysql.Connection, key: string) =>
   outbox.append(fromMysql(c), AccountOpened, { accountId: key, owner: 'o' });
 
 describe('commit order: a lower position committing after a higher one was read', () => {
@@ -74,7 +75,7 @@ describe('commit order: a lower position committing after a higher one was read'
   });
 
   it('a key’s next event waits for the earlier one: sequence 2 is held back until 1 is returned', async () => {
-    await append(db.pool, 'A-1');
+    await committed(db, (tx) => outbox.append(tx, AccountOpened, { accountId: 'A-1', owner: 'o' }));
     const batch = await outbox.readPending(undefined, 100);
     assert.equal(batch.rows.length, 1);
     // Forge a row with sequence 3 of A-1 (as if 2 were still uncommitted): the reader must hold it back.

@@ -6,6 +6,7 @@ import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';
 import {
   AccountOpened,
+  committed,
   SOURCE,
   type TestDatabase,
   testDatabase,
@@ -81,7 +82,9 @@ describe('append', () => {
         ['A-2', 1],
       ],
     );
-    const next = await outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'dee' });
+    const next = await committed(db, (tx) =>
+      outbox.append(tx, AccountOpened, { accountId: 'A-1', owner: 'dee' }),
+    );
     assert.equal(next.sequence, 3);
     const after = await outbox.readPending(undefined, 10);
     assert.deepEqual(
@@ -132,19 +135,32 @@ describe('append', () => {
     assert.equal(await count('sluice_outbox_sequence'), 0);
   });
 
+  it('through a pool (statements on any connection, each its own transaction) is refused and writes nothing', async () => {
+    await assert.rejects(
+      outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'x' }),
+      (e: unknown) =>
+        e instanceof SluiceError &&
+        e.code === 'SLUICE_APPEND_OUTSIDE_TRANSACTION' &&
+        /Nothing was written/.test(e.message) &&
+        /fromMysql\(conn\)/.test(e.message),
+    );
+    assert.equal(await count('sluice_outbox_sequence'), 0);
+    assert.equal(await count('sluice_outbox'), 0);
+  });
+
   it('keys are compared byte for byte: another key differing only in case has its own sequence', async () => {
     await db.query(
       `INSERT INTO \`${db.database}\`.sluice_outbox_sequence (source, topic, \`key\`, last) VALUES (?, 'accounts', 'a-1', 41)`,
       [SOURCE],
     );
-    const r = await outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'x' });
+    const r = await committed(db, (tx) => outbox.append(tx, AccountOpened, { accountId: 'A-1', owner: 'x' }));
     assert.equal(r.sequence, 1, 'A-1 is not a-1 (a case-insensitive collation would have given 42)');
   });
 
   it('tables missing: append, readPending and stats throw MigrationRequiredError', async () => {
     await db.query(`DROP TABLE \`${db.database}\`.sluice_outbox`);
     await assert.rejects(
-      outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'x' }),
+      committed(db, (tx) => outbox.append(tx, AccountOpened, { accountId: 'A-1', owner: 'x' })),
       (e: unknown) => e instanceof MigrationRequiredError && e.message.includes('sluice_outbox is missing'),
     );
     await assert.rejects(outbox.readPending(undefined, 10), MigrationRequiredError);
@@ -184,7 +200,7 @@ describe('append', () => {
 describe('relay side', () => {
   it('stats count pending rows per partition with the oldest age; leases are split and released', async () => {
     for (let i = 0; i < 10; i++) {
-      await outbox.append(fromMysql(db.pool), AccountOpened, { accountId: `A-${i}`, owner: 'o' });
+      await committed(db, (tx) => outbox.append(tx, AccountOpened, { accountId: `A-${i}`, owner: 'o' }));
     }
     const stats = await outbox.stats();
     assert.equal(stats.pending, 10);
@@ -255,7 +271,7 @@ describe('relay side', () => {
       await sticky.query(`SELECT COUNT(*) FROM \`${db.database}\`.sluice_outbox`);
       const first = await relaySide.readPending(undefined, 10);
       assert.deepEqual(first.rows, []);
-      await outbox.append(fromMysql(db.pool), AccountOpened, { accountId: 'A-1', owner: 'x' });
+      await committed(db, (tx) => outbox.append(tx, AccountOpened, { accountId: 'A-1', owner: 'x' }));
       const second = await relaySide.readPending(first.cursor, 10);
       assert.equal(second.rows.length, 1, 'the read saw the commit made after the session’s snapshot');
       assert.equal((await relaySide.stats()).pending, 1);

@@ -12,6 +12,7 @@ import {
   type OutboxStore,
   prepareEvent,
   type RelayLease,
+  SluiceError,
 } from '@sluice/core';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
@@ -113,8 +114,9 @@ ORDER BY p.\`partition\``;
    * the same key, so sequences are gap-free and commit in order per key), then the row. If the transaction rolls
    * back, the event and its sequence number are gone with it.
    *
-   * Always append inside a transaction: on an autocommit connection the two statements commit separately, and a
-   * crash between them leaves a sequence gap that holds the key back at the relay.
+   * Always append inside a transaction: an executor on a pool is refused (`SLUICE_APPEND_OUTSIDE_TRANSACTION`,
+   * nothing written), and on a single connection in autocommit mode the two statements commit separately, so a
+   * crash between them would leave a sequence gap that holds the key back at the relay.
    *
    * Throws `ContractViolationError` (nothing written) if the data violates the contract, and
    * `MigrationRequiredError` if the outbox tables are missing. Other driver errors (a deadlock, a lock wait
@@ -127,6 +129,12 @@ ORDER BY p.\`partition\``;
     context?: EventContext,
   ): Promise<AppendResult> {
     const event = prepareEvent(contract, data);
+    if (tx.pooled) {
+      throw new SluiceError(
+        'SLUICE_APPEND_OUTSIDE_TRANSACTION',
+        `outbox.append in ${this.#table} got an executor on a pool: its two statements could run on two connections and commit separately, leaving a sequence gap. Nothing was written; pass fromMysql(conn) for the connection running your transaction, after beginTransaction()`,
+      );
+    }
     try {
       const { insertId: sequence } = await tx.write(this.#sequenceSql, [
         this.#o.source,
