@@ -247,8 +247,10 @@ describe('commit order under concurrency', () => {
     for (const c of committed) committedPerKey.set(c.key, (committedPerKey.get(c.key) ?? 0) + 1);
     for (const [key, n] of committedPerKey) assert.equal(perKey.get(key)?.length, n, key);
 
+    const byId = new Map(committed.map((c) => [c.id, c]));
     for (const r of returned) {
-      assert.equal(r.position, committed.find((c) => c.id === r.id)?.position, 'the position the writer saw');
+      assert.equal(r.position, byId.get(r.id)?.position, 'the position the writer saw');
+      assert.equal(r.sequence, byId.get(r.id)?.sequence, 'the sequence the writer was given');
     }
     const late = lateCommits(committed);
     assert.ok(late > 0, 'no row committed after a higher position: the test proved nothing');
