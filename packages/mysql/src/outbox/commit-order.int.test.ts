@@ -8,7 +8,14 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createMemoryTransport, createRelay, decodeEnvelope, type OutboxRow } from '@sluice/core';
+import {
+  createMemoryTransport,
+  createRelay,
+  DATABASE_UNAVAILABLE,
+  decodeEnvelope,
+  type OutboxRow,
+  SluiceError,
+} from '@sluice/core';
 import type mysql from 'mysql2/promise';
 import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';
@@ -362,6 +369,82 @@ describe('commit order under concurrency', () => {
           `relay-1 ${s1.published} on ${s1.partitions.length} partitions, relay-2 ${s2.published} on ${s2.partitions.length}`,
       );
     } finally {
+      await one.stop();
+      await two.stop();
+      await other.close();
+      await otherPool.end();
+    }
+  });
+  it('failover: a relay that loses its database mid-run stops; the other takes its partitions at lease expiry and nothing is lost', {
+    timeout: 120_000,
+  }, async (t) => {
+    const transport = createMemoryTransport();
+    const otherPool = newPool(4);
+    const other = await createMysqlOutbox(otherPool, {
+      source: SOURCE,
+      database: db.database,
+      pollIntervalMs: 20,
+    });
+    // Relay-1's view of the database: once `cut`, every call fails as an unreachable server would.
+    let cut = false;
+    const unreachable = () =>
+      Promise.reject(new SluiceError(DATABASE_UNAVAILABLE, 'connection refused (test)', { retryable: true }));
+    const flaky = new Proxy(outbox, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function' || name === 'close' || name === 'waitForAppend') return value;
+        return (...args: unknown[]) => (cut ? unreachable() : value.apply(target, args));
+      },
+    });
+    const options = {
+      transport,
+      topics: [accounts],
+      batchSize: 40,
+      idleWaitMs: 50,
+      leaseTtlMs: 1500,
+      ackIntervalMs: 20,
+    };
+    const one = createRelay({ ...options, outbox: flaky, owner: 'relay-1' }).start();
+    const two = createRelay({ ...options, outbox: other, owner: 'relay-2' }).start();
+    try {
+      const writing = runWriters(8, 24, Date.now() + 5000);
+      await sleep(2000);
+      const before = await one.stats();
+      assert.equal(before.partitions.length, 8, 'relay-1 held its share before the cut');
+      assert.ok(before.published > 0, 'relay-1 published before the cut');
+      cut = true;
+      const cutAt = Date.now();
+      const { committed, rolledBack } = await writing;
+      const deadline = Date.now() + 30_000;
+      while ((await other.stats()).pending > 0 && Date.now() < deadline) await sleep(50);
+      const s2 = await two.stats();
+      assert.equal(s2.outbox.pending, 0, 'relay-2 did not drain the outbox');
+      assert.equal(s2.partitions.length, 16, 'relay-2 took every partition over');
+
+      const records = (await transport.read('accounts', { to: 'earliest' }, 1_000_000)).sort(
+        (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
+      );
+      const events = records.map((r) => decodeEnvelope(r.value));
+      const published = new Set(events.map((e) => e.id));
+      assert.deepEqual(
+        committed.filter((c) => !published.has(c.id)),
+        [],
+        'lost',
+      );
+      assert.deepEqual(
+        rolledBack.filter((r) => published.has(r.id)),
+        [],
+        'phantom',
+      );
+      const firsts = new Set<string>();
+      const firstDeliveries = events.filter((e) => !firsts.has(e.id) && firsts.add(e.id));
+      assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sequence })));
+      t.diagnostic(
+        `${committed.length} committed, ${records.length} published (${records.length - published.size} re-sent after the failover), ` +
+          `relay-1 published ${before.published} before its database was cut (${Date.now() - cutAt} ms ago), relay-2 ${s2.published}`,
+      );
+    } finally {
+      cut = false;
       await one.stop();
       await two.stop();
       await other.close();
