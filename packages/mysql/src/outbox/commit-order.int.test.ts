@@ -183,6 +183,37 @@ function assertInOrderPerKey(items: readonly { key: string; sequence: number }[]
   return perKey;
 }
 
+/**
+ * What the relays published to the memory transport, checked: every committed event at least once, none rolled
+ * back, each key's first deliveries 1, 2, 3, ... (a re-sent event after a rebalance repeats an earlier one).
+ * Returns how many records were published and how many of them were re-sends.
+ */
+async function assertPublished(
+  transport: ReturnType<typeof createMemoryTransport>,
+  committed: readonly Appended[],
+  rolledBack: readonly Appended[],
+): Promise<{ records: number; resent: number }> {
+  const records = (await transport.read('accounts', { to: 'earliest' }, 1_000_000)).sort(
+    (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
+  );
+  const events = records.map((r) => decodeEnvelope(r.value));
+  const published = new Set(events.map((e) => e.id));
+  assert.deepEqual(
+    committed.filter((c) => !published.has(c.id)),
+    [],
+    'lost',
+  );
+  assert.deepEqual(
+    rolledBack.filter((r) => published.has(r.id)),
+    [],
+    'phantom',
+  );
+  const firsts = new Set<string>();
+  const firstDeliveries = events.filter((e) => !firsts.has(e.id) && firsts.add(e.id));
+  assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sequence })));
+  return { records: records.length, resent: records.length - published.size };
+}
+
 describe('commit order under concurrency', () => {
   it('8 writers, 20 keys, long and rolled-back transactions, a reader re-reading and acknowledging late: every committed event exactly once, in order per key', {
     timeout: 120_000,
@@ -287,27 +318,12 @@ describe('commit order under concurrency', () => {
     await relay.stop();
     assert.equal((await outbox.stats()).pending, 0, 'the relay did not drain the outbox');
 
-    const records = (await transport.read('accounts', { to: 'earliest' }, 1_000_000)).sort(
-      (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
-    );
-    const ids = records.map((r) => decodeEnvelope(r.value).id);
-    assert.equal(new Set(ids).size, ids.length, 'published twice');
-    const published = new Set(ids);
-    assert.deepEqual(
-      committed.filter((c) => !published.has(c.id)),
-      [],
-      'lost',
-    );
-    assert.deepEqual(
-      rolledBack.filter((r) => published.has(r.id)),
-      [],
-      'phantom',
-    );
-    assertInOrderPerKey(records.map((r) => ({ key: r.key, sequence: decodeEnvelope(r.value).sequence })));
+    const { records, resent } = await assertPublished(transport, committed, rolledBack);
+    assert.equal(resent, 0, 'published twice');
     const late = lateCommits(committed);
     assert.ok(late > 0, 'no row committed after a higher position: the test proved nothing');
     t.diagnostic(
-      `${records.length} published by the relay (${committed.length} committed), ${rolledBack.length} rolled back ` +
+      `${records} published by the relay (${committed.length} committed), ${rolledBack.length} rolled back ` +
         `(${deadlocks} deadlocks), ${late} committed behind a higher position`,
     );
   });
@@ -342,30 +358,12 @@ describe('commit order under concurrency', () => {
       assert.equal(new Set([...s1.partitions, ...s2.partitions]).size, 16, 'no partition has two owners');
       assert.ok(s1.published > 0 && s2.published > 0, `both published (${s1.published}, ${s2.published})`);
 
-      const records = (await transport.read('accounts', { to: 'earliest' }, 1_000_000)).sort(
-        (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
-      );
-      const events = records.map((r) => decodeEnvelope(r.value));
-      const published = new Set(events.map((e) => e.id));
-      assert.deepEqual(
-        committed.filter((c) => !published.has(c.id)),
-        [],
-        'lost',
-      );
-      assert.deepEqual(
-        rolledBack.filter((r) => published.has(r.id)),
-        [],
-        'phantom',
-      );
-      // At least once across a rebalance: a re-sent event repeats an earlier one; first deliveries are in order.
-      const firsts = new Set<string>();
-      const firstDeliveries = events.filter((e) => !firsts.has(e.id) && firsts.add(e.id));
-      assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sequence })));
+      const { records, resent } = await assertPublished(transport, committed, rolledBack);
       const late = lateCommits(committed);
       assert.ok(late > 0, 'no row committed after a higher position: the test proved nothing');
       t.diagnostic(
         `${committed.length} committed (${late} behind a higher position), ${rolledBack.length} rolled back, ` +
-          `${records.length} published (${records.length - published.size} re-sent), ` +
+          `${records} published (${resent} re-sent), ` +
           `relay-1 ${s1.published} on ${s1.partitions.length} partitions, relay-2 ${s2.published} on ${s2.partitions.length}`,
       );
     } finally {
@@ -421,26 +419,9 @@ describe('commit order under concurrency', () => {
       assert.equal(s2.outbox.pending, 0, 'relay-2 did not drain the outbox');
       assert.equal(s2.partitions.length, 16, 'relay-2 took every partition over');
 
-      const records = (await transport.read('accounts', { to: 'earliest' }, 1_000_000)).sort(
-        (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
-      );
-      const events = records.map((r) => decodeEnvelope(r.value));
-      const published = new Set(events.map((e) => e.id));
-      assert.deepEqual(
-        committed.filter((c) => !published.has(c.id)),
-        [],
-        'lost',
-      );
-      assert.deepEqual(
-        rolledBack.filter((r) => published.has(r.id)),
-        [],
-        'phantom',
-      );
-      const firsts = new Set<string>();
-      const firstDeliveries = events.filter((e) => !firsts.has(e.id) && firsts.add(e.id));
-      assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sequence })));
+      const { records, resent } = await assertPublished(transport, committed, rolledBack);
       t.diagnostic(
-        `${committed.length} committed, ${records.length} published (${records.length - published.size} re-sent after the failover), ` +
+        `${committed.length} committed, ${records} published (${resent} re-sent after the failover), ` +
           `relay-1 published ${before.published} before its database was cut (${Date.now() - cutAt} ms ago), relay-2 ${s2.published}`,
       );
     } finally {
