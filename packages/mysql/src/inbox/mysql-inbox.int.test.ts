@@ -91,6 +91,36 @@ describe('MysqlInbox', () => {
     assert.equal(await taken('C-1'), 1);
   });
 
+  it('a handler that goes on after MySQL rolled its transaction back is not reported applied', async () => {
+    await consumerDb();
+    const inbox = await createMysqlInbox(db.pool, { database: db.database });
+    await assert.rejects(
+      inbox.runOnce('g', EVENT, async (tx) => {
+        await takeSeat(tx, 'C-1');
+        await tx.write('ROLLBACK'); // what InnoDB does to the whole transaction on a deadlock the handler caught
+      }),
+      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_INBOX_ROLLED_BACK' && e.retryable,
+    );
+    assert.deepEqual(await recorded(), [], 'not recorded: the event is retried');
+    assert.equal(await taken('C-1'), 0);
+    // In a batch the lost savepoint tells: the batch fails as a whole and the consumer runs the events one by one.
+    await assert.rejects(
+      inbox.runBatch('g', [
+        { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-2') },
+        {
+          eventId: EVENT,
+          apply: async (tx) => {
+            await tx.write('ROLLBACK');
+          },
+        },
+      ]),
+      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_INBOX_BATCH_FAILED' && e.retryable,
+    );
+    assert.deepEqual(await recorded(), []);
+    assert.equal(await taken('C-2'), 0);
+    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
+  });
+
   it('runs apply inside the transaction: its writes are invisible to others until commit', async () => {
     await consumerDb();
     const inbox = await createMysqlInbox(db.pool, { database: db.database });

@@ -15,6 +15,7 @@ import {
   isMysqlPool,
   type MysqlPool,
   type MysqlPoolConnection,
+  queryRows,
   type SqlExecutor,
 } from '../mysql-client.js';
 import {
@@ -37,6 +38,7 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
   readonly #pool: MysqlPool;
   readonly #table: string;
   readonly #recordSql: string;
+  readonly #checkSql: string;
 
   /** Use {@link createMysqlInbox}: it resolves the database and checks the migrations first. */
   constructor(pool: MysqlPool, database: string) {
@@ -44,6 +46,7 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
     this.#table = `${database}.sluice_inbox`;
     this.name = `mysql:${database}`;
     this.#recordSql = `INSERT INTO ${quoteIdentifier(database)}.sluice_inbox (consumer_group, event_id) VALUES (?, ?)`;
+    this.#checkSql = `SELECT 1 AS kept FROM ${quoteIdentifier(database)}.sluice_inbox WHERE consumer_group = ? AND event_id = ?`;
   }
 
   /**
@@ -84,11 +87,23 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
         }
         throw error;
       }
+      let kept: boolean;
       try {
+        // InnoDB rolls the whole transaction back on a deadlock; a handler that caught that error and went on
+        // would have us commit nothing (its later statements ran outside any transaction). The record, read in
+        // the transaction, tells: it is visible only if the transaction still holds it.
+        kept = (await queryRows(conn, this.#checkSql, [group, eventId])).length > 0;
         await conn.query('COMMIT');
       } catch (error) {
         broken = await rollback(conn);
         throw this.#error(error, `committing event ${eventId} for group ${group}`);
+      }
+      if (!kept) {
+        throw new SluiceError(
+          'SLUICE_INBOX_ROLLED_BACK',
+          `event ${eventId} for group ${group} was not recorded: MySQL rolled its transaction back while the handler ran (a deadlock or lock wait timeout the handler caught), so statements after that were not part of it. Let the handler's database errors propagate; the event is retried`,
+          { retryable: true },
+        );
       }
       return 'applied';
     } finally {
