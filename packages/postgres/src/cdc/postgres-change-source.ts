@@ -288,8 +288,11 @@ export class PostgresChangeSource implements ChangeSource {
       this.#buffer.length === 0 &&
       this.#receiving === undefined &&
       this.#lastAcknowledged === this.#lastHandedOut;
-    // Everything read was delivered: the server has sent all that committed before `lsn`, so confirm it.
-    if (idle) this.#confirm(lsnToNumber(lsn));
+    // Everything read was delivered: the server has sent all that committed before `lsn`, so confirm it,
+    // exactly (the library reports one past what it is given): a server shutting down waits until its sender
+    // is confirmed exactly where it stands, so a position off by one would hold a fast shutdown for a whole
+    // wal_sender_timeout.
+    if (idle) this.#confirm(lsnToNumber(lsn) - 1);
     else if (shouldRespond)
       void this.#service?.acknowledge(numberToLsn(this.#confirmed)).catch(() => undefined);
   }
