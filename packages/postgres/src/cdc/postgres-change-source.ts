@@ -238,7 +238,8 @@ export class PostgresChangeSource implements ChangeSource {
       case 'insert':
       case 'update':
       case 'delete':
-        return this.#change(message);
+        this.#change(message);
+        return;
       default:
         // relation and type messages describe what follows; truncate is not a row change (not captured).
         return;
