@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { changeOutbox, createMemoryTransport, createRelay, decodeEnvelope, sleep } from '@sluice/core';
+import { createChangeCapture, dropChangeCapture, PostgresChangeSource } from '@sluice/postgres';
+import pg from 'pg';
+import { catalogueTopic } from './contracts.js';
+import { mapCourseChange } from './course-mapping.js';
+import { legacyCoursesSql } from './legacy-schema.js';
+
+const url = process.env['SLUICE_TEST_PG_URL'];
+if (!url)
+  throw new Error('SLUICE_TEST_PG_URL is not set: run the tests with `npm test` (it starts PostgreSQL)');
+
+describe('example: a legacy "courses" table liberated as catalogue events', () => {
+  const schema = `legacy_${randomBytes(5).toString('hex')}`;
+  const capture = { slot: `${schema}_slot`, publication: `${schema}_pub` };
+  const pool = new pg.Pool({ connectionString: url });
+
+  before(async () => {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    await pool.query(legacyCoursesSql(`${schema}.course`));
+    await createChangeCapture(pool, { ...capture, tables: [`${schema}.course`], fullBeforeImages: true });
+  });
+  after(async () => {
+    await dropChangeCapture(pool, capture).catch(() => undefined);
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  it('publishes what students see, in order per course, and nothing of the internal model', async () => {
+    const transport = createMemoryTransport();
+    const source = new PostgresChangeSource({ connectionString: url, ...capture });
+    const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
+    const relay = createRelay({ outbox, transport, topics: [catalogueTopic], idleWaitMs: 50 });
+    relay.start();
+    try {
+      // The legacy application, unchanged: plain SQL on its own table.
+      const t = `${schema}.course`;
+      await pool.query(`INSERT INTO ${t} (course_code, name, state, seats, internal_cost) VALUES
+        ('C-101', 'Databases', 'D', 30, 1200), ('C-102', 'Networks', 'P', 25, 900)`);
+      await pool.query(`UPDATE ${t} SET name = 'Databases I' WHERE course_code = 'C-101'`); // still a draft
+      await pool.query(`UPDATE ${t} SET state = 'P' WHERE course_code = 'C-101'`); // goes live
+      await pool.query(`UPDATE ${t} SET internal_cost = 1500, updated = now() WHERE course_code = 'C-101'`);
+      await pool.query(`UPDATE ${t} SET seats = 35 WHERE course_code = 'C-101'`);
+      await pool.query(`UPDATE ${t} SET state = 'X' WHERE course_code = 'C-102'`); // retired
+      await pool.query(`DELETE FROM ${t} WHERE course_code = 'C-102'`);
+
+      const read = async () =>
+        (await transport.read(catalogueTopic.name, { to: 'earliest' }, 100)).map((r) => ({
+          key: r.key,
+          envelope: decodeEnvelope(r.value),
+        }));
+      const deadline = Date.now() + 10_000;
+      while ((await read()).length < 3 && Date.now() < deadline) await sleep(50);
+      await sleep(300); // nothing else may follow
+      const events = await read();
+      const c101 = events.filter((e) => e.key === 'C-101').map((e) => [e.envelope.type, e.envelope.data]);
+      assert.deepEqual(c101, [
+        ['course.published', { courseId: 'C-101', title: 'Databases I', seats: 30 }],
+        ['course.updated', { courseId: 'C-101', title: 'Databases I', seats: 35 }],
+      ]);
+      assert.deepEqual(
+        events.filter((e) => e.key === 'C-102').map((e) => e.envelope.type),
+        ['course.published'],
+      );
+      for (const e of events) {
+        assert.equal(e.envelope.source, 'urn:service:catalogue');
+        assert.doesNotMatch(JSON.stringify(e.envelope.data), /internal_cost|1500|state/);
+      }
+    } finally {
+      await relay.stop();
+      await outbox.close();
+    }
+  });
+});
