@@ -57,6 +57,7 @@ export {
 } from './errors.js';
 // Inbox and consumers
 export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.js';
+export { CursorStates } from './outbox/cursor-states.js';
 // Outbox and relay
 export type {
   OutboxBatch,

@@ -16,8 +16,6 @@ import {
 import { deadLetterRecord } from './dead-letter.js';
 import type { ConsumedEvent, Handler } from './handler.js';
 
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
 /** Longest wait between tries while the consumer's database is unreachable. */
 const UNAVAILABLE_MAX_WAIT_MS = 2000;
 
@@ -37,8 +35,7 @@ type Unapplied =
 
 /** One delivered record while the consumer holds it. */
 interface Item {
-  /** The record; once settled, only its position (what `commit` needs), so its value can be collected. */
-  record: ConsumedRecord;
+  readonly record: ConsumedRecord;
   attempts: number;
   nextAttemptAt: number;
   done: boolean;
@@ -249,17 +246,6 @@ export class Consumer<Tx> {
     item.done = true;
     this.#pendingCommit++;
     const { record } = item;
-    // Settled items wait for the next commit (up to `maxBuffered` of them): keep their positions, not their
-    // values, so the young generation of the heap does not carry them from collection to collection.
-    item.record = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      key: record.key,
-      value: null,
-      headers: NO_HEADERS,
-      timestamp: record.timestamp,
-    };
     if (this.#o.keyOrdering === 'none') return;
     const keys = this.#keys.get(record.topic);
     const queue = keys?.get(record.key);

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { OutboxBatch, OutboxRow } from '@sluice/core';
+import { CursorStates, type OutboxBatch, type OutboxRow } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import { inReadCommitted, type MysqlPool, type MysqlQueryable, queryRows } from '../mysql-client.js';
 
@@ -64,9 +63,7 @@ export class OutboxReader {
   readonly #sqlAll: string;
   readonly #sqlSome: string;
   readonly #what: string;
-  readonly #id = randomUUID().slice(0, 8);
-  readonly #states = new Map<string, ReadState>();
-  #issued = 0;
+  readonly #states = new CursorStates<ReadState>(KEPT_STATES);
 
   constructor(pool: MysqlPool, database: string, what: string) {
     this.#pool = pool;
@@ -87,8 +84,9 @@ export class OutboxReader {
     partitions?: readonly number[],
   ): Promise<OutboxBatch> {
     const take = Math.max(1, Math.floor(limit));
-    const state = (cursor === undefined ? undefined : this.#touch(cursor)) ?? INITIAL;
-    if (partitions !== undefined && partitions.length === 0) return { rows: [], cursor: this.#save(state) };
+    const state = (cursor === undefined ? undefined : this.#states.get(cursor)) ?? INITIAL;
+    if (partitions !== undefined && partitions.length === 0)
+      return { rows: [], cursor: this.#states.save(state) };
     const returned = new Map(state.returned);
     const out: OutboxRow[] = [];
     try {
@@ -98,7 +96,7 @@ export class OutboxReader {
     } catch (error) {
       throw toSluiceError(error, `reading ${this.#what}`, `${this.#what} is missing`);
     }
-    return { rows: out, cursor: this.#save({ returned }) };
+    return { rows: out, cursor: this.#states.save({ returned }) };
   }
 
   /** Pages through the pending rows from the lowest position until `take` rows are released or none are left. */
@@ -145,21 +143,6 @@ export class OutboxReader {
         if (returned !== undefined && returned <= sequence) state.returned.delete(chain);
       }
     }
-  }
-
-  #touch(cursor: string): ReadState | undefined {
-    const state = this.#states.get(cursor);
-    if (state === undefined) return undefined;
-    this.#states.delete(cursor);
-    this.#states.set(cursor, state);
-    return state;
-  }
-
-  #save(state: ReadState): string {
-    const cursor = `${this.#id}.${++this.#issued}`;
-    this.#states.set(cursor, state);
-    while (this.#states.size > KEPT_STATES) this.#states.delete(this.#states.keys().next().value!);
-    return cursor;
   }
 }
 

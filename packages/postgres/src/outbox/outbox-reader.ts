@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { OutboxBatch, OutboxRow } from '@sluice/core';
+import { CursorStates, type OutboxBatch, type OutboxRow } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import type { PgQueryable } from '../pg-client.js';
 import { partitionOfSql } from './partition-sql.js';
@@ -73,9 +72,7 @@ export class OutboxReader {
   readonly #db: PgQueryable;
   readonly #sql: string;
   readonly #what: string;
-  readonly #id = randomUUID().slice(0, 8);
-  readonly #states = new Map<string, ReadState>();
-  #issued = 0;
+  readonly #states = new CursorStates<ReadState>(KEPT_STATES);
 
   constructor(db: PgQueryable, schema: string, what: string) {
     this.#db = db;
@@ -94,14 +91,14 @@ export class OutboxReader {
     partitions?: readonly number[],
   ): Promise<OutboxBatch> {
     const take = Math.max(1, Math.floor(limit));
-    let state = (cursor === undefined ? undefined : this.#touch(cursor)) ?? INITIAL;
+    let state = (cursor === undefined ? undefined : this.#states.get(cursor)) ?? INITIAL;
     for (;;) {
       const freshSnapshot = state.cur === null;
       const { rows, next, windowDone } = await this.#readOnce(state, take, partitions);
       // Rows, or caught up with a snapshot taken now: done. Otherwise the page held back everything it read
       // (or the last page of an older snapshot was empty): read on, since the relay keeps its old cursor after
       // an empty batch and would read the same page again.
-      if (rows.length > 0 || (freshSnapshot && windowDone)) return { rows, cursor: this.#save(next) };
+      if (rows.length > 0 || (freshSnapshot && windowDone)) return { rows, cursor: this.#states.save(next) };
       state = next;
     }
   }
@@ -170,21 +167,6 @@ export class OutboxReader {
       ? { prev: snapshot, cur: null, pos: '0', held, returned }
       : { prev: state.prev, cur: snapshot, pos: lastFresh, held, returned };
     return { rows: out, next, windowDone };
-  }
-
-  #touch(cursor: string): ReadState | undefined {
-    const state = this.#states.get(cursor);
-    if (state === undefined) return undefined;
-    this.#states.delete(cursor);
-    this.#states.set(cursor, state);
-    return state;
-  }
-
-  #save(state: ReadState): string {
-    const cursor = `${this.#id}.${++this.#issued}`;
-    this.#states.set(cursor, state);
-    while (this.#states.size > KEPT_STATES) this.#states.delete(this.#states.keys().next().value!);
-    return cursor;
   }
 }
 
