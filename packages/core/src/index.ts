@@ -9,6 +9,8 @@ export {
   changeOutbox,
 } from './cdc/change-outbox.js';
 export type { ChangeSource, ChangeSourceStats } from './cdc/change-source.js';
+export { FilePositionStore } from './cdc/file-position-store.js';
+export type { PositionStore } from './cdc/position-store.js';
 export type { RowChange, RowImage } from './cdc/row-change.js';
 export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';

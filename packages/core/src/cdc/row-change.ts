@@ -6,7 +6,12 @@ export type RowImage = Readonly<Record<string, unknown>>;
  * {@link ChangeSource} hands it over: only changes of committed transactions, in commit order.
  */
 export interface RowChange {
-  readonly operation: 'insert' | 'update' | 'delete';
+  /**
+   * What happened to the row. `snapshot` is a row read by a snapshot or backfill rather than a change: `after`
+   * is the row's current state at the change's place in the stream, `before` is undefined. Query-based sources
+   * cannot tell an insert from an update: their timestamp mode reports `update` with no before image.
+   */
+  readonly operation: 'insert' | 'update' | 'delete' | 'snapshot';
   /** PostgreSQL schema or MySQL database of the table. */
   readonly schema: string;
   readonly table: string;
