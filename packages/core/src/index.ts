@@ -1,6 +1,11 @@
 // Contracts and key types
 
 // Change data capture
+export type { BackfillOptions } from './cdc/backfill/backfill-options.js';
+export type { BackfillRequest } from './cdc/backfill/backfill-request.js';
+export { BackfillingSource, withBackfill } from './cdc/backfill/backfilling-source.js';
+export { keyValues, rowKey } from './cdc/backfill/row-key.js';
+export type { BackfillOrder, Snapshotter } from './cdc/backfill/snapshotter.js';
 export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
 export {
   ChangeOutbox,

@@ -1,9 +1,15 @@
+export { BACKFILL_TABLE, WATERMARK_TABLE } from './cdc/backfill-tables.js';
 export {
   type ChangeCaptureSetup,
   createChangeCapture,
   dropChangeCapture,
 } from './cdc/change-capture-setup.js';
 export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
+export {
+  PostgresSnapshotter,
+  type PostgresSnapshotterOptions,
+  postgresSnapshotter,
+} from './cdc/postgres-snapshotter.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

@@ -1,5 +1,7 @@
 import { InvalidOptionError } from '@sluice/core';
+import { checkIdentifier, quoteIdentifier } from '../identifier.js';
 import type { PgQueryable } from '../pg-client.js';
+import { createBackfillTables, WATERMARK_TABLE } from './backfill-tables.js';
 
 export interface ChangeCaptureSetup {
   /** The permanent logical replication slot the change source reads (created with the `pgoutput` plugin). */
@@ -13,6 +15,11 @@ export interface ChangeCaptureSetup {
    * default identity gives only the primary key of a deleted row and no old row for an update).
    */
   readonly fullBeforeImages?: boolean;
+  /**
+   * Schema of the watermark and backfill-request tables that snapshots and backfills use (`withBackfill`);
+   * they are created there, and the watermark table is added to the publication. Default `sluice`.
+   */
+  readonly backfillSchema?: string;
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -20,7 +27,8 @@ const TABLE = /^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Prepares change data capture once (as `sluice migrate` does for the outbox): creates the publication for the
- * tables, and the permanent logical replication slot, where missing. A source never creates its slot itself, so
+ * tables (and the backfill watermark table), the backfill tables, and the permanent logical replication slot,
+ * where missing. A source never creates its slot itself, so
  * a dropped slot is an error, never a silent start from "now". Needs a role with REPLICATION (and ownership of
  * the tables for the publication). Returns whether the slot was created now: a new slot starts at the present,
  * and what changed before it needs a backfill.
@@ -30,7 +38,16 @@ export async function createChangeCapture(
   setup: ChangeCaptureSetup,
 ): Promise<{ slotCreated: boolean }> {
   check(setup);
-  const tables = setup.tables.map(quoteTable).join(', ');
+  const backfillSchema = checkIdentifier(
+    'createChangeCapture',
+    'backfillSchema',
+    setup.backfillSchema ?? 'sluice',
+  );
+  await createBackfillTables(db, backfillSchema);
+  const tables = [
+    ...setup.tables.map(quoteTable),
+    `${quoteIdentifier(backfillSchema)}.${WATERMARK_TABLE}`,
+  ].join(', ');
   const exists = await db.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [setup.publication]);
   if (exists.rows.length === 0)
     await db.query(`CREATE PUBLICATION "${setup.publication}" FOR TABLE ${tables}`);
