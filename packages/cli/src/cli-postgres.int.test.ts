@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { sleep } from '@sluice/core';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
-import { createPostgresOutbox, fromPg } from '@sluice/postgres';
+import { createChangeCapture, createPostgresOutbox, dropChangeCapture, fromPg } from '@sluice/postgres';
 import { openDatabase } from '@sluice/sqlite';
 import pg from 'pg';
 
@@ -78,6 +78,59 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     assertExit(run, 0, 'status --json');
     return JSON.parse(run.stdout) as Status;
   };
+
+  it("backfill records a request the source's relay picks up, lists it, refuses a bad one and cancels it", async () => {
+    const s = freshSchema();
+    const capture = { slot: `${s}_slot`, publication: `${s}_pub` };
+    await pool.query(`CREATE SCHEMA "${s}"`);
+    await pool.query(`CREATE TABLE "${s}".items (id int PRIMARY KEY, label text)`);
+    await createChangeCapture(pool, { ...capture, tables: [`${s}.items`], backfillSchema: s });
+    try {
+      const db = ['--db', url, '--backfill-schema', s];
+      const source = `postgres:${capture.slot}`;
+      const requested = await sluice([
+        'backfill',
+        source,
+        '--table',
+        `${s}.items`,
+        '--where',
+        'id > 5',
+        '--chunk-size',
+        '300',
+        ...db,
+      ]);
+      assertExit(requested, 0, 'backfill');
+      assert.match(
+        requested.stdout,
+        new RegExp(`backfill (\\d+) requested: ${s}\\.items where id > 5 into ${source}`),
+      );
+      const id = /backfill (\d+) requested/.exec(requested.stdout)![1]!;
+
+      const listed = await sluice(['backfill', '--list', source, '--json', ...db]);
+      assertExit(listed, 0, 'backfill --list');
+      const [request] = lines(listed.stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.equal(request!['id'], id);
+      assert.equal(request!['status'], 'pending');
+      assert.equal(request!['where'], 'id > 5');
+      assert.equal(request!['chunkSize'], 300);
+
+      const bad = await sluice(['backfill', source, '--table', `${s}.items`, '--where', 'idd > 5', ...db]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /where.*idd/s);
+      const missing = await sluice(['backfill', source, '--table', `${s}.nothing`, ...db]);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /no primary key/);
+
+      assertExit(await sluice(['backfill', '--cancel', id, ...db]), 0, 'backfill --cancel');
+      const again = await sluice(['backfill', '--cancel', id, ...db]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, new RegExp(`no pending backfill with id ${id}`));
+      const after = await sluice(['backfill', '--list', ...db]);
+      assert.match(after.stdout, new RegExp(`^${id}\\s+cancelled\\s+${source}`, 'm'));
+    } finally {
+      await dropChangeCapture(pool, capture);
+    }
+  });
 
   it('migrate --dry-run prints the CREATE statements and creates nothing', async () => {
     const s = freshSchema();

@@ -1,4 +1,5 @@
 import { errorMessage, SluiceError } from '@sluice/core';
+import { backfillCommand } from './commands/backfill.js';
 import type { Command } from './commands/command.js';
 import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   tailCommand,
   replayCommand,
   dlqCommand,
+  backfillCommand,
 ];
 
 function overview(): string {
