@@ -193,6 +193,10 @@ describe('the sluice CLI, run as a child process', () => {
           options: ['--log', '--json', '--group', '--topic', '--id'],
           env: ['SLUICE_LOG', 'SLUICE_GROUP'],
         },
+        backfill: {
+          options: ['--db', '--table', '--where', '--chunk-size', '--backfill-schema', '--list', '--cancel'],
+          env: ['SLUICE_DB', 'SLUICE_BACKFILL_SCHEMA'],
+        },
       };
       assert.deepEqual(Object.keys(expected), commands);
       for (const name of commands) {
