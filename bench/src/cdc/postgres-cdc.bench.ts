@@ -167,6 +167,7 @@ async function rawReader(url: string, slot: string, publication: string, count: 
   return Math.round((count / (last - first)) * 1000);
 }
 
-function progress(line: string): void {
+/** A progress line on stderr, timestamped. */
+export function progress(line: string): void {
   process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
