@@ -10,7 +10,6 @@ import {
   defineTopic,
   mapped,
   sleep,
-  type Transport,
   withBackfill,
 } from '@sluice/core';
 import {
@@ -25,6 +24,7 @@ import { z } from 'zod';
 import { latencySummary } from '../postgres/latency-figures.js';
 import { postgresUrl } from '../postgres/postgres-url.js';
 import type { BenchResult } from '../report.js';
+import { observedTransport } from './observed-transport.js';
 import { progress } from './postgres-cdc.bench.js';
 
 const ItemId = defineKey('itemId', z.string(), { description: 'a catalogue item' });
@@ -93,25 +93,14 @@ export async function postgresBackfillBench(
     const bus = createLogTransport({ path: join(dir, 'backfill-bus.db') });
     const arrivedAt = new Map<string, number>();
     let published = 0;
-    const counting: Transport = {
-      name: bus.name,
-      ensureTopic: (spec) => bus.ensureTopic(spec),
-      publish: async (records) => {
-        const acks = await bus.publish(records);
-        published += acks.length;
-        const now = performance.timeOrigin + performance.now();
-        for (const r of records) {
-          // The first event carrying a live update's label marks its arrival (a snapshot row may carry it too).
-          const k = `${r.key}/${r.value?.includes('"live-') ? 'live' : ''}`;
-          if (!arrivedAt.has(k)) arrivedAt.set(k, now);
-        }
-        return acks;
-      },
-      subscribe: (options) => bus.subscribe(options),
-      resetOffsets: (group, topic, target) => bus.resetOffsets(group, topic, target),
-      read: (topic, target, limit) => bus.read(topic, target, limit),
-      close: () => bus.close(),
-    };
+    const counting = observedTransport(bus, (records, now) => {
+      published += records.length;
+      for (const r of records) {
+        // The first event carrying a live update's label marks its arrival (a snapshot row may carry it too).
+        const k = `${r.key}/${r.value?.includes('"live-') ? 'live' : ''}`;
+        if (!arrivedAt.has(k)) arrivedAt.set(k, now);
+      }
+    });
     const snapshotter = postgresSnapshotter(pool, { schema, chunkSize });
     const source = withBackfill(new PostgresChangeSource({ connectionString: url, ...capture }), {
       snapshotter,
