@@ -3,6 +3,14 @@
 // Change data capture
 export type { BackfillOptions } from './cdc/backfill/backfill-options.js';
 export type { BackfillRequest } from './cdc/backfill/backfill-request.js';
+export {
+  type BackfillRow,
+  backfillRequestFromRow,
+  checkChunkSize,
+  invalidWhereError,
+  MAX_BACKFILL_CHUNK,
+  noPrimaryKeyError,
+} from './cdc/backfill/backfill-rows.js';
 export { BackfillingSource, withBackfill } from './cdc/backfill/backfilling-source.js';
 export { keyValues, rowKey } from './cdc/backfill/row-key.js';
 export type { BackfillOrder, Snapshotter } from './cdc/backfill/snapshotter.js';

@@ -1,3 +1,9 @@
+export {
+  BACKFILL_TABLE,
+  createMysqlBackfillTables,
+  WATERMARK_TABLE,
+} from './cdc/mysql-backfill-tables.js';
+export { MysqlSnapshotter, type MysqlSnapshotterOptions, mysqlSnapshotter } from './cdc/mysql-snapshotter.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

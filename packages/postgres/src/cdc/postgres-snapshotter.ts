@@ -1,10 +1,12 @@
 import {
   type BackfillOrder,
   type BackfillRequest,
-  InvalidOptionError,
+  backfillRequestFromRow,
+  checkChunkSize,
+  invalidWhereError,
+  noPrimaryKeyError,
   type RowChange,
   type RowImage,
-  SluiceError,
   type Snapshotter,
 } from '@sluice/core';
 import { toSluiceError } from '../errors.js';
@@ -30,8 +32,6 @@ interface RequestRow {
   rows_delivered: string;
 }
 
-const MAX_CHUNK = 100_000;
-
 /**
  * The PostgreSQL side of snapshots and backfills (see `withBackfill` in core): requests and progress in
  * `<schema>.cdc_backfill`, watermarks in `<schema>.cdc_watermark` (which `createChangeCapture` puts in the
@@ -48,22 +48,18 @@ export class PostgresSnapshotter implements Snapshotter {
     this.#db = db;
     this.#schema = checkIdentifier('postgresSnapshotter', 'schema', options.schema ?? 'sluice');
     this.#s = quoteIdentifier(this.#schema);
-    this.#chunkSize = chunkSize('postgresSnapshotter', options.chunkSize ?? 2000);
+    this.#chunkSize = checkChunkSize('postgresSnapshotter', options.chunkSize ?? 2000);
   }
 
   async request(order: BackfillOrder): Promise<string> {
-    const size = chunkSize('backfill', order.chunkSize ?? this.#chunkSize);
+    const size = checkChunkSize('backfill', order.chunkSize ?? this.#chunkSize);
     const table = `${quoteIdentifier(order.schema)}.${quoteIdentifier(order.table)}`;
     await this.keyColumns(order.schema, order.table);
     if (order.where !== undefined) {
       try {
         await this.#db.query(`EXPLAIN SELECT 1 FROM ${table} WHERE (${order.where})`);
       } catch (cause) {
-        throw new InvalidOptionError(
-          'backfill',
-          'where',
-          `is not a valid condition on ${order.schema}.${order.table}: ${(cause as Error).message}`,
-        );
+        throw invalidWhereError(order.schema, order.table, cause);
       }
     }
     const { rows } = await this.#query<{ id: string }>(
@@ -82,7 +78,7 @@ export class PostgresSnapshotter implements Snapshotter {
        FROM ${this.#s}.${BACKFILL_TABLE} WHERE source = $1 AND status = 'pending' ORDER BY id`,
       [source],
     );
-    return rows.map(toRequest);
+    return rows.map(backfillRequestFromRow);
   }
 
   async everRequested(source: string): Promise<boolean> {
@@ -104,10 +100,7 @@ export class PostgresSnapshotter implements Snapshotter {
       [`${quoteIdentifier(schema)}.${quoteIdentifier(table)}`],
     );
     if (rows.length === 0) {
-      throw new SluiceError(
-        'SLUICE_BACKFILL_NO_PRIMARY_KEY',
-        `${schema}.${table} is missing or has no primary key: a backfill reads a table in chunks in primary-key order. Check the name, or add a primary key`,
-      );
+      throw noPrimaryKeyError(schema, table);
     }
     return rows.map((r) => r.name);
   }
@@ -178,7 +171,7 @@ export class PostgresSnapshotter implements Snapshotter {
       [source ?? null],
     );
     return rows.map((r) => ({
-      ...toRequest(r),
+      ...backfillRequestFromRow(r),
       status: r.status,
       requestedAt: r.requested_at,
       finishedAt: r.finished_at,
@@ -213,30 +206,6 @@ export class PostgresSnapshotter implements Snapshotter {
       );
     }
   }
-}
-
-function toRequest(r: RequestRow): BackfillRequest {
-  return {
-    id: r.id,
-    source: r.source,
-    schema: r.table_schema,
-    table: r.table_name,
-    where: r.where_sql ?? undefined,
-    chunkSize: r.chunk_size,
-    afterKey: r.after_key ?? undefined,
-    rowsDelivered: Number(r.rows_delivered),
-  };
-}
-
-function chunkSize(component: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > MAX_CHUNK) {
-    throw new InvalidOptionError(
-      component,
-      'chunkSize',
-      `must be an integer from 1 to ${MAX_CHUNK}, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /** `postgresSnapshotter(pool)`: the PostgreSQL side of `withBackfill`. */

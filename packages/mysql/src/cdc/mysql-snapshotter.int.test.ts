@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { keyValues } from '@sluice/core';
+import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
+import { createMysqlBackfillTables } from './mysql-backfill-tables.js';
+import { mysqlSnapshotter } from './mysql-snapshotter.js';
+
+describe('MysqlSnapshotter on a real MariaDB', () => {
+  let db: TestDatabase;
+
+  before(async () => {
+    db = testDatabase({ prefix: 'snap' });
+    await createMysqlBackfillTables(db.pool, db.database);
+    await createMysqlBackfillTables(db.pool, db.database); // idempotent
+    const d = `\`${db.database}\``;
+    await db.query(
+      `CREATE TABLE ${d}.seats (room VARCHAR(8) NOT NULL, seat INT NOT NULL, holder VARCHAR(40), PRIMARY KEY (room, seat))`,
+    );
+    await db.query(`CREATE TABLE ${d}.notes (body TEXT)`);
+    const rows: unknown[] = [];
+    for (const room of ['A', 'B', 'C', 'D'])
+      for (let seat = 1; seat <= 250; seat++) rows.push([room, seat, `h-${room}${seat}`]);
+    await db.query(`INSERT INTO ${d}.seats VALUES ?`, [rows]);
+  });
+
+  after(async () => {
+    await db.close();
+  });
+
+  const snapshotter = () => mysqlSnapshotter(db.pool, { database: db.database, chunkSize: 70 });
+
+  it('reads a composite-key table in chunks, each row exactly once, in key order, honouring where', async () => {
+    const s = snapshotter();
+    const keyColumns = await s.keyColumns(db.database, 'seats');
+    assert.deepEqual(keyColumns, ['room', 'seat']);
+    for (const where of [undefined, "room <> 'B' AND seat % 3 = 0"]) {
+      const id = await s.request({ source: 'binlog:test', schema: db.database, table: 'seats', where });
+      const [request] = (await s.pending('binlog:test')).filter((r) => r.id === id);
+      assert.equal(request!.chunkSize, 70);
+      let afterKey: readonly unknown[] | undefined;
+      const seen: string[] = [];
+      for (;;) {
+        const chunk = await s.readChunk(request!, keyColumns, afterKey, request!.chunkSize);
+        seen.push(...chunk.map((r) => `${r['room']}${r['seat']}`));
+        if (chunk.length < request!.chunkSize) break;
+        afterKey = keyValues(chunk.at(-1)!, keyColumns);
+        await s.saveProgress(id, afterKey, seen.length, false);
+        const [saved] = (await s.pending('binlog:test')).filter((r) => r.id === id);
+        assert.deepEqual(saved!.afterKey, afterKey, 'the saved progress does not read back');
+        assert.equal(saved!.rowsDelivered, seen.length);
+      }
+      await s.saveProgress(id, afterKey, seen.length, true);
+      const expected = (
+        await db.query<{ k: string }>(
+          `SELECT CONCAT(room, seat) AS k FROM \`${db.database}\`.seats ${where ? `WHERE ${where}` : ''} ORDER BY room, seat`,
+        )
+      ).map((r) => r.k);
+      assert.deepEqual(seen, expected);
+      assert.ok(seen.length > 200);
+      assert.equal((await s.list('binlog:test')).find((r) => r.id === id)!.status, 'done');
+    }
+    assert.deepEqual(await s.pending('binlog:test'), []);
+    assert.equal(await s.everRequested('binlog:test'), true);
+    assert.equal(await s.everRequested('binlog:other'), false);
+  });
+
+  it('refuses what it could not run, cancels on request, and writes watermarks as one row per source', async () => {
+    const s = snapshotter();
+    await assert.rejects(s.request({ source: 'x', schema: db.database, table: 'notes' }), {
+      code: 'SLUICE_BACKFILL_NO_PRIMARY_KEY',
+    });
+    await assert.rejects(
+      s.request({ source: 'x', schema: db.database, table: 'seats', where: 'sear > 3' }),
+      (err: Error) => {
+        assert.match(err.message, /where.*sear/s);
+        return true;
+      },
+    );
+    const id = await s.request({ source: 'x', schema: db.database, table: 'seats' });
+    assert.equal(await s.cancel(id), true);
+    assert.equal(await s.cancel(id), false);
+    assert.deepEqual(await s.pending('x'), []);
+
+    await s.writeWatermark('x', 'low:1');
+    await s.writeWatermark('x', 'high:1');
+    await s.writeWatermark('y', 'low:2');
+    const marks = await db.query<{ source: string; watermark: string }>(
+      `SELECT source, watermark FROM \`${db.database}\`.cdc_watermark ORDER BY source`,
+    );
+    assert.deepEqual(
+      marks.map((m) => ({ ...m })),
+      [
+        { source: 'x', watermark: 'high:1' },
+        { source: 'y', watermark: 'low:2' },
+      ],
+    );
+    const change = {
+      operation: 'update' as const,
+      schema: db.database,
+      table: 'cdc_watermark',
+      before: undefined,
+      after: { source: 'x', watermark: 'high:1' },
+      transactionId: '0-1-1',
+      commitTime: 0,
+      position: 'p',
+      sequence: 1,
+      index: 0,
+    };
+    assert.deepEqual(s.watermarkOf(change), { source: 'x', watermark: 'high:1' });
+    assert.equal(s.watermarkOf({ ...change, table: 'seats' }), undefined);
+    assert.equal(s.watermarkOf({ ...change, schema: 'elsewhere' }), undefined);
+  });
+});
