@@ -32,3 +32,22 @@ export const CourseUpdated = defineEvent({
   description: 'A published course changed what students see (title or seats).',
   schema: z.object(courseFields),
 });
+
+/**
+ * What the catalogue lists for each course now: the latest state per course (an entity topic, compacted), so
+ * a new consumer rebuilds the catalogue from it instead of from history. Backfill snapshot rows land here.
+ */
+export const courseListingTopic = defineTopic({
+  name: 'catalogue-course-listing',
+  kind: 'entity',
+  partitions: 4,
+});
+
+export const CourseListing = defineEvent({
+  type: 'course.listing',
+  version: 1,
+  key: CourseId,
+  topic: courseListingTopic,
+  description: 'The catalogue listing of a course now: listed with its title and seats, or no longer listed.',
+  schema: z.object({ ...courseFields, listed: z.boolean() }),
+});

@@ -1,20 +1,33 @@
 import { type ChangeMapping, mapped } from '@sluice/core';
-import { CoursePublished, CourseUpdated } from './contracts.js';
+import { CourseListing, CoursePublished, CourseUpdated } from './contracts.js';
 import type { LegacyCourseRow } from './legacy-schema.js';
 
 /**
  * From a change of the legacy table to the catalogue's contract events. What students see decides: a course
  * that becomes published ('P') is `course.published`; a published course whose title or seats change is
- * `course.updated`; drafts, retirements and internal columns (the cost, the timestamp) publish nothing. The
- * table needs full before images (`REPLICA IDENTITY FULL`) to tell a publication from an edit.
+ * `course.updated`; each of those, and a published course retired or deleted, also updates its
+ * `course.listing` on the entity topic. Drafts and internal columns (the cost, the timestamp) publish nothing.
+ * A backfill's snapshot rows become listings only: the current state, not something that happened. The table
+ * needs full before images (`REPLICA IDENTITY FULL`) to tell a publication from an edit.
  */
 export const mapCourseChange: ChangeMapping = (change) => {
-  if (change.operation === 'delete') return [];
-  const after = change.after as unknown as LegacyCourseRow;
+  const after = change.after as unknown as LegacyCourseRow | undefined;
   const before = change.before as unknown as LegacyCourseRow | undefined;
-  if (after.state !== 'P') return [];
+  if (change.operation === 'snapshot') return after?.state === 'P' ? [listing(after, true)] : [];
+  if (after?.state !== 'P') {
+    // Deleted, retired or a draft: only a course that was listed changes the listing.
+    return before?.state === 'P' ? [listing(before, false)] : [];
+  }
   const data = { courseId: after.course_code, title: after.name, seats: after.seats };
-  if (change.operation === 'insert' || before?.state !== 'P') return [mapped(CoursePublished, data)];
-  if (before.name !== after.name || before.seats !== after.seats) return [mapped(CourseUpdated, data)];
+  if (change.operation === 'insert' || before?.state !== 'P') {
+    return [mapped(CoursePublished, data), listing(after, true)];
+  }
+  if (before.name !== after.name || before.seats !== after.seats) {
+    return [mapped(CourseUpdated, data), listing(after, true)];
+  }
   return [];
 };
+
+function listing(row: LegacyCourseRow, listed: boolean) {
+  return mapped(CourseListing, { courseId: row.course_code, title: row.name, seats: row.seats, listed });
+}

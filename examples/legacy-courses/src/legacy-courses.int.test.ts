@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { changeOutbox, createMemoryTransport, createRelay, decodeEnvelope, sleep } from '@sluice/core';
-import { createChangeCapture, dropChangeCapture, PostgresChangeSource } from '@sluice/postgres';
+import {
+  changeOutbox,
+  createMemoryTransport,
+  createRelay,
+  decodeEnvelope,
+  sleep,
+  withBackfill,
+} from '@sluice/core';
+import {
+  createChangeCapture,
+  dropChangeCapture,
+  PostgresChangeSource,
+  postgresSnapshotter,
+} from '@sluice/postgres';
 import pg from 'pg';
-import { catalogueTopic } from './contracts.js';
+import { catalogueTopic, courseListingTopic } from './contracts.js';
 import { mapCourseChange } from './course-mapping.js';
 import { legacyCoursesSql } from './legacy-schema.js';
 
@@ -20,7 +32,12 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
   before(async () => {
     await pool.query(`CREATE SCHEMA ${schema}`);
     await pool.query(legacyCoursesSql(`${schema}.course`));
-    await createChangeCapture(pool, { ...capture, tables: [`${schema}.course`], fullBeforeImages: true });
+    await createChangeCapture(pool, {
+      ...capture,
+      tables: [`${schema}.course`],
+      fullBeforeImages: true,
+      backfillSchema: schema,
+    });
   });
   after(async () => {
     await dropChangeCapture(pool, capture).catch(() => undefined);
@@ -32,7 +49,12 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
     const transport = createMemoryTransport();
     const source = new PostgresChangeSource({ connectionString: url, ...capture });
     const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
-    const relay = createRelay({ outbox, transport, topics: [catalogueTopic], idleWaitMs: 50 });
+    const relay = createRelay({
+      outbox,
+      transport,
+      topics: [catalogueTopic, courseListingTopic],
+      idleWaitMs: 50,
+    });
     relay.start();
     try {
       // The legacy application, unchanged: plain SQL on its own table.
@@ -68,6 +90,77 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
         assert.equal(e.envelope.source, 'urn:service:catalogue');
         assert.doesNotMatch(JSON.stringify(e.envelope.data), /internal_cost|1500|state/);
       }
+    } finally {
+      await relay.stop();
+      await outbox.close();
+    }
+  });
+
+  it('a new consumer rebuilds the listing from a backfill of the whole table while the legacy app writes on', async () => {
+    const t = `${schema}.course`;
+    // Courses the catalogue had long before anyone captured its changes.
+    await pool.query(`INSERT INTO ${t} (course_code, name, state, seats, internal_cost)
+      SELECT 'C-' || (200 + g), 'Course ' || g, (ARRAY['D', 'P', 'P', 'X'])[1 + g % 4], g, 100 FROM generate_series(1, 120) g`);
+    // ...whose inserts are long gone from the log: read past them here, as if they predated the slot.
+    const past = new PostgresChangeSource({ connectionString: url, ...capture });
+    for (let skipped = 0; skipped < 120; ) {
+      const changes = await past.read(500, 1000);
+      skipped += changes.length;
+      if (changes.length > 0) await past.acknowledge(changes.at(-1)!.position);
+    }
+    await past.close();
+    const transport = createMemoryTransport();
+    const source = withBackfill(new PostgresChangeSource({ connectionString: url, ...capture }), {
+      snapshotter: postgresSnapshotter(pool, { schema, chunkSize: 25 }),
+      pollIntervalMs: 50,
+    });
+    const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
+    const relay = createRelay({
+      outbox,
+      transport,
+      topics: [catalogueTopic, courseListingTopic],
+      idleWaitMs: 50,
+    });
+    relay.start();
+    try {
+      await postgresSnapshotter(pool, { schema }).request({ source: source.name, schema, table: 'course' });
+      // The legacy application carries on meanwhile.
+      await pool.query(
+        `UPDATE ${t} SET seats = seats + 100 WHERE course_code IN ('C-202', 'C-203', 'C-301')`,
+      );
+      await pool.query(`UPDATE ${t} SET state = 'X' WHERE course_code = 'C-206'`);
+      await pool.query(`UPDATE ${t} SET state = 'P' WHERE course_code = 'C-204'`);
+
+      const expected = new Map(
+        (
+          await pool.query<{ course_code: string; name: string; seats: number }>(
+            `SELECT course_code, name, seats FROM ${t} WHERE state = 'P'`,
+          )
+        ).rows.map((r) => [r.course_code, { title: r.name, seats: r.seats }]),
+      );
+      let listing = new Map<string, { title: string; seats: number }>();
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        listing = new Map();
+        for (const r of await transport.read(courseListingTopic.name, { to: 'earliest' }, 10_000)) {
+          const data = decodeEnvelope(r.value).data as {
+            courseId: string;
+            title: string;
+            seats: number;
+            listed: boolean;
+          };
+          if (data.listed) listing.set(data.courseId, { title: data.title, seats: data.seats });
+          else listing.delete(data.courseId);
+        }
+        if (
+          listing.size === expected.size &&
+          [...expected].every(([k, v]) => listing.get(k)?.seats === v.seats)
+        )
+          break;
+        await sleep(100);
+      }
+      assert.ok(expected.size > 50);
+      assert.deepEqual([...listing].sort(), [...expected].sort());
     } finally {
       await relay.stop();
       await outbox.close();
