@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  type ChangeSource,
   changeOutbox,
   createMemoryTransport,
   createRelay,
@@ -45,9 +46,9 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
     await pool.end();
   });
 
-  it('publishes what students see, in order per course, and nothing of the internal model', async () => {
+  /** The catalogue's CDC relay, reading `source` into a memory transport. */
+  function startRelay(source: ChangeSource) {
     const transport = createMemoryTransport();
-    const source = new PostgresChangeSource({ connectionString: url, ...capture });
     const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
     const relay = createRelay({
       outbox,
@@ -56,6 +57,13 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
       idleWaitMs: 50,
     });
     relay.start();
+    return { transport, relay, outbox };
+  }
+
+  it('publishes what students see, in order per course, and nothing of the internal model', async () => {
+    const { transport, relay, outbox } = startRelay(
+      new PostgresChangeSource({ connectionString: url, ...capture }),
+    );
     try {
       // The legacy application, unchanged: plain SQL on its own table.
       const t = `${schema}.course`;
@@ -109,19 +117,11 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
       if (changes.length > 0) await past.acknowledge(changes.at(-1)!.position);
     }
     await past.close();
-    const transport = createMemoryTransport();
     const source = withBackfill(new PostgresChangeSource({ connectionString: url, ...capture }), {
       snapshotter: postgresSnapshotter(pool, { schema, chunkSize: 25 }),
       pollIntervalMs: 50,
     });
-    const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
-    const relay = createRelay({
-      outbox,
-      transport,
-      topics: [catalogueTopic, courseListingTopic],
-      idleWaitMs: 50,
-    });
-    relay.start();
+    const { transport, relay, outbox } = startRelay(source);
     try {
       await postgresSnapshotter(pool, { schema }).request({ source: source.name, schema, table: 'course' });
       // The legacy application carries on meanwhile.
