@@ -1,4 +1,6 @@
-import { postgresSnapshotter } from '@sluice/postgres';
+import { type MysqlSnapshotter, mysqlSnapshotter } from '@sluice/mysql';
+import { type PostgresSnapshotter, postgresSnapshotter } from '@sluice/postgres';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { isPostgresUrl, JSON_OPTION, stringOption } from '../context.js';
 import { type Resolved, UsageError } from '../options.js';
@@ -10,12 +12,12 @@ export const backfillCommand: Command = {
     summary:
       'request a snapshot of a captured table (or of the rows --where selects) into a change source’s stream; list or cancel backfills',
     usage:
-      'sluice backfill <source> --table SCHEMA.TABLE [--where SQL] [--chunk-size N] --db postgres://URL | sluice backfill --list [<source>] | sluice backfill --cancel ID',
+      'sluice backfill <source> --table SCHEMA.TABLE [--where SQL] [--chunk-size N] --db postgres://URL|mysql://URL | sluice backfill --list [<source>] | sluice backfill --cancel ID',
     options: [
       {
         name: 'db',
         type: 'string',
-        description: 'the captured PostgreSQL database (postgres:// URL), where the backfill tables are',
+        description: 'the captured database, where the backfill tables are: a postgres:// or mysql:// URL',
       },
       { name: 'table', type: 'string', description: 'the table to snapshot, as schema.table', env: '-' },
       {
@@ -29,7 +31,8 @@ export const backfillCommand: Command = {
       {
         name: 'backfill-schema',
         type: 'string',
-        description: 'schema of the backfill and watermark tables (createChangeCapture’s backfillSchema)',
+        description:
+          'schema (PostgreSQL) or database (MySQL) of the backfill and watermark tables (createChangeCapture’s backfillSchema)',
         default: 'sluice',
       },
       {
@@ -48,15 +51,10 @@ export const backfillCommand: Command = {
     ],
   },
   async run(options, positionals) {
-    const db = stringOption(options, 'db');
-    if (!isPostgresUrl(db)) {
-      throw new UsageError(
-        '--db must be the captured database as a postgres:// URL (backfills run on PostgreSQL change sources)',
-      );
-    }
-    const pool = new pg.Pool({ connectionString: db, max: 1 });
-    pool.on('error', () => undefined);
-    const snapshotter = postgresSnapshotter(pool, { schema: stringOption(options, 'backfill-schema') });
+    const { snapshotter, end } = openSnapshotter(
+      stringOption(options, 'db'),
+      stringOption(options, 'backfill-schema'),
+    );
     try {
       if (options['list']) return await list(snapshotter, positionals[0], options);
       const cancel = options['cancel'];
@@ -93,13 +91,13 @@ export const backfillCommand: Command = {
       return 0;
     } finally {
       await snapshotter.close();
-      await pool.end();
+      await end();
     }
   },
 };
 
 async function list(
-  snapshotter: ReturnType<typeof postgresSnapshotter>,
+  snapshotter: PostgresSnapshotter | MysqlSnapshotter,
   source: string | undefined,
   options: Resolved,
 ): Promise<number> {
@@ -115,4 +113,21 @@ async function list(
     );
   }
   return 0;
+}
+
+/** The snapshotter of the captured database: PostgreSQL for postgres:// URLs, MySQL/MariaDB for mysql:// ones. */
+function openSnapshotter(
+  db: string,
+  schema: string,
+): { snapshotter: PostgresSnapshotter | MysqlSnapshotter; end: () => Promise<void> } {
+  if (isPostgresUrl(db)) {
+    const pool = new pg.Pool({ connectionString: db, max: 1 });
+    pool.on('error', () => undefined);
+    return { snapshotter: postgresSnapshotter(pool, { schema }), end: () => pool.end() };
+  }
+  if (/^(mysql|mariadb):\/\//i.test(db)) {
+    const pool = mysql.createPool({ uri: db.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 1 });
+    return { snapshotter: mysqlSnapshotter(pool, { database: schema }), end: () => pool.end() };
+  }
+  throw new UsageError('--db must be the captured database: a postgres:// or mysql:// URL');
 }
