@@ -7,13 +7,20 @@ import type { LegacyCourseRow } from './legacy-schema.js';
  * that becomes published ('P') is `course.published`; a published course whose title or seats change is
  * `course.updated`; each of those, and a published course retired or deleted, also updates its
  * `course.listing` on the entity topic. Drafts and internal columns (the cost, the timestamp) publish nothing.
- * A backfill's snapshot rows become listings only: the current state, not something that happened. The table
+ * A backfill's snapshot rows become listings only: the current state, not something that happened. A TRUNCATE
+ * stops the relay (it cannot be told apart per course). The table
  * needs full before images (`REPLICA IDENTITY FULL`) to tell a publication from an edit.
  */
 export const mapCourseChange: ChangeMapping = (change) => {
   const after = change.after as unknown as LegacyCourseRow | undefined;
   const before = change.before as unknown as LegacyCourseRow | undefined;
   if (change.operation === 'snapshot') return after?.state === 'P' ? [listing(after, true)] : [];
+  if (change.operation === 'truncate') {
+    // Every course went at once and the log does not say which were listed: stop rather than guess.
+    throw new Error(
+      'the legacy course table was truncated: the catalogue cannot say which listings to withdraw; advance the slot past this change (pg_replication_slot_advance), then backfill the table into a cleared listing topic',
+    );
+  }
   if (after?.state !== 'P') {
     // Deleted, retired or a draft: only a course that was listed changes the listing.
     return before?.state === 'P' ? [listing(before, false)] : [];

@@ -81,6 +81,10 @@ describe('the legacy course table mapped to catalogue events', () => {
     assert.deepEqual(types(change('snapshot', undefined, row())), [], 'a draft is not listed');
   });
 
+  it('refuses a TRUNCATE rather than guess which listings to withdraw', () => {
+    assert.throws(() => mapCourseChange(change('truncate', undefined, undefined)), /truncated/);
+  });
+
   it('carries the public fields only, keyed by the shared CourseId', () => {
     const [event] = mapCourseChange(change('insert', undefined, row({ state: 'P' })));
     assert.deepEqual(event?.data, { courseId: 'C-101', title: 'Databases', seats: 30 });

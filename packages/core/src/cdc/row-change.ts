@@ -10,8 +10,10 @@ export interface RowChange {
    * What happened to the row. `snapshot` is a row read by a snapshot or backfill rather than a change: `after`
    * is the row's current state at the change's place in the stream, `before` is undefined. Query-based sources
    * cannot tell an insert from an update: their timestamp mode reports `update` with no before image.
+   * `truncate` says every row of the table was removed at once (PostgreSQL `TRUNCATE`): no row images; a
+   * mapping that keeps state per key must handle it (or throw, which stops the relay), never silently drop it.
    */
-  readonly operation: 'insert' | 'update' | 'delete' | 'snapshot';
+  readonly operation: 'insert' | 'update' | 'delete' | 'snapshot' | 'truncate';
   /** PostgreSQL schema or MySQL database of the table. */
   readonly schema: string;
   readonly table: string;

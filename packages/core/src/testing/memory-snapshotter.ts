@@ -51,6 +51,24 @@ export class MemoryTable implements Snapshotter {
     this.#log.commit(...changes);
   }
 
+  /** Commits a TRUNCATE of the table: every row goes, one change without row images. */
+  truncate(): void {
+    const sequence = ++this.#sequence;
+    this.rows.clear();
+    this.#log.commit({
+      operation: 'truncate',
+      schema: 'app',
+      table: 'items',
+      before: undefined,
+      after: undefined,
+      transactionId: `tx-${sequence}`,
+      commitTime: 1_700_000_000_000 + sequence,
+      position: `p-${sequence}-0`,
+      sequence,
+      index: 0,
+    });
+  }
+
   async request(order: BackfillOrder): Promise<string> {
     const id = String(this.requests.length + 1);
     this.requests.push({

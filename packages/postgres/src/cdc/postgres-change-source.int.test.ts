@@ -286,6 +286,31 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
     }
   });
 
+  it('hands over a TRUNCATE as one truncate change of the table, in its place in commit order', async () => {
+    const s = source();
+    try {
+      for (let batch = await s.read(1000, 300); batch.length > 0; batch = await s.read(1000, 300)) {
+        await s.acknowledge(batch.at(-1)!.position);
+      }
+      await db.query(`INSERT INTO ${table} VALUES (40001, 'before', true)`);
+      await db.query(`TRUNCATE ${table}`);
+      await db.query(`INSERT INTO ${table} VALUES (40002, 'after', true)`);
+      const changes = await readAll(s, 3);
+      assert.deepEqual(
+        changes.map((c) => [c.operation, c.table, c.after?.['id'] ?? null, c.before ?? null]),
+        [
+          ['insert', 'courses', 40001, null],
+          ['truncate', 'courses', null, null],
+          ['insert', 'courses', 40002, null],
+        ],
+      );
+      assert.ok(changes[1]!.sequence > changes[0]!.sequence && changes[2]!.sequence > changes[1]!.sequence);
+      await s.acknowledge(changes.at(-1)!.position);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('says the slot is missing, and how to recover, instead of starting from now', async () => {
     const s = new PostgresChangeSource({ connectionString: testUrl(), slot: `${slot}_gone`, publication });
     try {

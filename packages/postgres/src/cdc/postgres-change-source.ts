@@ -240,25 +240,38 @@ export class PostgresChangeSource implements ChangeSource {
       case 'delete':
         this.#change(message);
         return;
+      case 'truncate':
+        // One change per table: every row went at once, with no row images (a consumer must not miss it).
+        for (const relation of message.relations) this.#change({ tag: 'truncate', relation });
+        return;
       default:
-        // relation and type messages describe what follows; truncate is not a row change (not captured).
+        // relation and type messages describe what follows.
         return;
     }
   }
 
-  #change(message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete) {
+  #change(
+    message:
+      | Pgoutput.MessageInsert
+      | Pgoutput.MessageUpdate
+      | Pgoutput.MessageDelete
+      | { tag: 'truncate'; relation: Pgoutput.MessageRelation },
+  ) {
     const transaction = this.#receiving;
     if (transaction === undefined) return;
     const index = transaction.changes++;
     // Plain objects (the parser's rows have no prototype), so they compare, spread and serialize as usual.
-    const old = message.tag === 'insert' ? undefined : (message.old ?? message.key ?? undefined);
+    const old =
+      message.tag === 'insert' || message.tag === 'truncate'
+        ? undefined
+        : (message.old ?? message.key ?? undefined);
     const before = old === undefined ? undefined : { ...old };
     this.#buffer.push({
       operation: message.tag,
       schema: message.relation.schema,
       table: message.relation.name,
       before,
-      after: message.tag === 'delete' ? undefined : { ...message.new },
+      after: message.tag === 'delete' || message.tag === 'truncate' ? undefined : { ...message.new },
       transactionId: transaction.xid,
       commitTime: transaction.commitTime,
       position: `${transaction.commitLsn}#${index}`,

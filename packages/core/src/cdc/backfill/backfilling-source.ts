@@ -40,6 +40,8 @@ interface Chunk {
   lowSeen: boolean;
   /** Keys of the table changed by live changes between the watermarks. */
   readonly changed: Set<string>;
+  /** The table was truncated between the watermarks: every row of the chunk is stale. */
+  truncated: boolean;
   /** The rows the chunk's query returned, set before the high watermark is written. */
   rows: RowImage[] | undefined;
   lastKey: readonly unknown[] | undefined;
@@ -204,6 +206,7 @@ export class BackfillingSource implements ChangeSource {
       high: `high:${randomUUID()}`,
       lowSeen: false,
       changed: new Set(),
+      truncated: false,
       rows: undefined,
       lastKey: active.afterKey,
       last: false,
@@ -253,6 +256,7 @@ export class BackfillingSource implements ChangeSource {
       change.table === request.table &&
       change.schema === request.schema
     ) {
+      if (change.operation === 'truncate') chunk.truncated = true;
       const keyColumns = this.#active!.keyColumns;
       const before = rowKey(change.before, keyColumns);
       const after = rowKey(change.after, keyColumns);
@@ -268,7 +272,9 @@ export class BackfillingSource implements ChangeSource {
     const active = this.#active!;
     this.#chunk = undefined;
     if (chunk.rows === undefined) return; // cannot happen: the rows are set before the high watermark is written
-    const rows = chunk.rows.filter((row) => !chunk.changed.has(rowKey(row, active.keyColumns)!));
+    const rows = chunk.truncated
+      ? []
+      : chunk.rows.filter((row) => !chunk.changed.has(rowKey(row, active.keyColumns)!));
     let last = highHanded;
     rows.forEach((row, i) => {
       const position = `${high.position}~backfill:${active.request.id}:${chunk.number}:${i}`;

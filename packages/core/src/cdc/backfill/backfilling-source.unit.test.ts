@@ -30,7 +30,8 @@ function liveWrites(table: MemoryTable, rnd: () => number, transactions: number)
 
 /** What a consumer of the stream keeps: the latest row per id. */
 function apply(state: Map<number, MemoryRow>, change: RowChange): void {
-  if (change.operation === 'delete') state.delete((change.before as unknown as MemoryRow).id);
+  if (change.operation === 'truncate') state.clear();
+  else if (change.operation === 'delete') state.delete((change.before as unknown as MemoryRow).id);
   else state.set((change.after as unknown as MemoryRow).id, change.after as unknown as MemoryRow);
 }
 
@@ -161,6 +162,37 @@ describe('withBackfill (watermark snapshots)', () => {
       [...table.rows.keys()].sort((a, b) => a - b),
     );
     assert.equal(table.requests[0]!.rowsDelivered, 10 + snapshotIds.length);
+  });
+
+  it('hands over no row of a chunk whose table was truncated between its watermarks', async () => {
+    const log = new MemoryChangeLog();
+    const table = new MemoryTable(log);
+    for (let id = 1; id <= 30; id++) table.write({ id, value: `row-${id}` });
+    log.acknowledged = log.changes.at(-1)!.position;
+    let chunks = 0;
+    table.hooks.afterChunk = () => {
+      if (++chunks === 2) {
+        table.truncate();
+        table.write({ id: 3, value: 'after-the-truncate' });
+      }
+    };
+    await table.request({ source: 'app', schema: 'app', table: 'items', chunkSize: 10 });
+    const source = withBackfill(log.reader('app'), { snapshotter: table, pollIntervalMs: 10 });
+    const consumer = new Map<number, MemoryRow>();
+    const seen = await drain(
+      source,
+      () => table.requests[0]!.done,
+      (c) => apply(consumer, c),
+    );
+    const snapshotIds = seen
+      .filter((c) => c.operation === 'snapshot')
+      .map((c) => (c.after as unknown as MemoryRow).id);
+    assert.deepEqual(
+      snapshotIds,
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      'rows of the truncated chunk were handed over',
+    );
+    assert.deepEqual([...consumer.values()], [{ id: 3, value: 'after-the-truncate' }]);
   });
 
   it('requests the initial snapshot only the first time a source runs', async () => {
