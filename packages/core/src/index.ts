@@ -83,6 +83,12 @@ export type {
 } from './outbox/outbox-store.js';
 export { envelopeOf, type PreparedEvent, prepareEvent } from './outbox/prepare-event.js';
 export type { RelayLease } from './outbox/relay-lease.js';
+export {
+  chainOf,
+  forgetAcknowledged,
+  type GateCandidate,
+  releaseInSequence,
+} from './outbox/sequence-gate.js';
 // Partitioning
 export { murmur2, partitionFor } from './partitioning/partition-for.js';
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';

@@ -1,4 +1,5 @@
 import {
+  chainOf,
   type EventContext,
   type EventContract,
   type EventInput,
@@ -29,7 +30,7 @@ import {
   type ResolvedMysqlOutboxOptions,
   resolveMysqlOutboxOptions,
 } from './mysql-outbox-options.js';
-import { chainOf, OutboxReader } from './outbox-reader.js';
+import { OutboxReader } from './outbox-reader.js';
 import { PartitionLease } from './partition-lease.js';
 
 /** What `append` wrote. */

@@ -1,4 +1,12 @@
-import { CursorStates, type OutboxBatch, type OutboxRow } from '@sluice/core';
+import {
+  CursorStates,
+  chainOf,
+  forgetAcknowledged,
+  type GateCandidate,
+  type OutboxBatch,
+  type OutboxRow,
+  releaseInSequence,
+} from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import { inReadCommitted, type MysqlPool, type MysqlQueryable, queryRows } from '../mysql-client.js';
 
@@ -23,21 +31,11 @@ interface ReadRow {
   delivered: number | string | null;
 }
 
-interface Candidate {
-  readonly row: OutboxRow;
-  readonly chain: string;
-  readonly sequence: number;
-  readonly delivered: number;
-}
+type Candidate = GateCandidate;
 
 const INITIAL: ReadState = Object.freeze({ returned: new Map() });
 /** Cursor states kept for re-reads; the relay only ever re-reads its latest cursor. */
 const KEPT_STATES = 16;
-
-/** The key a sequence counts: source, topic and key. */
-export function chainOf(source: string, topic: string, key: string): string {
-  return `${source}\u0000${topic}\u0000${key}`;
-}
 
 /**
  * Reads pending outbox rows without a positional cursor. MySQL's AUTO_INCREMENT position is taken at insert,
@@ -129,7 +127,7 @@ export class OutboxReader {
           delivered,
         });
       }
-      waiting = gate(waiting, returned, take, out);
+      waiting = releaseInSequence(waiting, returned, take, out);
       if (out.length >= take || rows.length < page) return;
       after = Number(rows[rows.length - 1]!.position);
     }
@@ -137,43 +135,7 @@ export class OutboxReader {
 
   /** Forgets chains' returned sequences that are now acknowledged (only to keep memory small). */
   forgetAcknowledged(acknowledged: readonly { chain: string; sequence: number }[]): void {
-    for (const state of this.#states.values()) {
-      for (const { chain, sequence } of acknowledged) {
-        const returned = state.returned.get(chain);
-        if (returned !== undefined && returned <= sequence) state.returned.delete(chain);
-      }
-    }
-  }
-}
-
-/**
- * Moves candidates (in position order) whose sequence is the next of their key into `out`, repeating while that
- * releases rows held behind them; stops at `limit`. Updates `returned`; returns the rest, still in order. A row
- * at or below what was acknowledged cannot occur (acknowledging deletes it in the same transaction); if it did,
- * it is returned again rather than dropped: at least once, never lost.
- */
-function gate(
-  candidates: Candidate[],
-  returned: Map<string, number>,
-  limit: number,
-  out: OutboxRow[],
-): Candidate[] {
-  let waiting = candidates;
-  for (;;) {
-    let released = false;
-    const still: Candidate[] = [];
-    for (const c of waiting) {
-      const base = Math.max(returned.get(c.chain) ?? 0, c.delivered);
-      if (out.length >= limit || c.sequence > base + 1) {
-        still.push(c);
-        continue;
-      }
-      out.push(c.row);
-      released = true;
-      if (c.sequence === base + 1) returned.set(c.chain, c.sequence);
-    }
-    waiting = still;
-    if (!released || waiting.length === 0 || out.length >= limit) return waiting;
+    forgetAcknowledged(this.#states.values(), acknowledged);
   }
 }
 

@@ -1,4 +1,12 @@
-import { CursorStates, type OutboxBatch, type OutboxRow } from '@sluice/core';
+import {
+  CursorStates,
+  chainOf,
+  forgetAcknowledged,
+  type GateCandidate,
+  type OutboxBatch,
+  type OutboxRow,
+  releaseInSequence,
+} from '@sluice/core';
 import { toSluiceError } from '../errors.js';
 import type { PgQueryable } from '../pg-client.js';
 import { partitionOfSql } from './partition-sql.js';
@@ -21,12 +29,8 @@ interface ReadState {
   readonly returned: Map<string, number>;
 }
 
-interface Candidate {
+interface Candidate extends GateCandidate {
   readonly position: string;
-  readonly row: OutboxRow;
-  readonly chain: string;
-  readonly sequence: number;
-  readonly delivered: number;
   readonly fresh: boolean;
 }
 
@@ -47,11 +51,6 @@ interface ReadRow {
 const INITIAL: ReadState = Object.freeze({ prev: null, cur: null, pos: '0', held: [], returned: new Map() });
 /** Cursor states kept for re-reads; the relay only ever re-reads its latest cursor. */
 const KEPT_STATES = 16;
-
-/** The key a sequence counts: source, topic and key. */
-export function chainOf(source: string, topic: string, key: string): string {
-  return `${source}\u0000${topic}\u0000${key}`;
-}
 
 /**
  * Reads committed outbox rows in windows of transactions: each window holds the transactions that committed
@@ -105,12 +104,7 @@ export class OutboxReader {
 
   /** Forgets chains' returned sequences that are now acknowledged (only to keep memory small). */
   forgetAcknowledged(acknowledged: readonly { chain: string; sequence: number }[]): void {
-    for (const state of this.#states.values()) {
-      for (const { chain, sequence } of acknowledged) {
-        const returned = state.returned.get(chain);
-        if (returned !== undefined && returned <= sequence) state.returned.delete(chain);
-      }
-    }
+    forgetAcknowledged(this.#states.values(), acknowledged);
   }
 
   async #readOnce(
@@ -170,35 +164,14 @@ export class OutboxReader {
   }
 }
 
-/**
- * Returns candidates (in position order) whose sequence is the next of their key, repeating while that
- * releases rows held behind them; stops at `limit`. Updates `returned`; the rest are held back, in order.
- * A row at or below what was already returned or acknowledged cannot occur (acknowledging deletes it in the
- * same transaction); if it did, it is returned again rather than dropped: at least once, never lost.
- */
+/** Releases candidates in sequence per key (see `releaseInSequence`); the rest are held back, by position. */
 function gate(
   candidates: readonly Candidate[],
   returned: Map<string, number>,
   limit: number,
 ): { out: OutboxRow[]; held: string[] } {
   const out: OutboxRow[] = [];
-  let waiting = candidates;
-  for (;;) {
-    let released = false;
-    const still: Candidate[] = [];
-    for (const c of waiting) {
-      const base = Math.max(returned.get(c.chain) ?? 0, c.delivered);
-      if (out.length >= limit || c.sequence > base + 1) {
-        still.push(c);
-        continue;
-      }
-      out.push(c.row);
-      released = true;
-      if (c.sequence === base + 1) returned.set(c.chain, c.sequence);
-    }
-    waiting = still;
-    if (!released || waiting.length === 0 || out.length >= limit) break;
-  }
+  const waiting = releaseInSequence(candidates, returned, limit, out);
   return { out, held: waiting.map((c) => c.position).sort(comparePositions) };
 }
 

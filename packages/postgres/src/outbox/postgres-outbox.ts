@@ -1,4 +1,5 @@
 import {
+  chainOf,
   type EventContext,
   type EventContract,
   type EventInput,
@@ -18,7 +19,7 @@ import { fromPg, isPgPool, type PgPool, queryPrepared, type SqlExecutor } from '
 import { AppendListener } from './append-listener.js';
 import { appendSql, splitEnvelope } from './append-statement.js';
 import { type HousekeepingReport, OutboxHousekeeper } from './outbox-housekeeper.js';
-import { chainOf, OutboxReader } from './outbox-reader.js';
+import { OutboxReader } from './outbox-reader.js';
 import { PartitionLease } from './partition-lease.js';
 import { partitionOfSql } from './partition-sql.js';
 import {
