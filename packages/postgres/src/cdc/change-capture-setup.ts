@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@sluice/core';
+import { InvalidOptionError, SluiceError } from '@sluice/core';
 import { checkIdentifier, quoteIdentifier } from '../identifier.js';
 import type { PgQueryable } from '../pg-client.js';
 import { createBackfillTables, WATERMARK_TABLE } from './backfill-tables.js';
@@ -23,6 +23,8 @@ export interface ChangeCaptureSetup {
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** How long dropChangeCapture waits for a slot's last reader to go. */
+const DROP_WAIT_MS = 10_000;
 const TABLE = /^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -72,7 +74,10 @@ export async function createChangeCapture(
   return { slotCreated: true };
 }
 
-/** Drops the slot (releasing its WAL) and the publication. The source can no longer resume after this. */
+/**
+ * Drops the slot (releasing its WAL) and the publication. The source can no longer resume after this. Waits up
+ * to 10 s for a reader that is closing to release the slot; a slot still read then is a retryable error.
+ */
 export async function dropChangeCapture(
   db: PgQueryable,
   setup: Pick<ChangeCaptureSetup, 'slot' | 'publication'>,
@@ -84,10 +89,27 @@ export async function dropChangeCapture(
       'slot and publication must be lower-case identifiers',
     );
   }
-  await db.query(
-    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-    [setup.slot],
-  );
+  // A reader that just closed leaves its walsender for a moment: wait for the slot to be released.
+  const deadline = Date.now() + DROP_WAIT_MS;
+  for (;;) {
+    const { rows } = await db.query<{ active: boolean; active_pid: number | null }>(
+      'SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1',
+      [setup.slot],
+    );
+    if (rows.length === 0) break;
+    if (!rows[0]!.active) {
+      await db.query('SELECT pg_drop_replication_slot($1)', [setup.slot]);
+      break;
+    }
+    if (Date.now() > deadline) {
+      throw new SluiceError(
+        'SLUICE_CDC_SLOT_BUSY',
+        `replication slot ${setup.slot} is still read by process ${rows[0]!.active_pid}: stop that reader (or pg_terminate_backend it), then drop the slot again`,
+        { retryable: true },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await db.query(`DROP PUBLICATION IF EXISTS "${setup.publication}"`);
 }
 
