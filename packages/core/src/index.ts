@@ -1,5 +1,6 @@
 // Contracts and key types
 
+export { ChangeBuffer } from './cdc/change-buffer.js';
 // Change data capture
 export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
 export {

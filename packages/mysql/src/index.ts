@@ -1,3 +1,6 @@
+export { MysqlChangeSource } from './cdc/mysql-change-source.js';
+export type { MysqlChangeSourceOptions } from './cdc/mysql-change-source-options.js';
+export { MysqlPositionStore, type MysqlPositionStoreOptions } from './cdc/mysql-position-store.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {
