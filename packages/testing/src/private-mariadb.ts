@@ -18,6 +18,8 @@ export interface PrivateMariadb {
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Starts the server again on the same datadir and port; resolves once it answers. */
   start(): Promise<void>;
+  /** Sends `signal` without waiting (SIGSTOP freezes the server with its connections open; SIGCONT thaws it). */
+  signal(signal: NodeJS.Signals): void;
   /** `kill(signal)` then `start()`. */
   restart(signal?: NodeJS.Signals): Promise<void>;
   /** Runs SQL as root over the server's socket (for what the sluice user may not do, e.g. PURGE). */
@@ -145,6 +147,9 @@ ${options.extraConfig ?? ''}
       dir,
       kill,
       start,
+      signal(signal) {
+        child?.kill(signal);
+      },
       async restart(signal = 'SIGTERM') {
         await kill(signal);
         await start();

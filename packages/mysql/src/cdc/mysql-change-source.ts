@@ -89,6 +89,8 @@ export class MysqlChangeSource implements ChangeSource {
   #lastEventAt = 0;
   #paused = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Counts streams started and stopped. */
+  #generation = 0;
   #closed = false;
 
   constructor(options: MysqlChangeSourceOptions) {
@@ -149,7 +151,10 @@ export class MysqlChangeSource implements ChangeSource {
   }
 
   async #open(): Promise<void> {
-    const reader = await openReader(this.name, this.#o, (error) => this.#fail(error));
+    // Whatever the connections of an earlier stream still report (errors as they close) is ignored.
+    const generation = ++this.#generation;
+    const current = () => generation === this.#generation;
+    const reader = await openReader(this.name, this.#o, (error) => current() && this.#fail(error));
     this.#control = reader.control;
     this.#saved = reader.position;
     this.#savedLocation = reader.location;
@@ -157,8 +162,8 @@ export class MysqlChangeSource implements ChangeSource {
     this.#streamLocation = reader.location;
     const zongji = new ZongJi({ uri: this.#o.url, dateStrings: true, timezone: 'Z' } as never);
     this.#zongji = zongji;
-    zongji.on('error', (error: unknown) => this.#fail(error));
-    zongji.on('binlog', (event: unknown) => this.#receive(event as BinlogEvent));
+    zongji.on('error', (error: unknown) => current() && this.#fail(error));
+    zongji.on('binlog', (event: unknown) => current() && this.#receive(event as BinlogEvent));
     zongji.start({
       gtidSet: reader.position,
       serverId: this.#o.serverId,
@@ -357,6 +362,7 @@ export class MysqlChangeSource implements ChangeSource {
 
   /** Ends the stream and forgets what it was receiving; the next `read` starts again from the stored position. */
   async #stop(): Promise<void> {
+    this.#generation++;
     this.#starting = undefined;
     this.#receiving = undefined;
     this.#transactions.clear();
