@@ -20,7 +20,7 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
     courses = `\`${db.database}\`.courses`;
     other = `\`${db.database}\`.other`;
     await db.query(
-      `CREATE TABLE ${courses} (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, price DECIMAL(10,2), big BIGINT, starts DATETIME(3), meta JSON, note TEXT) ENGINE=InnoDB`,
+      `CREATE TABLE ${courses} (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL, price DECIMAL(10,2), big BIGINT, starts DATETIME(3), meta JSON, note TEXT, flag BOOLEAN, ratio DOUBLE, raw VARBINARY(4), day DATE, stamp TIMESTAMP(3) NULL) ENGINE=InnoDB`,
     );
     await db.query(`CREATE TABLE ${other} (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT) ENGINE=InnoDB`);
     store = new MysqlPositionStore(db.pool, { database: db.database });
@@ -56,8 +56,9 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
       await s.read(1, 0); // starts at the server's current position
       const t1 = await db.connection();
       const t2 = await db.connection();
+      await t1.query("SET time_zone = '+00:00'"); // TIMESTAMP values are read back in UTC
       await t1.query(
-        `INSERT INTO ${courses} VALUES (1, 'one', 12.50, 9007199254740993, '2026-01-02 03:04:05.678', '{"a":[1,2]}', NULL)`,
+        `INSERT INTO ${courses} VALUES (1, 'one', 12.50, 9007199254740993, '2026-01-02 03:04:05.678', '{"a":[1,2]}', NULL, true, 0.25, x'00ff', '2026-03-04', '2026-05-06 07:08:09.123')`,
       );
       await t2.beginTransaction();
       await t2.query(`INSERT INTO ${courses} (id, title, big) VALUES (2, 'two', 7)`); // written first, committed later
@@ -92,6 +93,11 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
         starts: '2026-01-02 03:04:05.678',
         meta: '{"a":[1,2]}',
         note: null,
+        flag: 1,
+        ratio: 0.25,
+        raw: Buffer.from([0, 255]),
+        day: '2026-03-04',
+        stamp: '2026-05-06 07:08:09.123',
       });
       assert.equal(changes[2]!.after!['big'], '7', 'BIGINT is always a string');
       assert.deepEqual(changes[3]!.before, changes[0]!.after, 'full before image');
@@ -104,6 +110,11 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
         starts: null,
         meta: null,
         note: null,
+        flag: null,
+        ratio: null,
+        raw: null,
+        day: null,
+        stamp: null,
       });
       assert.equal(changes[6]!.after, undefined);
       assert.equal(changes[0]!.before, undefined);
