@@ -110,6 +110,24 @@ describe('MysqlChangeSource on a private MariaDB (purge, crash, freeze)', () => 
     }
   });
 
+  it('refuses a server whose binlog would not carry full row images, naming the setting', async () => {
+    await server.root("SET GLOBAL binlog_row_image = 'MINIMAL'");
+    const s = source('minimal');
+    try {
+      await assert.rejects(
+        () => s.read(1, 0),
+        (e: unknown) =>
+          e instanceof SluiceError &&
+          e.code === 'SLUICE_CDC_SERVER_UNSUITABLE' &&
+          !e.retryable &&
+          /binlog_row_image is MINIMAL/.test(e.message),
+      );
+    } finally {
+      await s.close();
+      await server.root("SET GLOBAL binlog_row_image = 'FULL'");
+    }
+  });
+
   it('a server killed mid-stream is a retryable error; reading resumes after the acknowledged change, nothing skipped', async () => {
     const s = source('crash');
     const errors: SluiceError[] = [];

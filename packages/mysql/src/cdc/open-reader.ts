@@ -48,6 +48,7 @@ export async function openReader(
         { retryable: true },
       );
     }
+    await checkServer(name, control);
     const stored = await o.positionStore.load(o.name);
     if (stored === undefined) {
       const [rows] = await control.query('SELECT @@GLOBAL.gtid_binlog_pos AS position');
@@ -88,5 +89,28 @@ async function checkNotPurged(name: string, control: mysql.Connection, stored: s
   throw new SluiceError(
     'SLUICE_CDC_POSITION_PURGED',
     `${name} cannot resume from its stored position ${JSON.stringify(stored)}: the server purged the binlog after it (its oldest binlog, ${oldestFile}, starts after ${JSON.stringify(oldest)}, domain ${domain}). Changes committed between those two positions may be lost. Re-snapshot (backfill) the captured tables so consumers catch up, then store the server's current @@gtid_binlog_pos as this source's position (or delete it to start from now)`,
+  );
+}
+
+/** The server must be a MariaDB writing a row-based binlog with full row images. */
+async function checkServer(name: string, control: mysql.Connection): Promise<void> {
+  const [rows] = await control.query(
+    'SELECT VERSION() AS version, @@GLOBAL.log_bin AS logBin, @@GLOBAL.binlog_format AS format, @@GLOBAL.binlog_row_image AS image',
+  );
+  const s = (rows as { version: string; logBin: number; format: string; image: string }[])[0]!;
+  const wrong = [
+    /mariadb/i.test(s.version)
+      ? undefined
+      : `the server is ${s.version}, not MariaDB (MySQL's GTIDs are not read yet)`,
+    Number(s.logBin) === 1 ? undefined : 'log_bin is off',
+    s.format === 'ROW' ? undefined : `binlog_format is ${s.format}, not ROW`,
+    s.image === 'FULL'
+      ? undefined
+      : `binlog_row_image is ${s.image}, not FULL (before images would lack columns)`,
+  ].filter((w) => w !== undefined);
+  if (wrong.length === 0) return;
+  throw new SluiceError(
+    'SLUICE_CDC_SERVER_UNSUITABLE',
+    `${name} cannot capture changes from this server: ${wrong.join('; ')}. Set log_bin, binlog_format=ROW and binlog_row_image=FULL on a MariaDB server (see the @sluice/mysql README)`,
   );
 }
