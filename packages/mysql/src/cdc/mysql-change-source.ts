@@ -323,8 +323,9 @@ export class MysqlChangeSource implements ChangeSource {
     return next;
   }
 
+  /** Pauses the binlog connection; again on every change past the limit, since the decoder resumes it itself after
+   * fetching a table's columns. */
   #pause(): void {
-    if (this.#paused) return;
     this.#paused = true;
     (this.#zongji as unknown as { connection?: { pause(): void } })?.connection?.pause();
   }
