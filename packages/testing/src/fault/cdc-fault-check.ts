@@ -194,6 +194,8 @@ export async function runCdcFault(
     readonly connect: () => Promise<CourseSession>;
     readonly isConnectionError: (error: unknown) => boolean;
     readonly readTable: () => Promise<Courses>;
+    /** Require that kills left delivered-but-unacknowledged events to read again (the run exercised replay). */
+    readonly replays?: boolean;
   },
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-fault-'));
@@ -234,4 +236,7 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
     minCommitted: 200,
     relayLog: log,
   });
+  if (run.replays === true) {
+    assert.ok(bus.events > bus.distinct, 'the kills left events to read again (the run exercises replay)');
+  }
 }
