@@ -7,7 +7,7 @@ import { MysqlChangeSource } from './mysql-change-source.js';
 import { MysqlPositionStore } from './mysql-position-store.js';
 
 /** What a private server allows and the shared one must never see: purged binlogs, a killed or frozen server. */
-describe('MysqlChangeSource on a private MariaDB (purge, crash, freeze)', () => {
+describe('MysqlChangeSource on a private MariaDB (purge, settings, crash, GTID domains, freeze)', () => {
   let server: PrivateMariadb;
   let pool: mysql.Pool;
   let store: MysqlPositionStore;
@@ -152,6 +152,33 @@ describe('MysqlChangeSource on a private MariaDB (purge, crash, freeze)', () => 
       assert.ok(errors.length > 0, 'the lost connection surfaced');
       assert.ok(errors.every((e) => e.retryable));
       await s.acknowledge(rest.at(-1)!.position);
+    } finally {
+      await s.close();
+    }
+  });
+
+  // Last but one: it leaves a second GTID domain in this server's binlog.
+  it('a change from a second GTID domain, whose sequence numbers cannot be ordered with the first, is a permanent error', async () => {
+    const s = source('domains');
+    try {
+      await s.read(1, 0);
+      await insert(1);
+      assert.equal((await readAll(s, 1)).length, 1);
+      const c = await pool.getConnection();
+      try {
+        await c.query('SET SESSION gtid_domain_id = 7');
+        await c.query('INSERT INTO sluice.items VALUES (?, ?)', [nextId++, 'domain 7']);
+      } finally {
+        c.destroy();
+      }
+      await assert.rejects(
+        () => readAll(s, 1),
+        (e: unknown) =>
+          e instanceof SluiceError &&
+          e.code === 'SLUICE_CDC_UNSUPPORTED_GTID' &&
+          !e.retryable &&
+          /7-1-\d+/.test(e.message),
+      );
     } finally {
       await s.close();
     }
