@@ -110,7 +110,7 @@ export class MysqlChangeSource implements ChangeSource {
       throw error;
     }
     const out = await this.#buffer.take(limit, maxWaitMs, signal);
-    if (out === undefined) throw this.#restartAfter();
+    if (out === undefined) throw await this.#restartAfter();
     if (this.#paused && this.#buffer.low) this.#resume();
     return out;
   }
@@ -341,9 +341,11 @@ export class MysqlChangeSource implements ChangeSource {
   }
 
   /** The stream broke: start again from the stored position on the next read. */
-  #restartAfter(): SluiceError {
-    void this.#stop();
+  async #restartAfter(): Promise<SluiceError> {
+    const stopped = this.#stop();
     const error = this.#buffer.takeFailure();
+    // The lock is released before the error is told, so the next read does not find this reader's own lock.
+    await stopped;
     if (error instanceof SluiceError) return error;
     const errno = (error as { errno?: unknown } | null)?.errno;
     const detail = String((error as Error)?.message ?? error);
@@ -376,7 +378,7 @@ export class MysqlChangeSource implements ChangeSource {
     this.#control = undefined;
     if (zongji !== undefined) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000);
+        const timer = setTimeout(resolve, 2_000); // a frozen or dead server never answers the stop
         zongji.once('stopped', () => {
           clearTimeout(timer);
           resolve();
@@ -386,7 +388,16 @@ export class MysqlChangeSource implements ChangeSource {
       zongji.removeAllListeners('binlog');
       zongji.on('error', () => undefined);
     }
-    // Ending the control connection releases the reader lock.
-    await control?.end().catch(() => control.destroy());
+    // Ending the control connection releases the reader lock; a frozen server never answers, so it is closed
+    // after a second regardless.
+    if (control !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        control.end(),
+        new Promise((resolve) => (timer = setTimeout(resolve, 1_000))),
+      ]).catch(() => undefined);
+      clearTimeout(timer);
+      control.destroy();
+    }
   }
 }
