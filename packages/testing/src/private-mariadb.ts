@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -169,8 +169,12 @@ CREATE USER IF NOT EXISTS 'sluice'@'127.0.0.1' IDENTIFIED BY 'sluice';
 GRANT ALL PRIVILEGES ON *.* TO 'sluice'@'127.0.0.1' WITH GRANT OPTION;
 FLUSH PRIVILEGES;`;
 
+/** `mariadbd` on the PATH, else Debian's /usr/sbin/mariadbd (as scripts/services looks for it). */
 function mariadbBinary(): string {
-  return process.env['SLUICE_MARIADBD'] ?? '/usr/sbin/mariadbd';
+  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin']) {
+    if (dir !== '' && existsSync(join(dir, 'mariadbd'))) return join(dir, 'mariadbd');
+  }
+  throw new Error('mariadbd not found: install mariadb-server (scripts/services mariadb does)');
 }
 
 /** A loopback port nobody listens on, away from the shared services' ports and the private PostgreSQL ones. */
