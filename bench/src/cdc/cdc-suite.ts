@@ -1,9 +1,14 @@
 import type { BenchResult } from '../report.js';
+import { mariadbCdcBench } from './mariadb-cdc.bench.js';
 import { postgresBackfillBench } from './postgres-backfill.bench.js';
 import { postgresCdcBench } from './postgres-cdc.bench.js';
 
-/** `npm run bench -- cdc`: change data capture throughput and latency and backfill (PostgreSQL; MariaDB to come). */
+/**
+ * `npm run bench -- cdc`: change data capture throughput and latency (PostgreSQL's WAL, MariaDB's binlog), and a
+ * backfill of a 1,000,000-row table.
+ */
 export const cdcSuite: readonly ((dir: string) => Promise<BenchResult>)[] = [
   (dir) => postgresCdcBench(dir),
+  (dir) => mariadbCdcBench(dir),
   (dir) => postgresBackfillBench(dir),
 ];

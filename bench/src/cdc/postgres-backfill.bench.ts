@@ -24,8 +24,8 @@ import { z } from 'zod';
 import { latencySummary } from '../postgres/latency-figures.js';
 import { postgresUrl } from '../postgres/postgres-url.js';
 import type { BenchResult } from '../report.js';
+import { progress } from './cdc-bench-run.js';
 import { observedTransport } from './observed-transport.js';
-import { progress } from './postgres-cdc.bench.js';
 
 const ItemId = defineKey('itemId', z.string(), { description: 'a catalogue item' });
 const items = defineTopic({ name: 'items', kind: 'entity', partitions: 8 });

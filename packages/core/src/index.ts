@@ -14,6 +14,7 @@ export {
 export { BackfillingSource, withBackfill } from './cdc/backfill/backfilling-source.js';
 export { keyValues, rowKey } from './cdc/backfill/row-key.js';
 export type { BackfillOrder, Snapshotter } from './cdc/backfill/snapshotter.js';
+export { ChangeBuffer } from './cdc/change-buffer.js';
 export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
 export {
   ChangeOutbox,

@@ -3,6 +3,9 @@ export {
   createMysqlBackfillTables,
   WATERMARK_TABLE,
 } from './cdc/mysql-backfill-tables.js';
+export { MysqlChangeSource } from './cdc/mysql-change-source.js';
+export type { MysqlChangeSourceOptions } from './cdc/mysql-change-source-options.js';
+export { MysqlPositionStore, type MysqlPositionStoreOptions } from './cdc/mysql-position-store.js';
 export { MysqlSnapshotter, type MysqlSnapshotterOptions, mysqlSnapshotter } from './cdc/mysql-snapshotter.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';

@@ -1,10 +1,10 @@
 import {
+  ChangeBuffer,
   type ChangeSource,
   type ChangeSourceStats,
   InvalidOptionError,
   type RowChange,
   SluiceError,
-  waitForWake,
 } from '@sluice/core';
 import pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
@@ -57,15 +57,12 @@ export class PostgresChangeSource implements ChangeSource {
   #admin: pg.Client | undefined;
   #service: LogicalReplicationService | undefined;
   #starting: Promise<void> | undefined;
-  #failure: unknown;
-  #buffer: RowChange[] = [];
-  readonly #dataWaiters = new Set<() => void>();
+  readonly #buffer: ChangeBuffer;
   /** The transaction whose messages are arriving. */
   #receiving: Transaction | undefined;
   readonly #transactions = new Map<number, Transaction>();
   /** The LSN last confirmed to the server, as passed to the library (which reports it plus one as flushed). */
   #confirmed = 0;
-  #lastHandedOut: string | undefined;
   #lastAcknowledged: string | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
@@ -77,18 +74,15 @@ export class PostgresChangeSource implements ChangeSource {
       }
     }
     this.#o = { maxBuffered: 10_000, heartbeatIntervalMs: 10_000, ...options };
+    this.#buffer = new ChangeBuffer(this.#o.maxBuffered);
     this.name = `postgres:${options.slot}`;
   }
 
   async read(limit: number, maxWaitMs: number, signal?: AbortSignal): Promise<RowChange[]> {
     await this.#start();
-    if (this.#buffer.length === 0 && maxWaitMs > 0 && this.#failure === undefined) {
-      await waitForWake(this.#dataWaiters, maxWaitMs, signal);
-    }
-    if (this.#failure !== undefined && this.#buffer.length === 0) throw this.#restartAfter();
-    const out = this.#buffer.splice(0, limit);
-    if (out.length > 0) this.#lastHandedOut = out[out.length - 1]!.position;
-    if (this.#buffer.length < this.#o.maxBuffered / 2) this.#stream()?.resume();
+    const out = await this.#buffer.take(limit, maxWaitMs, signal);
+    if (out === undefined) throw this.#restartAfter();
+    if (this.#buffer.low) this.#stream()?.resume();
     return out;
   }
 
@@ -106,7 +100,7 @@ export class PostgresChangeSource implements ChangeSource {
   }
 
   async stats(): Promise<ChangeSourceStats> {
-    const oldest = this.#buffer[0]?.commitTime;
+    const oldest = this.#buffer.first?.commitTime;
     let lagBytes: number | null = null;
     if (this.#admin !== undefined) {
       const r = await this.#admin.query<{ lag: string | null }>(
@@ -278,8 +272,7 @@ export class PostgresChangeSource implements ChangeSource {
       sequence: transaction.sequence,
       index,
     });
-    for (const wake of [...this.#dataWaiters]) wake();
-    if (this.#buffer.length >= this.#o.maxBuffered) this.#stream()?.pause();
+    if (this.#buffer.full) this.#stream()?.pause();
   }
 
   /**
@@ -301,7 +294,7 @@ export class PostgresChangeSource implements ChangeSource {
     const idle =
       this.#buffer.length === 0 &&
       this.#receiving === undefined &&
-      this.#lastAcknowledged === this.#lastHandedOut;
+      this.#lastAcknowledged === this.#buffer.lastHandedOut;
     // Everything read was delivered: the server has sent all that committed before `lsn`, so confirm it,
     // exactly (the library reports one past what it is given): a server shutting down waits until its sender
     // is confirmed exactly where it stands, so a position off by one would hold a fast shutdown for a whole
@@ -318,16 +311,12 @@ export class PostgresChangeSource implements ChangeSource {
   }
 
   #fail(error: unknown): void {
-    if (this.#closed || this.#failure !== undefined) return;
-    this.#failure = error;
-    for (const wake of [...this.#dataWaiters]) wake();
+    if (!this.#closed) this.#buffer.fail(error);
   }
 
   /** The stream broke: start again from the slot's confirmed position on the next read. */
   #restartAfter(): SluiceError {
-    const error = this.#failure;
-    this.#failure = undefined;
-    this.#buffer = [];
+    const error = this.#buffer.takeFailure();
     this.#receiving = undefined;
     this.#transactions.clear();
     this.#starting = undefined;

@@ -26,8 +26,13 @@ export const CourseRemoved = defineEvent({
 
 export const mapCourse: ChangeMapping = (c) => {
   if (c.operation === 'delete') return [mapped(CourseRemoved, { courseId: `course-${c.before!['id']}` })];
-  const row = c.after as { id: number; title: string; published: boolean };
+  // MariaDB's BOOLEAN is TINYINT(1): its binlog says 0 or 1.
+  const row = c.after as { id: number; title: string; published: boolean | number };
   return [
-    mapped(CourseChanged, { courseId: `course-${row.id}`, title: row.title, published: row.published }),
+    mapped(CourseChanged, {
+      courseId: `course-${row.id}`,
+      title: row.title,
+      published: Boolean(row.published),
+    }),
   ];
 };

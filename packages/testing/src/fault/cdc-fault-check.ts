@@ -1,0 +1,242 @@
+/**
+ * What the CDC fault tests share: the chaos loop (the relay SIGKILLed and restarted, the server restarted at set
+ * times), reading the bus back into a table, and the verdict on it.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { killHard } from '@sluice/cli';
+import { decodeEnvelope, sleep } from '@sluice/core';
+import { createLogTransport } from '@sluice/sqlite';
+import { cdcCourses } from './cdc-courses.js';
+import { firstMessage, forkFixture } from './child.js';
+import { type CourseSession, startCourseWriters } from './course-writers.js';
+
+/** One writer's transaction: the row it wrote (a title no other write uses; null for a delete), and its fate. */
+export interface CourseWrite {
+  readonly id: number;
+  readonly title: string | null;
+  readonly outcome: 'committed' | 'rolled back' | 'unknown';
+}
+
+export type Courses = Map<string, { title: string; published: boolean }>;
+
+/** The bus read back: the table it materializes (each event applied once, as an inbox would) and its order. */
+export interface BusOutcome {
+  readonly state: Courses;
+  readonly titles: ReadonlySet<string>;
+  readonly orderViolations: readonly string[];
+  readonly events: number;
+  readonly distinct: number;
+}
+
+/** Starts, kills and restarts the relay process `fixture` (args `args`), its stderr appended to `log`. */
+export function cdcRelayLauncher(fixture: string, args: readonly string[], log: string) {
+  let relay: ChildProcess | undefined;
+  const start = async () => {
+    const fd = openSync(log, 'a');
+    const child = forkFixture(fixture, args, { stderr: fd });
+    closeSync(fd);
+    await firstMessage(child);
+    relay = child;
+  };
+  const kill = async () => {
+    if (relay !== undefined) await killHard(relay);
+  };
+  return {
+    start,
+    kill,
+    async bounce() {
+      await kill();
+      await start();
+    },
+  };
+}
+
+/**
+ * For `seconds`: every 0.7-1.5 s the relay is killed and started again (`bounceRelay`); at each `restarts[i].at`
+ * seconds the server is restarted first.
+ */
+export async function runRelayChaos(options: {
+  readonly seconds: number;
+  readonly restarts: readonly { readonly at: number; readonly restart: () => Promise<void> }[];
+  readonly bounceRelay: () => Promise<void>;
+}): Promise<{ kills: number; restarts: number }> {
+  const started = Date.now();
+  const pending = [...options.restarts];
+  let kills = 0;
+  let restarts = 0;
+  while (Date.now() - started < options.seconds * 1000) {
+    await sleep(700 + Math.random() * 800);
+    const next = pending[0];
+    if (next !== undefined && Date.now() - started >= next.at * 1000) {
+      pending.shift();
+      await next.restart();
+      restarts++;
+    }
+    await options.bounceRelay();
+    kills++;
+  }
+  return { kills, restarts };
+}
+
+/** Reads the bus at `busPath` until the table it materializes equals `table` (the relay catches up), or times out. */
+export async function materializeBus(
+  busPath: string,
+  table: Courses,
+  timeoutMs = 60_000,
+): Promise<BusOutcome> {
+  const bus = createLogTransport({ path: busPath });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const records = await bus.read(cdcCourses.name, { to: 'earliest' }, 10_000_000);
+      const applied = new Set<string>();
+      const lastSequence = new Map<string, number>();
+      const state: Courses = new Map();
+      const titles = new Set<string>();
+      const orderViolations: string[] = [];
+      for (const r of records) {
+        const e = decodeEnvelope(r.value);
+        if (applied.has(e.id)) continue; // an inbox skips what a killed reader left to be read again
+        applied.add(e.id);
+        const previous = lastSequence.get(r.key) ?? 0;
+        if (e.sequence < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sequence}`);
+        lastSequence.set(r.key, e.sequence);
+        const data = e.data as { courseId: string; title?: string; published?: boolean };
+        if (e.type === 'course.removed') state.delete(data.courseId);
+        else {
+          state.set(data.courseId, { title: data.title!, published: data.published! });
+          titles.add(data.title!);
+        }
+      }
+      const outcome = { state, titles, orderViolations, events: records.length, distinct: applied.size };
+      if (equalCourses(state, table) || Date.now() > deadline) return outcome;
+      await sleep(250);
+    }
+  } finally {
+    await bus.close();
+  }
+}
+
+/**
+ * The verdict: every committed write reached the bus, nothing rolled back did, each key's events follow commit
+ * order, and the materialized table equals the source table row for row.
+ */
+export function assertCdcOutcome(
+  t: TestContext,
+  run: {
+    readonly writes: readonly CourseWrite[];
+    readonly table: Courses;
+    readonly bus: BusOutcome;
+    readonly kills: number;
+    readonly restarts: number;
+    readonly expectedRestarts: number;
+    readonly minCommitted: number;
+    readonly relayLog: string;
+  },
+): void {
+  const { writes, bus } = run;
+  const committed = writes.filter((w) => w.outcome === 'committed');
+  const missing = committed.filter((w) => w.title !== null && !bus.titles.has(w.title));
+  const invented = writes.filter(
+    (w) => w.outcome === 'rolled back' && w.title !== null && bus.titles.has(w.title),
+  );
+  t.diagnostic(
+    `${committed.length} transactions committed, ${writes.filter((w) => w.outcome === 'rolled back').length} rolled back, ${writes.filter((w) => w.outcome === 'unknown').length} of unknown outcome; relay SIGKILLed ${run.kills} times, server restarted ${run.restarts} times; ${bus.events} events on the bus, ${bus.distinct} distinct; ${run.table.size} rows`,
+  );
+  const relayLog = existsSync(run.relayLog)
+    ? readFileSync(run.relayLog, 'utf8').split('\n').slice(-20).join('\n')
+    : '';
+  assert.ok(committed.length > run.minCommitted, `only ${committed.length} transactions committed`);
+  assert.equal(run.restarts, run.expectedRestarts);
+  assert.ok(run.kills >= 5, `the relay was killed ${run.kills} times`);
+  assert.deepEqual(
+    missing.slice(0, 5),
+    [],
+    `${missing.length} committed writes never reached the bus\n${relayLog}`,
+  );
+  assert.deepEqual(invented.slice(0, 5), [], 'rolled-back writes reached the bus');
+  assert.deepEqual(bus.orderViolations.slice(0, 5), [], 'events of a key out of commit order');
+  assert.ok(
+    equalCourses(bus.state, run.table),
+    `the materialized table differs from the source table\n${relayLog}`,
+  );
+}
+
+export function equalCourses(a: Courses, b: Courses): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (w === undefined || w.title !== v.title || w.published !== v.published) return false;
+  }
+  return true;
+}
+
+/**
+ * The whole fault run once the server and its capture are set up: the relay process started, four writers on
+ * `rows` rows, the chaos for `seconds` (the relay bounced, the server restarted at `restarts`), then the bus
+ * read back and compared with `readTable()` (the source table, keyed `course-<id>`). Its files live in a
+ * temporary folder, removed afterwards.
+ */
+export async function runCdcFault(
+  t: TestContext,
+  run: {
+    readonly relayFixture: string;
+    /** The relay process's arguments, given the bus path. */
+    readonly relayArgs: (busPath: string) => readonly string[];
+    readonly seconds: number;
+    readonly rows: number;
+    readonly restarts: readonly { readonly at: number; readonly restart: () => Promise<void> }[];
+    readonly connect: () => Promise<CourseSession>;
+    readonly isConnectionError: (error: unknown) => boolean;
+    readonly readTable: () => Promise<Courses>;
+    /** Require that kills left delivered-but-unacknowledged events to read again (the run exercised replay). */
+    readonly replays?: boolean;
+  },
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-fault-'));
+  try {
+    await faultRun(t, run, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], dir: string): Promise<void> {
+  const busPath = join(dir, 'bus.db');
+  const log = join(dir, 'relay.log');
+  const relay = cdcRelayLauncher(run.relayFixture, run.relayArgs(busPath), log);
+  await relay.start();
+  const writers = startCourseWriters({
+    workers: 4,
+    rows: run.rows,
+    connect: run.connect,
+    isConnectionError: run.isConnectionError,
+  });
+  const { kills, restarts } = await runRelayChaos({
+    seconds: run.seconds,
+    restarts: run.restarts,
+    bounceRelay: relay.bounce,
+  });
+  await writers.stop();
+  const table = await run.readTable(); // the truth: the table as it is now
+  const bus = await materializeBus(busPath, table);
+  await relay.kill();
+  assertCdcOutcome(t, {
+    writes: writers.writes,
+    table,
+    bus,
+    kills,
+    restarts,
+    expectedRestarts: run.restarts.length,
+    minCommitted: 200,
+    relayLog: log,
+  });
+  if (run.replays === true) {
+    assert.ok(bus.events > bus.distinct, 'the kills left events to read again (the run exercises replay)');
+  }
+}
