@@ -1,3 +1,4 @@
+export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
 export {

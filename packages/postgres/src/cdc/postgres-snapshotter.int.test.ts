@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type BackfillingSource, type RowChange, withBackfill } from '@sluice/core';
+import { drainChanges, liveChangesInsideBackfill, startWriteLoops } from '@sluice/testing';
 import { sleep, type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { createChangeCapture, dropChangeCapture } from './change-capture-setup.js';
 import { PostgresChangeSource } from './postgres-change-source.js';
@@ -55,50 +56,25 @@ describe('backfill with watermarks (PostgresSnapshotter) on a real server', () =
 
   /** Updates, deletes and inserts random rows, one small transaction at a time, until stopped. */
   function writers(count: number): { stop(): Promise<number> } {
-    let running = true;
-    let writes = 0;
-    const loops = Array.from({ length: count }, async (_, w) => {
-      while (running) {
-        const id = 1 + Math.floor(Math.random() * 3300);
-        const r = Math.random();
-        if (r < 0.15) await db.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
-        else if (r < 0.3)
-          await db.query(`INSERT INTO ${table} VALUES ($1, $2, 0) ON CONFLICT (id) DO NOTHING`, [
-            id,
-            `new-${w}`,
-          ]);
-        else
-          await db.query(`UPDATE ${table} SET value = $2, n = n + 1 WHERE id = $1`, [id, `w${w}-${writes}`]);
-        writes++;
-      }
+    return startWriteLoops(count, async (w, n) => {
+      const id = 1 + Math.floor(Math.random() * 3300);
+      const r = Math.random();
+      if (r < 0.15) await db.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+      else if (r < 0.3)
+        await db.query(`INSERT INTO ${table} VALUES ($1, $2, 0) ON CONFLICT (id) DO NOTHING`, [
+          id,
+          `new-${w}`,
+        ]);
+      else await db.query(`UPDATE ${table} SET value = $2, n = n + 1 WHERE id = $1`, [id, `w${w}-${n}`]);
     });
-    return {
-      async stop() {
-        running = false;
-        await Promise.all(loops);
-        return writes;
-      },
-    };
   }
 
-  /**
-   * Reads, acknowledging as it goes, until `until()` holds (checked after every read), or with `quiet` until a
-   * read finds nothing.
-   */
-  async function drain(
+  const drain = (
     s: BackfillingSource,
     consumer: Map<string, Item>,
     until: (() => Promise<boolean>) | 'quiet',
     seen: RowChange[] = [],
-  ): Promise<RowChange[]> {
-    for (;;) {
-      const changes = await s.read(500, 100);
-      for (const c of changes) apply(consumer, c);
-      seen.push(...changes);
-      if (changes.length > 0) await s.acknowledge(changes.at(-1)!.position);
-      if (until === 'quiet' ? changes.length === 0 : await until()) return seen;
-    }
-  }
+  ) => drainChanges(s, (c) => apply(consumer, c), until, seen).then(() => seen);
 
   async function tableState(): Promise<Map<string, Item>> {
     const rows = await db.query<Item>(`SELECT * FROM ${table}`);
@@ -119,9 +95,7 @@ describe('backfill with watermarks (PostgresSnapshotter) on a real server', () =
       await drain(s, consumer, 'quiet', seen);
       const snapshots = seen.filter((c) => c.operation === 'snapshot').length;
       // The property under test needs live changes inside the backfill, between its first and last rows.
-      const first = seen.findIndex((c) => c.operation === 'snapshot');
-      const last = seen.findLastIndex((c) => c.operation === 'snapshot');
-      const interleaved = seen.slice(first, last).filter((c) => c.operation !== 'snapshot').length;
+      const interleaved = liveChangesInsideBackfill(seen);
       assert.ok(interleaved >= 10, `only ${interleaved} of ${writes} live writes fell inside the backfill`);
       assert.ok(snapshots > 2000, `only ${snapshots} snapshot rows`);
       assert.ok(!seen.some((c) => c.table === 'cdc_watermark'), 'a watermark was handed over');

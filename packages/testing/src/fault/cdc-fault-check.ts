@@ -11,6 +11,13 @@ import type { TestContext } from 'node:test';
 import { killHard } from '@sluice/cli';
 import { decodeEnvelope, sleep } from '@sluice/core';
 import { createLogTransport } from '@sluice/sqlite';
+import {
+  type Catalog,
+  type CatalogSession,
+  materializeCatalog,
+  sameCatalog,
+  startCatalogWriter,
+} from './cdc-catalog.js';
 import { cdcCourses } from './cdc-courses.js';
 import { firstMessage, forkFixture } from './child.js';
 import { type CourseSession, startCourseWriters } from './course-writers.js';
@@ -167,6 +174,50 @@ export function assertCdcOutcome(
   );
 }
 
+/**
+ * The catalog's verdict: the initial snapshot was requested once and finished, it resumed after kills, and the
+ * catalog materialized from its entity topic equals the table (read until it does, or a minute passes).
+ */
+async function checkCatalog(
+  t: TestContext,
+  catalog: NonNullable<Parameters<typeof runCdcFault>[1]['catalog']>,
+  busPath: string,
+  log: string,
+  writes: number,
+): Promise<void> {
+  const table = await catalog.readTable();
+  const untouched = [...table.values()].filter((v) => v.startsWith('initial-')).length;
+  const bus = createLogTransport({ path: busPath });
+  let outcome = await materializeCatalog(bus);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!sameCatalog(outcome.state, table) && Date.now() < deadline) {
+      await sleep(250);
+      outcome = await materializeCatalog(bus);
+    }
+  } finally {
+    await bus.close();
+  }
+  const backfills = await catalog.backfills();
+  const resumes = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"backfill started"') && l.includes('"resumedAfter"')).length
+    : 0;
+  t.diagnostic(
+    `catalog: ${writes} live writes, ${table.size} rows of which ${untouched} only the snapshot carries; the backfill resumed ${resumes} times; backfills ${JSON.stringify(backfills)}`,
+  );
+  assert.deepEqual(backfills, ['done'], 'the initial snapshot was not requested once and finished');
+  assert.ok(resumes >= 1, 'no kill fell inside the backfill');
+  assert.ok(untouched > catalog.rows / 2, `only ${untouched} catalog rows were left to the snapshot`);
+  assert.ok(writes > 200, `only ${writes} live catalog writes`);
+  assert.deepEqual(outcome.orderViolations.slice(0, 5), [], 'catalog events of an item out of order');
+  assert.ok(
+    sameCatalog(outcome.state, table),
+    `the catalog materialized from its entity topic differs from the table: ${outcome.state.size} rows vs ${table.size}`,
+  );
+}
+
 export function equalCourses(a: Courses, b: Courses): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) {
@@ -196,6 +247,17 @@ export async function runCdcFault(
     readonly readTable: () => Promise<Courses>;
     /** Require that kills left delivered-but-unacknowledged events to read again (the run exercised replay). */
     readonly replays?: boolean;
+    /**
+     * A `catalog` table of `rows` rows that predates the capture (only the relay's initial snapshot can carry
+     * them), changed by a fifth writer meanwhile; its copy on the entity topic must equal it too.
+     */
+    readonly catalog?: {
+      readonly rows: number;
+      readonly connect: () => Promise<CatalogSession>;
+      readonly readTable: () => Promise<Catalog>;
+      /** The statuses of the source's backfill requests. */
+      readonly backfills: () => Promise<string[]>;
+    };
   },
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-cdc-fault-'));
@@ -217,14 +279,20 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
     connect: run.connect,
     isConnectionError: run.isConnectionError,
   });
+  const catalogWriter =
+    run.catalog === undefined
+      ? undefined
+      : startCatalogWriter({ ...run.catalog, isConnectionError: run.isConnectionError });
   const { kills, restarts } = await runRelayChaos({
     seconds: run.seconds,
     restarts: run.restarts,
     bounceRelay: relay.bounce,
   });
   await writers.stop();
+  const catalogWrites = await catalogWriter?.stop();
   const table = await run.readTable(); // the truth: the table as it is now
   const bus = await materializeBus(busPath, table);
+  if (run.catalog !== undefined) await checkCatalog(t, run.catalog, busPath, log, catalogWrites ?? 0);
   await relay.kill();
   assertCdcOutcome(t, {
     writes: writers.writes,

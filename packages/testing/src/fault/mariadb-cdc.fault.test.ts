@@ -4,18 +4,23 @@
  * same server) is SIGKILLed again and again, and the server itself is restarted (SIGTERM, then SIGKILL: a crash
  * and recovery). Afterwards the table materialized from the events on the bus must equal the table row for row,
  * every write whose commit was acknowledged must be on the bus, nothing rolled back may be, and each key's
- * events must follow commit order. The server is a private one, never the shared one.
+ * events must follow commit order. The server is a private one, never the shared one. Meanwhile the relay's
+ * initial snapshot backfills a 20,000-row `catalog` table that predates the capture, through the kills and
+ * restarts, while a fifth writer changes it: its copy on the entity topic must equal it too.
  */
 
 import { after, describe, it } from 'node:test';
-import { MysqlPositionStore } from '@sluice/mysql';
+import { createMysqlBackfillTables, MysqlPositionStore } from '@sluice/mysql';
 import mysql from 'mysql2/promise';
 import { type PrivateMariadb, startPrivateMariadb } from '../private-mariadb.js';
+import { catalogTableSql } from './cdc-catalog.js';
 import { coursesTableSql } from './cdc-courses.js';
 import { runCdcFault } from './cdc-fault-check.js';
 
 const WRITE_SECONDS = 12;
 const ROWS = 40;
+/** Rows of the catalog table that predates the capture. */
+const CATALOG_ROWS = 20_000;
 const RESTARTS: readonly { at: number; signal: NodeJS.Signals }[] = [
   { at: 4, signal: 'SIGTERM' },
   { at: 8, signal: 'SIGKILL' },
@@ -44,6 +49,16 @@ describe('MariaDB CDC: the reader SIGKILLed and the server restarted mid-stream'
     const url = server.url;
     const admin = await mysql.createConnection({ uri: url });
     await admin.query(coursesTableSql('sluice.courses'));
+    // A catalog that predates the capture: only the relay's initial snapshot can carry its rows.
+    await admin.query(catalogTableSql('sluice.catalog'));
+    for (let from = 1; from <= CATALOG_ROWS; from += 5000) {
+      const batch = Array.from({ length: Math.min(5000, CATALOG_ROWS - from + 1) }, (_, i) => {
+        const id = from + i;
+        return [id, `initial-${id}`, id % 100];
+      });
+      await admin.query('INSERT INTO sluice.catalog VALUES ?', [batch]);
+    }
+    await createMysqlBackfillTables(admin, 'sluice');
     // Capture starts here, before the first write (as a PostgreSQL slot made before the writers would): a source
     // with no stored position would start wherever the server is when the relay first reads.
     const [[{ position }]] = (await admin.query('SELECT @@gtid_binlog_pos AS position')) as unknown as [
@@ -54,7 +69,7 @@ describe('MariaDB CDC: the reader SIGKILLed and the server restarted mid-stream'
     await runCdcFault(t, {
       relayFixture: 'mariadb-cdc-relay-process',
       // Publishes acknowledged 20 ms late, as over a network: every kill leaves changes read and not delivered.
-      relayArgs: (busPath) => [url, 'cdc_fault', busPath, '20'],
+      relayArgs: (busPath) => [url, 'cdc_fault', busPath, '20', 'sluice.catalog'],
       replays: true,
       seconds: WRITE_SECONDS,
       rows: ROWS,
@@ -77,6 +92,33 @@ describe('MariaDB CDC: the reader SIGKILLed and the server restarted mid-stream'
           close: async () => c.destroy(),
         };
       },
+      catalog: {
+        rows: CATALOG_ROWS,
+        connect: async () => {
+          const c = await mysql.createConnection({ uri: url });
+          c.on('error', () => undefined);
+          return {
+            upsert: async (id, label) =>
+              void (await c.query(
+                `INSERT INTO sluice.catalog VALUES (?, ?, 0)
+                 ON DUPLICATE KEY UPDATE label = VALUES(label), stock = stock + 1`,
+                [id, label],
+              )),
+            remove: async (id) => void (await c.query('DELETE FROM sluice.catalog WHERE id = ?', [id])),
+            close: async () => c.destroy(),
+          };
+        },
+        readTable: async () =>
+          new Map(
+            (
+              await rows<{ id: number; label: string; stock: number }>(url, 'SELECT * FROM sluice.catalog')
+            ).map((r) => [`item-${r.id}`, `${r.label}/${r.stock}`]),
+          ),
+        backfills: async () =>
+          (await rows<{ status: string }>(url, 'SELECT status FROM sluice.cdc_backfill')).map(
+            (r) => r.status,
+          ),
+      },
       readTable: async () => {
         const check = await mysql.createConnection({ uri: url });
         const [rows] = await check.query('SELECT id, title, published FROM sluice.courses');
@@ -91,3 +133,13 @@ describe('MariaDB CDC: the reader SIGKILLed and the server restarted mid-stream'
     });
   });
 });
+
+/** The rows of one query, on a connection of its own. */
+async function rows<R>(url: string, sql: string): Promise<R[]> {
+  const check = await mysql.createConnection({ uri: url });
+  try {
+    return (await check.query(sql))[0] as R[];
+  } finally {
+    await check.end();
+  }
+}

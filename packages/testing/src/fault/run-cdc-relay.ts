@@ -1,15 +1,21 @@
 import { type ChangeSource, changeOutbox, createRelay, sleep, type Transport } from '@sluice/core';
 import { createLogTransport } from '@sluice/sqlite';
+import { cdcCatalog, mapCatalog } from './cdc-catalog.js';
 import { cdcCourses, mapCourse } from './cdc-courses.js';
 
 /**
- * The body of a CDC relay process: `source` mapped to course events, shipped to the embedded log at `busPath`
+ * The body of a CDC relay process: `source` mapped to course events (and the `catalog` table to catalogue
+ * item events on an entity topic), shipped to the embedded log at `busPath`
  * until the process is killed; exits 1 if the relay stops; sends `ready` once started. With `publishDelayMs`, each
  * publish is acknowledged that much later, as over a network: a killed relay then always has changes read and
  * not yet delivered, which the next one must read again.
  */
 export function runCdcRelay(source: ChangeSource, busPath: string, publishDelayMs = 0): void {
-  const outbox = changeOutbox({ source, map: mapCourse, eventSource: 'urn:service:legacy-courses' });
+  const outbox = changeOutbox({
+    source,
+    map: (change) => (change.table === 'catalog' ? mapCatalog(change) : mapCourse(change)),
+    eventSource: 'urn:service:legacy-courses',
+  });
   const log = createLogTransport({ path: busPath });
   const transport: Transport =
     publishDelayMs === 0
@@ -30,7 +36,7 @@ export function runCdcRelay(source: ChangeSource, busPath: string, publishDelayM
   const relay = createRelay({
     outbox,
     transport,
-    topics: [cdcCourses],
+    topics: [cdcCourses, cdcCatalog],
     batchSize: 200,
     idleWaitMs: 50,
     backoff: { initialMs: 50, maxMs: 500 },
