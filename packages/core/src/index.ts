@@ -16,6 +16,7 @@ export type { PolledTable, PolledTableFetch, QueryMode } from './cdc/query/polle
 export { QueryChangeSource, queryChangeSource } from './cdc/query/query-change-source.js';
 export type { QueryChangeSourceOptions } from './cdc/query/query-change-source-options.js';
 export type { QueryCursor } from './cdc/query/query-cursor.js';
+export { POLLED_ID_COLUMN, POLLED_TIMESTAMP_COLUMN, polledRowFromSql } from './cdc/query/sql-polled-row.js';
 export { microsFromTimestampText, timestampTextFromMicros } from './cdc/query/timestamp-text.js';
 export type { RowChange, RowImage } from './cdc/row-change.js';
 export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';

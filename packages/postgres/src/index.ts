@@ -4,6 +4,8 @@ export {
   dropChangeCapture,
 } from './cdc/change-capture-setup.js';
 export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
+export { PostgresPolledTable, postgresPolledTable } from './cdc/postgres-polled-table.js';
+export type { PostgresPolledTableOptions } from './cdc/postgres-polled-table-options.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

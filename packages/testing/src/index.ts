@@ -1,3 +1,8 @@
+export {
+  type PolledTableHarness,
+  runPolledTableConformance,
+  type WriterSession,
+} from './polled-table-conformance.js';
 export { freePort, PrivateRedis } from './private-redis.js';
 export {
   runTransportConformance,
