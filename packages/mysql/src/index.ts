@@ -1,3 +1,5 @@
+export { MysqlPolledTable, mysqlPolledTable } from './cdc/mysql-polled-table.js';
+export type { MysqlPolledTableOptions } from './cdc/mysql-polled-table-options.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

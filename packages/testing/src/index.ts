@@ -1,4 +1,6 @@
 export {
+  memoryPositionStore,
+  type PolledColumns,
   type PolledTableHarness,
   runPolledTableConformance,
   type WriterSession,

@@ -35,6 +35,23 @@ export interface WriterSession {
   close(): Promise<void>;
 }
 
+/** The options every dialect's adapter takes, besides its schema or database. */
+export interface PolledColumns {
+  readonly table: string;
+  readonly incrementingColumn: string;
+  readonly timestampColumn?: string;
+}
+
+/** A {@link PositionStore} in memory, for tests that are not about durability. */
+export function memoryPositionStore(): PositionStore {
+  const saved = new Map<string, string>();
+  return {
+    load: async (name) => saved.get(name),
+    save: async (name, position) => void saved.set(name, position),
+    close: async () => undefined,
+  };
+}
+
 /**
  * What the suite needs of a database: a fresh table `items` per test, with an auto-increment integer `id`
  * (allocated one after another), a text `title` and a microsecond `updated_at` that inserts set to the database's
@@ -45,8 +62,8 @@ export interface PolledTableHarness {
   setup(): Promise<void>;
   /** Drops what `setup` created and closes every connection it opened. */
   teardown(): Promise<void>;
-  /** The adapter on the table: `incrementing` on `id`, `timestamp+incrementing` on (`updated_at`, `id`). */
-  polledTable(mode: QueryMode): PolledTable;
+  /** The dialect's adapter on a table of the test's schema or database (`items` or another). */
+  polledTable(columns: PolledColumns): PolledTable;
   session(): Promise<WriterSession>;
 }
 
@@ -91,8 +108,14 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       sessions.push(s);
       return s;
     };
+    const items = (mode: QueryMode) =>
+      harness.polledTable({
+        table: 'items',
+        incrementingColumn: 'id',
+        ...(mode === 'incrementing' ? {} : { timestampColumn: 'updated_at' }),
+      });
     const source = (mode: QueryMode, options: Partial<QueryChangeSourceOptions> = {}) =>
-      queryChangeSource({ table: harness.polledTable(mode), positions, pollIntervalMs: 50, ...options });
+      queryChangeSource({ table: items(mode), positions, pollIntervalMs: 50, ...options });
 
     beforeEach(async () => {
       await harness.setup();
@@ -106,7 +129,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
     });
 
     it('incrementing: a lower id committed after a higher one is skipped by a naive id > cursor poll, not by the source', async () => {
-      const table = harness.polledTable('incrementing');
+      const table = items('incrementing');
       const slow = await session();
       const fast = await session();
       await slow.begin();
@@ -163,7 +186,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
     });
 
     it('timestamp+incrementing: sees inserts and updates, and an update committed after a later one; a naive poll misses it', async () => {
-      const table = harness.polledTable('timestamp+incrementing');
+      const table = items('timestamp+incrementing');
       const writer = await session();
       const a = await writer.insert('a');
       const b = await writer.insert('b');
@@ -297,6 +320,32 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
         await outbox.close();
         await bus.close();
       }
+    });
+
+    it('fails with a permanent error naming a missing table or column, or a column of the wrong type', async () => {
+      await assert.rejects(harness.polledTable({ table: 'nope', incrementingColumn: 'id' }).databaseNow(), {
+        code: 'SLUICE_QUERY_TABLE_MISSING',
+        retryable: false,
+      });
+      await assert.rejects(
+        harness
+          .polledTable({ table: 'items', incrementingColumn: 'title' })
+          .fetch({ after: undefined, upTo: undefined, limit: 1 }),
+        (e: Error & { code?: string; retryable?: boolean }) =>
+          e.code === 'SLUICE_QUERY_COLUMN_INVALID' &&
+          !e.retryable &&
+          /column title .* is of type/.test(e.message),
+      );
+      await assert.rejects(
+        harness
+          .polledTable({ table: 'items', incrementingColumn: 'id', timestampColumn: 'missing' })
+          .databaseNow(),
+        (e: Error & { code?: string }) =>
+          e.code === 'SLUICE_QUERY_COLUMN_INVALID' && /column missing of .* does not exist/.test(e.message),
+      );
+      assert.throws(() => harness.polledTable({ table: 'x"; DROP', incrementingColumn: 'id' }), {
+        code: 'SLUICE_INVALID_OPTION',
+      });
     });
   });
 }
