@@ -14,6 +14,7 @@ export type { PositionStore } from './cdc/position-store.js';
 export type { PolledRow } from './cdc/query/polled-row.js';
 export type { PolledTable, PolledTableFetch, QueryMode } from './cdc/query/polled-table.js';
 export { checkPolledColumn, polledTableMissing } from './cdc/query/polled-table-errors.js';
+export type { PolledTableLock } from './cdc/query/polled-table-lock.js';
 export { QueryChangeSource, queryChangeSource } from './cdc/query/query-change-source.js';
 export type { QueryChangeSourceOptions } from './cdc/query/query-change-source-options.js';
 export type { QueryCursor } from './cdc/query/query-cursor.js';

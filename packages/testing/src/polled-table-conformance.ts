@@ -14,6 +14,7 @@ import {
   mapped,
   type PolledTable,
   type PositionStore,
+  type QueryChangeSource,
   type QueryChangeSourceOptions,
   type QueryMode,
   queryChangeSource,
@@ -65,6 +66,8 @@ export interface PolledTableHarness {
   /** The dialect's adapter on a table of the test's schema or database (`items` or another). */
   polledTable(columns: PolledColumns): PolledTable;
   session(): Promise<WriterSession>;
+  /** Kills the database session holding the reading lock of the source `name` (as a dying connection would). */
+  killLockHolder(name: string): Promise<void>;
 }
 
 const ItemOwner = defineKey('itemOwner', z.string().regex(/^w\d+$/), { description: "an item's writer" });
@@ -114,8 +117,13 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
         incrementingColumn: 'id',
         ...(mode === 'incrementing' ? {} : { timestampColumn: 'updated_at' }),
       });
-    const source = (mode: QueryMode, options: Partial<QueryChangeSourceOptions> = {}) =>
-      queryChangeSource({ table: items(mode), positions, pollIntervalMs: 50, ...options });
+    /** Sources made by a test, closed after it (each holds a connection for its reading lock). */
+    const sources: QueryChangeSource[] = [];
+    const source = (mode: QueryMode, options: Partial<QueryChangeSourceOptions> = {}) => {
+      const s = queryChangeSource({ table: items(mode), positions, pollIntervalMs: 50, ...options });
+      sources.push(s);
+      return s;
+    };
 
     beforeEach(async () => {
       await harness.setup();
@@ -123,6 +131,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       positions = new FilePositionStore(join(dir, 'positions.json'));
     });
     afterEach(async () => {
+      await Promise.all(sources.splice(0).map((s) => s.close()));
       await Promise.all(sessions.splice(0).map((s) => s.close().catch(() => undefined)));
       await harness.teardown();
       await rm(dir, { recursive: true, force: true });
@@ -346,6 +355,41 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       assert.throws(() => harness.polledTable({ table: 'x"; DROP', incrementingColumn: 'id' }), {
         code: 'SLUICE_INVALID_OPTION',
       });
+    });
+
+    it('one process at a time reads a source: a second waits with a retryable error until the first stops', async () => {
+      const writer = await session();
+      await writer.insert('a');
+      const first = source('incrementing', { name: 'items-lock' });
+      const second = source('incrementing', { name: 'items-lock' });
+      assert.equal((await first.read(10, 0)).length, 1);
+      await assert.rejects(second.read(10, 0), { code: 'SLUICE_QUERY_SOURCE_BUSY', retryable: true });
+      await first.close();
+      assert.equal((await second.read(10, 0)).length, 1, 'taken over once the first released the lock');
+    });
+
+    it('a reader whose lock session dies gives the source up to another, and waits for it again', async () => {
+      const writer = await session();
+      await writer.insert('a');
+      const first = source('incrementing', { name: 'items-lost' });
+      const second = source('incrementing', { name: 'items-lost' });
+      assert.equal((await first.read(10, 0)).length, 1);
+      await harness.killLockHolder('items-lost');
+      const deadline = Date.now() + 10_000;
+      let taken: RowChange[] | undefined;
+      while (taken === undefined) {
+        taken = await second.read(10, 0).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== 'SLUICE_QUERY_SOURCE_BUSY' || Date.now() > deadline)
+            throw error;
+          return sleep(50).then(() => undefined);
+        });
+      }
+      assert.equal(taken.length, 1, 'the second reads from the stored position');
+      await assert.rejects(
+        first.read(10, 0),
+        { code: 'SLUICE_QUERY_SOURCE_BUSY' },
+        'the first noticed its loss',
+      );
     });
   });
 }

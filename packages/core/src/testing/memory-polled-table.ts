@@ -1,5 +1,6 @@
 import type { PolledRow } from '../cdc/query/polled-row.js';
 import type { PolledTable, PolledTableFetch, QueryMode } from '../cdc/query/polled-table.js';
+import type { PolledTableLock } from '../cdc/query/polled-table-lock.js';
 
 /** A row of the in-memory table: committed or not, with its last-changed time. */
 interface MemoryRow {
@@ -84,5 +85,27 @@ export class MemoryPolledTable implements PolledTable {
 
   async databaseNow(): Promise<number> {
     return this.now;
+  }
+
+  /** Reading locks held, by source name, as sessions of a database would hold them. */
+  readonly locks = new Map<string, { lost: boolean }>();
+
+  async lock(name: string): Promise<PolledTableLock | undefined> {
+    if (this.locks.has(name)) return undefined;
+    const session = { lost: false };
+    this.locks.set(name, session);
+    return {
+      lost: () => session.lost,
+      release: async () => {
+        if (this.locks.get(name) === session) this.locks.delete(name);
+      },
+    };
+  }
+
+  /** The session holding `name`'s lock dies: the database releases the lock. */
+  loseLock(name: string): void {
+    const session = this.locks.get(name);
+    if (session !== undefined) session.lost = true;
+    this.locks.delete(name);
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { queryChangeSource } from '@sluice/core';
 import { memoryPositionStore, runPolledTableConformance, type WriterSession } from '@sluice/testing';
@@ -46,6 +47,12 @@ runPolledTableConformance('MariaDB', {
       close: async () => undefined, // closed with the database
     };
   },
+  async killLockHolder(name) {
+    const key = `sluice_query:${createHash('sha1').update(name).digest('hex')}`;
+    const [holder] = await open().query<{ id: number | null }>('SELECT IS_USED_LOCK(?) AS id', [key]);
+    assert.ok(holder?.id, 'the lock is held');
+    await open().query(`KILL ${Number(holder.id)}`);
+  },
 });
 
 describe('mysqlPolledTable: columns and types', () => {
@@ -74,7 +81,7 @@ describe('mysqlPolledTable: columns and types', () => {
       positions: memoryPositionStore(),
       safetyDelayMs: 1000,
     });
-    const changes = await s.read(10, 0);
+    const changes = await s.read(10, 0).finally(() => s.close());
     assert.deepEqual(
       changes.map((c) => [c.index, c.after!['note']]),
       [

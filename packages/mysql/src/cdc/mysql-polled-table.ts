@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import {
   checkPolledColumn,
   POLLED_ID_COLUMN,
   POLLED_TIMESTAMP_COLUMN,
   type PolledTableFetch,
+  type PolledTableLock,
   type PolledTableStatements,
   polledTableMissing,
   SqlPolledTable,
@@ -23,7 +25,8 @@ const TIMESTAMP_TYPES = new Set(['timestamp', 'datetime']);
 const OPTIONS = 'database and table';
 
 /**
- * A MySQL/MariaDB table polled by a `QueryChangeSource`, through the caller's mysql2 pool (never ended here).
+ * A MySQL/MariaDB table polled by a `QueryChangeSource`, through the caller's mysql2 pool (never ended here;
+ * the reading lock keeps one of its connections while a source reads).
  * Each fetch is one statement in a READ COMMITTED read-only transaction (whatever the pool's sessions default
  * to, so no snapshot outlives a fetch); it uses an index on the incrementing column, or on (timestamp column,
  * incrementing column) in timestamp+incrementing mode, so create one. The table and columns are checked at
@@ -39,6 +42,58 @@ export class MysqlPolledTable extends SqlPolledTable {
     super(o.database, o.table, o.timestampColumn !== undefined);
     this.#o = o;
     this.#pool = pool;
+  }
+
+  /**
+   * `GET_LOCK` on a connection taken from the pool for as long as it is held (lock names are at most 64
+   * characters, so the source's name is hashed).
+   */
+  async lock(name: string): Promise<PolledTableLock | undefined> {
+    const key = [`sluice_query:${createHash('sha1').update(name).digest('hex')}`];
+    let conn: Awaited<ReturnType<MysqlPool['getConnection']>>;
+    try {
+      conn = await this.#pool.getConnection();
+    } catch (error) {
+      throw toSluiceError(error, `locking ${name}`, this.table);
+    }
+    let lost = false;
+    const events = conn as unknown as { on?(event: string, listener: () => void): unknown };
+    const onLoss = () => {
+      lost = true;
+    };
+    events.on?.('error', onLoss);
+    events.on?.('end', onLoss);
+    try {
+      const [row] = await queryRows<{ locked: number | string | null }>(
+        conn,
+        'SELECT GET_LOCK(?, 0) AS locked',
+        key,
+      );
+      if (Number(row?.locked) !== 1) {
+        conn.release();
+        return undefined;
+      }
+    } catch (error) {
+      conn.destroy();
+      throw toSluiceError(error, `locking ${name}`, this.table);
+    }
+    let released = false;
+    return {
+      lost: () => lost,
+      release: async () => {
+        if (released) return;
+        released = true;
+        const unlocked =
+          !lost &&
+          (await queryRows(conn, 'SELECT RELEASE_LOCK(?)', key).then(
+            () => true,
+            () => false,
+          ));
+        // A connection that could not unlock is closed instead: the server releases the lock with it.
+        if (unlocked) conn.release();
+        else conn.destroy();
+      },
+    };
   }
 
   protected fetchParams({ after, upTo, limit }: PolledTableFetch): unknown[] {

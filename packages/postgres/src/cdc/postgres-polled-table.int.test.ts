@@ -51,6 +51,13 @@ runPolledTableConformance('PostgreSQL', {
       close: async () => undefined, // closed with the database
     };
   },
+  async killLockHolder(name) {
+    await open().query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+         AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+      [`sluice_query:${name}`],
+    );
+  },
 });
 
 describe('postgresPolledTable: columns and types', () => {
@@ -79,7 +86,7 @@ describe('postgresPolledTable: columns and types', () => {
       positions: memoryPositionStore(),
       safetyDelayMs: 1000,
     });
-    const changes: RowChange[] = await s.read(10, 0);
+    const changes: RowChange[] = await s.read(10, 0).finally(() => s.close());
     assert.deepEqual(
       changes.map((c) => [c.index, c.after!['note']]),
       [

@@ -3,6 +3,7 @@ import {
   POLLED_ID_COLUMN,
   POLLED_TIMESTAMP_COLUMN,
   type PolledTableFetch,
+  type PolledTableLock,
   type PolledTableStatements,
   polledTableMissing,
   SqlPolledTable,
@@ -10,7 +11,7 @@ import {
 } from '@sluice/core';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
-import { type PgQueryable, queryPrepared } from '../pg-client.js';
+import { checkOut, type PgPool, queryPrepared } from '../pg-client.js';
 import {
   type PostgresPolledTableOptions,
   type ResolvedPostgresPolledTableOptions,
@@ -23,7 +24,8 @@ const TIMESTAMP_TYPES = new Set(['timestamp', 'timestamptz']);
 const OPTIONS = 'schema and table';
 
 /**
- * A PostgreSQL table polled by a `QueryChangeSource`, through the caller's `pg` pool (never ended here). Each
+ * A PostgreSQL table polled by a `QueryChangeSource`, through the caller's `pg` pool (never ended here; the
+ * reading lock keeps one of its connections checked out while a source reads). Each
  * fetch is one statement (its own snapshot, under the default READ COMMITTED or any other level), run as a
  * prepared statement; it uses an index on the incrementing column, or on (timestamp column, incrementing
  * column) in timestamp+incrementing mode, so create one. The table and columns are checked at the first use.
@@ -31,14 +33,54 @@ const OPTIONS = 'schema and table';
  * wall clock; the database's clock is `clock_timestamp()`.
  */
 export class PostgresPolledTable extends SqlPolledTable {
-  readonly #pool: PgQueryable;
+  readonly #pool: PgPool;
   readonly #o: ResolvedPostgresPolledTableOptions;
 
-  constructor(pool: PgQueryable, options: PostgresPolledTableOptions) {
+  constructor(pool: PgPool, options: PostgresPolledTableOptions) {
     const o = resolvePostgresPolledTableOptions(options);
     super(o.schema, o.table, o.timestampColumn !== undefined);
     this.#o = o;
     this.#pool = pool;
+  }
+
+  /** A session-level advisory lock on a connection checked out of the pool for as long as it is held. */
+  async lock(name: string): Promise<PolledTableLock | undefined> {
+    const key = [`sluice_query:${name}`];
+    let held: Awaited<ReturnType<typeof checkOut>>;
+    try {
+      held = await checkOut(this.#pool);
+    } catch (error) {
+      throw toSluiceError(error, `locking ${name}`, this.table);
+    }
+    try {
+      const r = await held.client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        key,
+      );
+      if (r.rows[0]?.locked !== true) {
+        held.release();
+        return undefined;
+      }
+    } catch (error) {
+      held.release(error as Error);
+      throw toSluiceError(error, `locking ${name}`, this.table);
+    }
+    let released = false;
+    return {
+      lost: () => held.lost() !== undefined,
+      release: async () => {
+        if (released) return;
+        released = true;
+        const unlocked =
+          held.lost() === undefined &&
+          (await held.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key).then(
+            () => true,
+            () => false,
+          ));
+        // A connection that could not unlock is closed instead: the server releases the lock with it.
+        held.release(unlocked ? undefined : (held.lost() ?? new Error('advisory unlock failed')));
+      },
+    };
   }
 
   protected fetchParams({ after, upTo, limit }: PolledTableFetch): unknown[] {
@@ -108,9 +150,6 @@ export class PostgresPolledTable extends SqlPolledTable {
 }
 
 /** A PostgreSQL table for `queryChangeSource`: `postgresPolledTable(pool, { table, incrementingColumn, ... })`. */
-export function postgresPolledTable(
-  pool: PgQueryable,
-  options: PostgresPolledTableOptions,
-): PostgresPolledTable {
+export function postgresPolledTable(pool: PgPool, options: PostgresPolledTableOptions): PostgresPolledTable {
   return new PostgresPolledTable(pool, options);
 }

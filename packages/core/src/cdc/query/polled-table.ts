@@ -1,4 +1,5 @@
 import type { PolledRow } from './polled-row.js';
+import type { PolledTableLock } from './polled-table-lock.js';
 import type { QueryCursor } from './query-cursor.js';
 
 /**
@@ -27,6 +28,7 @@ export interface PolledTableFetch {
  *   after.id) AND timestamp <= upTo`), at most `limit`; rows whose timestamp is NULL are never returned;
  * - quoting identifiers and checking at first use that the table and columns exist with usable types, failing
  *   with a permanent error naming them otherwise; connection failures are retryable errors;
+ * - `lock`: a lock per source name held by a session of its own, so that one process at a time reads a source;
  * - `databaseNow`: the database server's clock (never this process's), in microseconds on the scale of the
  *   timestamps `fetch` returns (the same time zone and precision as the column).
  *
@@ -40,4 +42,6 @@ export interface PolledTable {
   fetch(request: PolledTableFetch): Promise<PolledRow[]>;
   /** The database's clock now, in microseconds (see above). */
   databaseNow(): Promise<number>;
+  /** Takes the reading lock of the source `name`, or resolves undefined while another session holds it. */
+  lock(name: string): Promise<PolledTableLock | undefined>;
 }

@@ -4,6 +4,7 @@ import type { ChangeSource, ChangeSourceStats } from '../change-source.js';
 import type { RowChange } from '../row-change.js';
 import { GapObservations } from './gap-observations.js';
 import type { PolledRow } from './polled-row.js';
+import type { PolledTableLock } from './polled-table-lock.js';
 import {
   type QueryChangeSourceOptions,
   type ResolvedQueryChangeSourceOptions,
@@ -54,8 +55,8 @@ interface Poll {
  *
  * The acknowledged cursor is saved in the `positions` store; a restart resumes after it, re-reading (never
  * skipping) what was handed over but not acknowledged. Gaps are timed again after a restart. One process at a
- * time may read a source: a second would hand over the same changes (with the same event ids, which inboxes
- * skip) and race on the stored position.
+ * time reads a source: it holds a lock named after the source in the database (`PolledTable.lock`), and a
+ * second process's `read` fails with a retryable `SLUICE_QUERY_SOURCE_BUSY` until the first stops or dies.
  */
 export class QueryChangeSource implements ChangeSource {
   readonly name: string;
@@ -67,6 +68,8 @@ export class QueryChangeSource implements ChangeSource {
   readonly #gaps = new GapObservations();
   /** Changes handed over and not yet acknowledged: their positions and commit times, for `stats`. */
   #outstanding: { readonly position: string; readonly commitTime: number }[] = [];
+  /** The reading lock, taken at the first read and again after its session was lost. */
+  #lock: PolledTableLock | undefined;
   #closed = false;
 
   constructor(options: QueryChangeSourceOptions) {
@@ -78,6 +81,7 @@ export class QueryChangeSource implements ChangeSource {
   async read(limit: number, maxWaitMs: number, signal?: AbortSignal): Promise<RowChange[]> {
     if (this.#closed) throw new ClosedError(this.name);
     await this.#start();
+    await this.#claim();
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       const poll = this.#timestamped ? await this.#pollTimestamp(limit) : await this.#pollIncrementing(limit);
@@ -112,6 +116,24 @@ export class QueryChangeSource implements ChangeSource {
   /** Stops reading; the table's pool and the position store belong to the caller. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    const lock = this.#lock;
+    this.#lock = undefined;
+    await lock?.release();
+  }
+
+  /** Holds the reading lock (one process at a time), or fails with a retryable error while another holds it. */
+  async #claim(): Promise<void> {
+    if (this.#lock !== undefined && !this.#lock.lost()) return;
+    await this.#lock?.release();
+    this.#lock = await this.#o.table.lock(this.name);
+    if (this.#lock === undefined) {
+      throw new SluiceError(
+        'SLUICE_QUERY_SOURCE_BUSY',
+        `${this.name} is being read by another process; this one tries again until that one stops (one reader at a time)`,
+        { retryable: true },
+      );
+    }
+    if (this.#closed) await this.close();
   }
 
   #start(): Promise<void> {

@@ -171,6 +171,40 @@ describe('queryChangeSource, incrementing mode (ids allocated in order, committe
     await assert.rejects(source(bad, memoryPositions()).read(1, 0), { code: 'SLUICE_QUERY_ROW_INVALID' });
   });
 
+  it('lets one process at a time read a source: a second waits (retryable) until the first stops or its session dies', async () => {
+    const table = new MemoryPolledTable('incrementing');
+    table.insertCommitted('a');
+    const positions = memoryPositions();
+    const first = source(table, positions, { name: 'one' });
+    const second = source(table, positions, { name: 'one' });
+    assert.equal((await first.read(10, 0)).length, 1);
+    await assert.rejects(second.read(10, 0), (e: unknown) => {
+      assert.ok(e instanceof SluiceError);
+      assert.equal(e.code, 'SLUICE_QUERY_SOURCE_BUSY');
+      assert.equal(e.retryable, true);
+      return true;
+    });
+    assert.equal(
+      (await source(table, positions, { name: 'other' }).read(10, 0)).length,
+      1,
+      'per source name',
+    );
+    await first.close();
+    assert.equal(
+      (await second.read(10, 0)).length,
+      1,
+      'the lock was released: reads from the stored position',
+    );
+    table.loseLock('one'); // the second's session dies: the first, were it running, could take over
+    const third = source(table, positions, { name: 'one' });
+    assert.equal((await third.read(10, 0)).length, 1);
+    await assert.rejects(
+      second.read(10, 0),
+      { code: 'SLUICE_QUERY_SOURCE_BUSY' },
+      'lost, and taken by the third',
+    );
+  });
+
   it('read waits up to maxWaitMs for a row committed meanwhile', async () => {
     const table = new MemoryPolledTable('incrementing');
     const s = source(table, memoryPositions());
@@ -231,6 +265,7 @@ describe('queryChangeSource, timestamp+incrementing mode', () => {
     await s.acknowledge(one[1]!.position);
     assert.deepEqual(titles(one), ['same1', 'same2']);
     // A restart in the middle of the run, then the rest in small batches.
+    await s.close();
     const again = source(table, positions, { name: 'ts' });
     const rest = [...(await again.read(2, 0)), ...(await again.read(2, 0)), ...(await again.read(2, 0))];
     assert.deepEqual(titles(rest), ['same3', 'same4', 'same5', 'next']);

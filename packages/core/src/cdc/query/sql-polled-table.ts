@@ -1,5 +1,6 @@
 import type { PolledRow } from './polled-row.js';
 import type { PolledTable, PolledTableFetch, QueryMode } from './polled-table.js';
+import type { PolledTableLock } from './polled-table-lock.js';
 import { polledRowFromSql } from './sql-polled-row.js';
 import { microsFromTimestampText } from './timestamp-text.js';
 
@@ -45,6 +46,8 @@ export abstract class SqlPolledTable implements PolledTable {
     const [row] = await this.query(sql.now, [], false);
     return microsFromTimestampText(String(row?.['now']));
   }
+
+  abstract lock(name: string): Promise<PolledTableLock | undefined>;
 
   /** Checks the table and its columns (a permanent error naming what is wrong) and writes the statements. */
   protected abstract statements(): Promise<PolledTableStatements>;
