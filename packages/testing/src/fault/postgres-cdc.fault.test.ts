@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killHard } from '@sluice/cli';
-import { decodeEnvelope, sleep } from '@sluice/core';
+import { sleep } from '@sluice/core';
 import { createChangeCapture } from '@sluice/postgres';
-import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { cdcCourses, coursesTableSql } from './cdc-courses.js';
 import { firstMessage, forkFixture } from './child.js';
+import { materializeBus } from './materialize-bus.js';
 import { isConnectionError } from './outage-tolerant-writers.js';
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.js';
 
@@ -158,43 +158,28 @@ describe('PostgreSQL CDC: the reader SIGKILLed and the server restarted mid-stre
     await check.end();
 
     // Read the bus until its materialized state equals the table (the last relay catches up), or time out.
-    const bus = createLogTransport({ path: busPath });
-    let state = new Map<string, { title: string; published: boolean }>();
-    let titles = new Set<string>();
-    let orderViolations: string[] = [];
-    let events = 0;
-    let distinct = 0;
-    const deadline = Date.now() + 60_000;
-    try {
-      for (;;) {
-        const records = await bus.read(cdcCourses.name, { to: 'earliest' }, 10_000_000);
-        const applied = new Set<string>();
-        const lastSequence = new Map<string, number>();
-        state = new Map();
-        titles = new Set();
-        orderViolations = [];
-        for (const r of records) {
-          const e = decodeEnvelope(r.value);
-          if (applied.has(e.id)) continue; // an inbox skips what a killed reader left to be read again
-          applied.add(e.id);
-          const previous = lastSequence.get(r.key) ?? 0;
-          if (e.sequence < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sequence}`);
-          lastSequence.set(r.key, e.sequence);
-          const data = e.data as { courseId: string; title?: string; published?: boolean };
-          if (e.type === 'course.removed') state.delete(data.courseId);
-          else {
-            state.set(data.courseId, { title: data.title!, published: data.published! });
-            titles.add(data.title!);
-          }
+    const titles = new Set<string>();
+    const {
+      state,
+      orderViolations,
+      records: events,
+      distinct,
+    } = await materializeBus<{
+      title: string;
+      published: boolean;
+    }>(
+      busPath,
+      cdcCourses.name,
+      (state, _key, e) => {
+        const data = e.data as { courseId: string; title?: string; published?: boolean };
+        if (e.type === 'course.removed') state.delete(data.courseId);
+        else {
+          state.set(data.courseId, { title: data.title!, published: data.published! });
+          titles.add(data.title!);
         }
-        events = records.length;
-        distinct = applied.size;
-        if (equal(state, table) || Date.now() > deadline) break;
-        await sleep(250);
-      }
-    } finally {
-      await bus.close();
-    }
+      },
+      (state) => equal(state, table),
+    );
     await killHard(relay!);
 
     const committed = writes.filter((w) => w.outcome === 'committed');
