@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { sleep } from '@sluice/core';
 import { createChangeCapture } from '@sluice/postgres';
 import pg from 'pg';
 import { cdcCourses, coursesTableSql } from './cdc-courses.js';
-import { firstMessage, forkFixture } from './child.js';
+import { forkReady } from './child.js';
 import { materializeBus } from './materialize-bus.js';
 import { isConnectionError } from './outage-tolerant-writers.js';
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.js';
@@ -63,13 +63,7 @@ describe('PostgreSQL CDC: the reader SIGKILLed and the server restarted mid-stre
 
     let relay: ChildProcess | undefined;
     const startRelay = async () => {
-      const fd = openSync(log, 'a');
-      const child = forkFixture('cdc-relay-process', [url, 'cdc_fault', 'cdc_fault_pub', busPath], {
-        stderr: fd,
-      });
-      closeSync(fd);
-      await firstMessage(child);
-      relay = child;
+      relay = await forkReady('cdc-relay-process', [url, 'cdc_fault', 'cdc_fault_pub', busPath], log);
     };
 
     // Writers: each transaction writes one row with a title no other write uses.

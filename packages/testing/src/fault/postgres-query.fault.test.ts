@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killHard } from '@sluice/cli';
 import { sleep } from '@sluice/core';
 import pg from 'pg';
-import { firstMessage, forkFixture } from './child.js';
+import { forkReady } from './child.js';
 import { materializeBus } from './materialize-bus.js';
 import { itemsTableSql, queryItems } from './query-items.js';
 
@@ -51,14 +51,13 @@ describe('PostgreSQL query-based liberation: the polling relay SIGKILLed mid-str
       await admin.query(`INSERT INTO ${schema}.items (title) VALUES ('seed-${id}')`);
     const busPath = join(dir, 'bus.db');
     const log = join(dir, 'relay.log');
-    let relay: ReturnType<typeof forkFixture> | undefined;
+    let relay: Awaited<ReturnType<typeof forkReady>> | undefined;
     const startRelay = async () => {
-      const fd = openSync(log, 'a');
-      const args = [url, schema, join(dir, 'positions.json'), busPath];
-      const child = forkFixture('query-relay-process', args, { stderr: fd });
-      closeSync(fd);
-      await firstMessage(child);
-      relay = child;
+      relay = await forkReady(
+        'query-relay-process',
+        [url, schema, join(dir, 'positions.json'), busPath],
+        log,
+      );
     };
 
     const writes: Write[] = [];
