@@ -133,7 +133,10 @@ export class QueryChangeSource implements ChangeSource {
         { retryable: true },
       );
     }
-    if (this.#closed) await this.close();
+    if (this.#closed) {
+      await this.close(); // closed while the lock was being taken: give it back
+      throw new ClosedError(this.name);
+    }
   }
 
   #start(): Promise<void> {
