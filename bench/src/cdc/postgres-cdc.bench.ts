@@ -1,14 +1,5 @@
 import { join } from 'node:path';
-import {
-  changeOutbox,
-  createRelay,
-  defineEvent,
-  defineKey,
-  defineTopic,
-  mapped,
-  sleep,
-  type Transport,
-} from '@sluice/core';
+import { changeOutbox, createRelay, defineEvent, defineKey, defineTopic, mapped, sleep } from '@sluice/core';
 import { createChangeCapture, dropChangeCapture, PostgresChangeSource } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
@@ -17,6 +8,7 @@ import { z } from 'zod';
 import { latencySummary } from '../postgres/latency-figures.js';
 import { postgresUrl } from '../postgres/postgres-url.js';
 import type { BenchResult } from '../report.js';
+import { countingTransport } from './counting-transport.js';
 
 const CourseId = defineKey('courseId', z.string(), { description: 'a course' });
 const courses = defineTopic({ name: 'courses', kind: 'event', partitions: 8 });
@@ -66,21 +58,10 @@ export async function postgresCdcBench(dir: string, changes = 200_000): Promise<
     const bus = createLogTransport({ path: join(dir, 'cdc-bus.db') });
     let acknowledged = 0;
     const arrivedAt = new Map<string, number>();
-    const counting: Transport = {
-      name: bus.name,
-      ensureTopic: (spec) => bus.ensureTopic(spec),
-      publish: async (records) => {
-        const acks = await bus.publish(records);
-        acknowledged += acks.length;
-        const now = performance.timeOrigin + performance.now();
-        for (const r of records) arrivedAt.set(r.key, now);
-        return acks;
-      },
-      subscribe: (options) => bus.subscribe(options),
-      resetOffsets: (group, topic, target) => bus.resetOffsets(group, topic, target),
-      read: (topic, target, limit) => bus.read(topic, target, limit),
-      close: () => bus.close(),
-    };
+    const counting = countingTransport(bus, (records, now) => {
+      acknowledged += records.length;
+      for (const r of records) arrivedAt.set(r.key, now);
+    });
     const source = new PostgresChangeSource({ connectionString: url, ...sluice });
     const outbox = changeOutbox({ source, map, eventSource: 'urn:service:legacy-courses' });
     const relay = createRelay({
