@@ -20,7 +20,10 @@ export interface QueryChangeSourceOptions {
    * to this long (timestamp mode: always). Default 10,000 ms.
    */
   readonly safetyDelayMs?: number;
-  /** How often the table is queried while `read` waits for changes. Default 1,000 ms. */
+  /**
+   * How often the table is queried while `read` waits for changes. Default 1,000 ms. An idle relay also
+   * queries it once per round of its own (its `idleWaitMs`).
+   */
   readonly pollIntervalMs?: number;
   /**
    * Incrementing mode: the ids are allocated one after another (PostgreSQL sequences with CACHE 1, MySQL
