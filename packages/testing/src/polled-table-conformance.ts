@@ -66,6 +66,8 @@ export interface PolledTableHarness {
   /** The dialect's adapter on a table of the test's schema or database (`items` or another). */
   polledTable(columns: PolledColumns): PolledTable;
   session(): Promise<WriterSession>;
+  /** Adds a nullable text column `name` to `items` (a legacy table's schema changing under the source). */
+  addColumn(name: string): Promise<void>;
   /** Kills the database session holding the reading lock of the source `name` (as a dying connection would). */
   killLockHolder(name: string): Promise<void>;
 }
@@ -390,6 +392,24 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
         { code: 'SLUICE_QUERY_SOURCE_BUSY' },
         'the first noticed its loss',
       );
+    });
+
+    it('keeps reading when the table gains a column, with the column in the later rows', async () => {
+      const writer = await session();
+      await writer.insert('before');
+      const s = source('incrementing');
+      assert.deepEqual(titles(await readAll(s, 1)), ['before']);
+      await writer.insert('before 2');
+      assert.deepEqual(
+        titles(await readAll(s, 1)),
+        ['before 2'],
+        'the statement after a cursor, as it will run again',
+      );
+      await harness.addColumn('note');
+      await writer.insert('after');
+      const row = (await readAll(s, 1))[0]?.after;
+      assert.equal(row?.['title'], 'after');
+      assert.ok(row !== undefined && 'note' in row, 'the new column is in the row image');
     });
   });
 }

@@ -14,7 +14,7 @@ const open = () => {
 
 runPolledTableConformance('MariaDB', {
   async setup() {
-    db = testDatabase({ prefix: 'poll' });
+    db = testDatabase({ prefix: 'poll', max: 2 }); // the reading lock's connection and one for the rest
     await db.query(`CREATE DATABASE \`${db.database}\``);
     await db.query(
       `CREATE TABLE \`${db.database}\`.items (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200) NOT NULL,
@@ -46,6 +46,9 @@ runPolledTableConformance('MariaDB', {
       },
       close: async () => undefined, // closed with the database
     };
+  },
+  async addColumn(name) {
+    await open().query(`ALTER TABLE \`${open().database}\`.items ADD COLUMN \`${name}\` TEXT`);
   },
   async killLockHolder(name) {
     const key = `sluice_query:${createHash('sha1').update(name).digest('hex')}`;

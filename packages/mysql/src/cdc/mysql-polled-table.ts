@@ -56,13 +56,25 @@ export class MysqlPolledTable extends SqlPolledTable {
     } catch (error) {
       throw toSluiceError(error, `locking ${name}`, this.table);
     }
-    let lost = false;
-    const events = conn as unknown as { on?(event: string, listener: () => void): unknown };
+    let state: 'held' | 'lost' | 'released' = 'held';
+    // The connection died: the server dropped the lock with it. Close it at once, so that a small pool is not
+    // left waiting for it.
     const onLoss = () => {
-      lost = true;
+      if (state !== 'held') return;
+      state = 'lost';
+      conn.destroy();
+    };
+    const events = conn as unknown as {
+      on?(event: string, listener: () => void): unknown;
+      off?(event: string, listener: () => void): unknown;
     };
     events.on?.('error', onLoss);
     events.on?.('end', onLoss);
+    const returned = () => {
+      events.off?.('error', onLoss);
+      events.off?.('end', onLoss);
+      conn.release();
+    };
     try {
       const [row] = await queryRows<{ locked: number | string | null }>(
         conn,
@@ -70,27 +82,26 @@ export class MysqlPolledTable extends SqlPolledTable {
         key,
       );
       if (Number(row?.locked) !== 1) {
-        conn.release();
+        state = 'released';
+        returned();
         return undefined;
       }
     } catch (error) {
-      conn.destroy();
+      if (state === 'held') conn.destroy();
+      state = 'released';
       throw toSluiceError(error, `locking ${name}`, this.table);
     }
-    let released = false;
     return {
-      lost: () => lost,
+      lost: () => state === 'lost',
       release: async () => {
-        if (released) return;
-        released = true;
-        const unlocked =
-          !lost &&
-          (await queryRows(conn, 'SELECT RELEASE_LOCK(?)', key).then(
-            () => true,
-            () => false,
-          ));
+        if (state !== 'held') return;
+        state = 'released';
+        const unlocked = await queryRows(conn, 'SELECT RELEASE_LOCK(?)', key).then(
+          () => true,
+          () => false,
+        );
         // A connection that could not unlock is closed instead: the server releases the lock with it.
-        if (unlocked) conn.release();
+        if (unlocked) returned();
         else conn.destroy();
       },
     };

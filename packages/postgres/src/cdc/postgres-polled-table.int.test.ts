@@ -13,7 +13,7 @@ const open = () => {
 
 runPolledTableConformance('PostgreSQL', {
   async setup() {
-    db = testDatabase({ prefix: 'poll' });
+    db = testDatabase({ prefix: 'poll', max: 2 }); // the reading lock's connection and one for the rest
     await db.query(`CREATE SCHEMA "${db.schema}"`);
     await db.query(
       `CREATE TABLE "${db.schema}".items (id serial PRIMARY KEY, title text NOT NULL,
@@ -50,6 +50,9 @@ runPolledTableConformance('PostgreSQL', {
       },
       close: async () => undefined, // closed with the database
     };
+  },
+  async addColumn(name) {
+    await open().query(`ALTER TABLE "${open().schema}".items ADD COLUMN "${name}" text`);
   },
   async killLockHolder(name) {
     await open().query(

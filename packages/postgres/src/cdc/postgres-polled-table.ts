@@ -11,7 +11,7 @@ import {
 } from '@sluice/core';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
-import { checkOut, type PgPool, queryPrepared } from '../pg-client.js';
+import type { PgPool, PgPoolClient } from '../pg-client.js';
 import {
   type PostgresPolledTableOptions,
   type ResolvedPostgresPolledTableOptions,
@@ -26,8 +26,7 @@ const OPTIONS = 'schema and table';
 /**
  * A PostgreSQL table polled by a `QueryChangeSource`, through the caller's `pg` pool (never ended here; the
  * reading lock keeps one of its connections checked out while a source reads). Each
- * fetch is one statement (its own snapshot, under the default READ COMMITTED or any other level), run as a
- * prepared statement; it uses an index on the incrementing column, or on (timestamp column, incrementing
+ * fetch is one statement (its own snapshot, under the default READ COMMITTED or any other level); it uses an index on the incrementing column, or on (timestamp column, incrementing
  * column) in timestamp+incrementing mode, so create one. The table and columns are checked at the first use.
  * Timestamps are compared in the column's own type: a `timestamptz` on UTC, a `timestamp` on the session's
  * wall clock; the database's clock is `clock_timestamp()`.
@@ -46,39 +45,49 @@ export class PostgresPolledTable extends SqlPolledTable {
   /** A session-level advisory lock on a connection checked out of the pool for as long as it is held. */
   async lock(name: string): Promise<PolledTableLock | undefined> {
     const key = [`sluice_query:${name}`];
-    let held: Awaited<ReturnType<typeof checkOut>>;
+    let client: PgPoolClient;
     try {
-      held = await checkOut(this.#pool);
+      client = await this.#pool.connect();
     } catch (error) {
       throw toSluiceError(error, `locking ${name}`, this.table);
     }
+    let state: 'held' | 'lost' | 'released' = 'held';
+    // The connection died: the server dropped the lock with it. Give the connection back at once (destroyed),
+    // so that a small pool is not left waiting for it.
+    const onError = (error: Error) => {
+      if (state !== 'held') return;
+      state = 'lost';
+      client.release(error);
+    };
+    client.on('error', onError);
     try {
-      const r = await held.client.query<{ locked: boolean }>(
+      const r = await client.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
         key,
       );
       if (r.rows[0]?.locked !== true) {
-        held.release();
+        state = 'released';
+        client.off('error', onError);
+        client.release();
         return undefined;
       }
     } catch (error) {
-      held.release(error as Error);
+      if (state === 'held') client.release(error as Error);
+      state = 'released';
       throw toSluiceError(error, `locking ${name}`, this.table);
     }
-    let released = false;
     return {
-      lost: () => held.lost() !== undefined,
+      lost: () => state === 'lost',
       release: async () => {
-        if (released) return;
-        released = true;
-        const unlocked =
-          held.lost() === undefined &&
-          (await held.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key).then(
-            () => true,
-            () => false,
-          ));
+        if (state !== 'held') return;
+        state = 'released';
+        const unlocked = await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key).then(
+          () => true,
+          () => false,
+        );
         // A connection that could not unlock is closed instead: the server releases the lock with it.
-        held.release(unlocked ? undefined : (held.lost() ?? new Error('advisory unlock failed')));
+        if (unlocked) client.off('error', onError);
+        client.release(unlocked ? undefined : new Error('advisory unlock failed'));
       },
     };
   }
@@ -140,7 +149,9 @@ export class PostgresPolledTable extends SqlPolledTable {
     _snapshot?: boolean,
   ): Promise<Record<string, unknown>[]> {
     try {
-      return (await queryPrepared<Record<string, unknown>>(this.#pool, sql, params)).rows;
+      // Never a named prepared statement: `SELECT t.*` changes its result type when the table gains a column,
+      // which a prepared statement would turn into an error on every later fetch of that connection.
+      return (await this.#pool.query<Record<string, unknown>>(sql, params)).rows;
     } catch (error) {
       const name = `${this.schema}.${this.table}`;
       if (isMissingRelation(error)) throw polledTableMissing(name, OPTIONS);

@@ -162,11 +162,13 @@ export class QueryChangeSource implements ChangeSource {
     let expected = (this.#cursor?.id ?? 0) + 1;
     let retryInMs: number | undefined;
     for (const r of rows) {
-      const waited = now - (this.#gaps.firstSeen(r.id) ?? now);
       // A missing id below this row (or, without contiguous ids, any row) waits until it is old enough.
-      if ((!contiguousIds || r.id !== expected) && waited < delay) {
-        retryInMs = Math.ceil((delay - waited) / 1000);
-        break;
+      if (!contiguousIds || r.id !== expected) {
+        const waited = now - (this.#gaps.firstSeen(r.id) ?? now);
+        if (waited < delay) {
+          retryInMs = Math.ceil((delay - waited) / 1000);
+          break;
+        }
       }
       changes.push(this.#change(r, Math.floor(now / 1000)));
       expected = r.id + 1;
