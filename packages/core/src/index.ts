@@ -25,6 +25,16 @@ export {
 export type { ChangeSource, ChangeSourceStats } from './cdc/change-source.js';
 export { FilePositionStore } from './cdc/file-position-store.js';
 export type { PositionStore } from './cdc/position-store.js';
+export type { PolledRow } from './cdc/query/polled-row.js';
+export type { PolledTable, PolledTableFetch, QueryMode } from './cdc/query/polled-table.js';
+export { checkPolledColumn, polledTableMissing } from './cdc/query/polled-table-errors.js';
+export type { PolledTableLock } from './cdc/query/polled-table-lock.js';
+export { QueryChangeSource, queryChangeSource } from './cdc/query/query-change-source.js';
+export type { QueryChangeSourceOptions } from './cdc/query/query-change-source-options.js';
+export type { QueryCursor } from './cdc/query/query-cursor.js';
+export { POLLED_ID_COLUMN, POLLED_TIMESTAMP_COLUMN } from './cdc/query/sql-polled-row.js';
+export { type PolledTableStatements, SqlPolledTable } from './cdc/query/sql-polled-table.js';
+export { microsFromTimestampText, timestampTextFromMicros } from './cdc/query/timestamp-text.js';
 export type { RowChange, RowImage } from './cdc/row-change.js';
 export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';

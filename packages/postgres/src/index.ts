@@ -5,6 +5,8 @@ export {
   dropChangeCapture,
 } from './cdc/change-capture-setup.js';
 export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
+export { PostgresPolledTable, postgresPolledTable } from './cdc/postgres-polled-table.js';
+export type { PostgresPolledTableOptions } from './cdc/postgres-polled-table-options.js';
 export {
   PostgresSnapshotter,
   type PostgresSnapshotterOptions,

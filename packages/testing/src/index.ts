@@ -1,4 +1,11 @@
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
+export {
+  memoryPositionStore,
+  type PolledColumns,
+  type PolledTableHarness,
+  runPolledTableConformance,
+  type WriterSession,
+} from './polled-table-conformance.js';
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
 export {

@@ -25,9 +25,15 @@ export interface RowChange {
   readonly before: RowImage | undefined;
   /** The row after the change (insert, update); undefined for a delete. */
   readonly after: RowImage | undefined;
-  /** The database's id of the change's transaction (PostgreSQL xid, MySQL GTID). */
+  /**
+   * The database's id of the change's transaction (PostgreSQL xid, MySQL GTID). Query-based sources, which
+   * cannot see transactions, name the row version instead: `<id>`, or `<id>@<timestamp>`.
+   */
   readonly transactionId: string;
-  /** When the transaction committed, in milliseconds since the epoch. */
+  /**
+   * When the transaction committed, in milliseconds since the epoch. Query-based sources: the row's timestamp,
+   * or (incrementing mode) the database's time when the row was read.
+   */
   readonly commitTime: number;
   /**
    * Where the source resumes after this change once it is acknowledged (PostgreSQL: an LSN; MySQL: a GTID set
@@ -38,7 +44,8 @@ export interface RowChange {
    * The transaction's place in commit order (PostgreSQL: its commit LSN; MySQL: its GTID sequence number):
    * the same for every change of one transaction, higher for every later transaction, and the same when the
    * transaction is read again after a restart. A positive safe integer. It becomes the `sequence` of the
-   * change's events, which orders a key's events across transactions.
+   * change's events, which orders a key's events across transactions. Query-based sources: the id
+   * (incrementing mode) or the timestamp in microseconds (timestamp mode, with the id as `index`).
    */
   readonly sequence: number;
   /** The change's place within its transaction, from 0; with `sequence` it names the change for good. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -37,4 +38,17 @@ export function firstMessage<T>(child: ChildProcess, timeoutMs = 30_000): Promis
       resolve(m as T);
     });
   });
+}
+
+/** Forks a fixture with its stderr appended to the file `logPath`, and resolves once it sent its first message. */
+export async function forkReady(
+  name: string,
+  args: readonly string[],
+  logPath: string,
+): Promise<ChildProcess> {
+  const fd = openSync(logPath, 'a');
+  const child = forkFixture(name, args, { stderr: fd });
+  closeSync(fd);
+  await firstMessage(child);
+  return child;
 }
