@@ -1,12 +1,11 @@
 import {
   type ChangeMapping,
-  decodeEnvelope,
   defineEvent,
   defineKey,
   defineTopic,
+  type Envelope,
   mapped,
   sleep,
-  type Transport,
 } from '@sluice/core';
 import { z } from 'zod';
 
@@ -95,27 +94,11 @@ export function startCatalogWriter(options: {
   };
 }
 
-/** The catalog as a consumer of its entity topic holds it: the latest event per item, repeated ids skipped. */
-export async function materializeCatalog(
-  bus: Transport,
-): Promise<{ state: Catalog; orderViolations: string[] }> {
-  const records = await bus.read(cdcCatalog.name, { to: 'earliest' }, 10_000_000);
-  const state: Catalog = new Map();
-  const applied = new Set<string>();
-  const lastSequence = new Map<string, number>();
-  const orderViolations: string[] = [];
-  for (const r of records) {
-    const e = decodeEnvelope(r.value);
-    if (applied.has(e.id)) continue;
-    applied.add(e.id);
-    const previous = lastSequence.get(r.key) ?? 0;
-    if (e.sequence < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sequence}`);
-    lastSequence.set(r.key, e.sequence);
-    const data = e.data as { itemId: string; label?: string; stock?: number };
-    if (e.type === 'catalog.item.removed') state.delete(data.itemId);
-    else state.set(data.itemId, `${data.label}/${data.stock}`);
-  }
-  return { state, orderViolations };
+/** Applies one event of the catalog's entity topic, as its consumer would. */
+export function applyCatalogEvent(state: Map<string, string>, _key: string, e: Envelope): void {
+  const data = e.data as { itemId: string; label?: string; stock?: number };
+  if (e.type === 'catalog.item.removed') state.delete(data.itemId);
+  else state.set(data.itemId, `${data.label}/${data.stock}`);
 }
 
 export function sameCatalog(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

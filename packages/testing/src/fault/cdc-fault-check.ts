@@ -9,18 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { killHard } from '@sluice/cli';
-import { decodeEnvelope, sleep } from '@sluice/core';
-import { createLogTransport } from '@sluice/sqlite';
+import { sleep } from '@sluice/core';
 import {
+  applyCatalogEvent,
   type Catalog,
   type CatalogSession,
-  materializeCatalog,
+  cdcCatalog,
   sameCatalog,
   startCatalogWriter,
 } from './cdc-catalog.js';
 import { cdcCourses } from './cdc-courses.js';
 import { firstMessage, forkFixture } from './child.js';
 import { type CourseSession, startCourseWriters } from './course-writers.js';
+import { materializeBus } from './materialize-bus.js';
 
 /** One writer's transaction: the row it wrote (a title no other write uses; null for a delete), and its fate. */
 export interface CourseWrite {
@@ -91,42 +92,33 @@ export async function runRelayChaos(options: {
 }
 
 /** Reads the bus at `busPath` until the table it materializes equals `table` (the relay catches up), or times out. */
-export async function materializeBus(
+export async function materializeCourses(
   busPath: string,
   table: Courses,
   timeoutMs = 60_000,
 ): Promise<BusOutcome> {
-  const bus = createLogTransport({ path: busPath });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const records = await bus.read(cdcCourses.name, { to: 'earliest' }, 10_000_000);
-      const applied = new Set<string>();
-      const lastSequence = new Map<string, number>();
-      const state: Courses = new Map();
-      const titles = new Set<string>();
-      const orderViolations: string[] = [];
-      for (const r of records) {
-        const e = decodeEnvelope(r.value);
-        if (applied.has(e.id)) continue; // an inbox skips what a killed reader left to be read again
-        applied.add(e.id);
-        const previous = lastSequence.get(r.key) ?? 0;
-        if (e.sequence < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sequence}`);
-        lastSequence.set(r.key, e.sequence);
-        const data = e.data as { courseId: string; title?: string; published?: boolean };
-        if (e.type === 'course.removed') state.delete(data.courseId);
-        else {
-          state.set(data.courseId, { title: data.title!, published: data.published! });
-          titles.add(data.title!);
-        }
+  const titles = new Set<string>();
+  const bus = await materializeBus<{ title: string; published: boolean }>(
+    busPath,
+    cdcCourses.name,
+    (state, _key, e) => {
+      const data = e.data as { courseId: string; title?: string; published?: boolean };
+      if (e.type === 'course.removed') state.delete(data.courseId);
+      else {
+        state.set(data.courseId, { title: data.title!, published: data.published! });
+        titles.add(data.title!);
       }
-      const outcome = { state, titles, orderViolations, events: records.length, distinct: applied.size };
-      if (equalCourses(state, table) || Date.now() > deadline) return outcome;
-      await sleep(250);
-    }
-  } finally {
-    await bus.close();
-  }
+    },
+    (state) => equalCourses(state, table),
+    timeoutMs,
+  );
+  return {
+    state: bus.state,
+    titles,
+    orderViolations: bus.orderViolations,
+    events: bus.records,
+    distinct: bus.distinct,
+  };
 }
 
 /**
@@ -187,17 +179,9 @@ async function checkCatalog(
 ): Promise<void> {
   const table = await catalog.readTable();
   const untouched = [...table.values()].filter((v) => v.startsWith('initial-')).length;
-  const bus = createLogTransport({ path: busPath });
-  let outcome = await materializeCatalog(bus);
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!sameCatalog(outcome.state, table) && Date.now() < deadline) {
-      await sleep(250);
-      outcome = await materializeCatalog(bus);
-    }
-  } finally {
-    await bus.close();
-  }
+  const outcome = await materializeBus<string>(busPath, cdcCatalog.name, applyCatalogEvent, (state) =>
+    sameCatalog(state, table),
+  );
   const backfills = await catalog.backfills();
   const resumes = existsSync(log)
     ? readFileSync(log, 'utf8')
@@ -218,7 +202,10 @@ async function checkCatalog(
   );
 }
 
-export function equalCourses(a: Courses, b: Courses): boolean {
+export function equalCourses(
+  a: ReadonlyMap<string, { title: string; published: boolean }>,
+  b: ReadonlyMap<string, { title: string; published: boolean }>,
+): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) {
     const w = b.get(k);
@@ -291,7 +278,7 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
   await writers.stop();
   const catalogWrites = await catalogWriter?.stop();
   const table = await run.readTable(); // the truth: the table as it is now
-  const bus = await materializeBus(busPath, table);
+  const bus = await materializeCourses(busPath, table);
   if (run.catalog !== undefined) await checkCatalog(t, run.catalog, busPath, log, catalogWrites ?? 0);
   await relay.kill();
   assertCdcOutcome(t, {
