@@ -26,6 +26,7 @@ export interface PolledTableFetch {
  *   never a snapshot kept across calls), returning the rows after `after` in the mode's order: by the
  *   incrementing column (`id > after.id`), or by (timestamp, id) (`(timestamp, id) > (after.timestamp,
  *   after.id) AND timestamp <= upTo`), at most `limit`; rows whose timestamp is NULL are never returned;
+ *   every column of the row, also columns added to the table later (no statement cached across such a change);
  * - quoting identifiers and checking at first use that the table and columns exist with usable types, failing
  *   with a permanent error naming them otherwise; connection failures are retryable errors;
  * - `lock`: a lock per source name held by a session of its own, so that one process at a time reads a source;

@@ -44,7 +44,8 @@ interface Poll {
  * after) and every transaction must commit within the delay of setting it. Change: `sequence` is the timestamp
  * in microseconds (higher for every later version of a row, so a key's events stay in order), `index` the id
  * (so (sequence, index), and the event ids derived from them, name one row version, the same when read again
- * after a restart), `commitTime` the timestamp.
+ * after a restart), `commitTime` the timestamp. Polling a read replica, the delay must also cover its
+ * replication lag.
  *
  * A timestamp-only mode is not offered: without a unique tie-break, rows sharing a timestamp have no stable
  * order (a batch limit cutting them could skip or repeat rows) and no stable identity for event ids.
