@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   type ChangeSource,
   changeOutbox,
+  consume,
   createRelay,
   defineEvent,
   defineKey,
@@ -9,7 +10,7 @@ import {
   mapped,
   sleep,
 } from '@sluice/core';
-import { createLogTransport } from '@sluice/sqlite';
+import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
 import { z } from 'zod';
 import { type LatencySummary, latencySummary } from '../postgres/latency-figures.js';
 import { observedTransport } from './observed-transport.js';
@@ -36,17 +37,22 @@ const map = (c: { after: Readonly<Record<string, unknown>> | undefined }) => {
   ];
 };
 
-/** What a CDC bench measured of Sluice: the backlog's drain rate and commit-to-acknowledged latency. */
+/**
+ * What a CDC bench measured of Sluice: the backlog's drain rate, commit-to-acknowledged latency, and
+ * commit-to-consumer latency (the event applied through a consumer's SQLite inbox).
+ */
 export interface CdcRun {
   readonly sluiceRate: number;
   readonly latency: LatencySummary;
+  readonly consumerLatency: LatencySummary;
 }
 
 /**
  * Sluice's part of a CDC bench: `source` (positioned before `changes` committed inserts of the bench table)
  * mapped and shipped by a relay to the embedded log in `dir`, timed until the transport acknowledged them all;
  * then `insert(id)` (one autocommitted single-row insert with that id) at 1,000 a second for 12 s, the first
- * 2 s a warm-up, each timed from the moment the application sends it to its acknowledgement on the bus.
+ * 2 s a warm-up, each timed from the moment the application sends it to its acknowledgement on the bus, and to
+ * a consumer (`consume()` on the bus, SQLite inbox) having applied it.
  */
 export async function runSluiceCdc(
   dir: string,
@@ -76,6 +82,23 @@ export async function runSluiceCdc(
     const sluiceRate = Math.round((changes / (performance.now() - t)) * 1000);
     progress(`sluice: ${sluiceRate} changes/s`);
 
+    // A consumer joins at the end of the backlog: it applies the live changes only.
+    const appliedAt = new Map<string, number>();
+    const consumerDb = openDatabase(join(dir, `cdc-consumer-${Date.now()}.db`));
+    const consumer = consume({
+      transport: bus,
+      group: `cdc-bench-${Date.now()}`,
+      inbox: createSqliteInbox(consumerDb, { migrate: true }),
+      startFrom: 'latest',
+      handlers: (on) => [on(CourseChanged, () => {})],
+      onOutcome: (o) => {
+        if (o.kind === 'applied' && !appliedAt.has(o.event.key)) {
+          appliedAt.set(o.event.key, performance.timeOrigin + performance.now());
+        }
+      },
+    });
+    await sleep(1000);
+
     // Latency: single-row transactions at 1,000/s for 12 s (the first 2 s are warm-up), ids after the bulk.
     const committedAt = new Map<string, number>();
     const start = Date.now();
@@ -91,7 +114,19 @@ export async function runSluiceCdc(
     const deadline = Date.now() + 10_000;
     while (acknowledged < changes + n && Date.now() < deadline) await sleep(5);
     const latency = latencySummary(committedAt, arrivedAt, 2000, performance.timeOrigin + performance.now());
-    return { sluiceRate, latency };
+    while (appliedAt.size < committedAt.size && Date.now() < deadline) await sleep(5);
+    const consumerLatency = latencySummary(
+      committedAt,
+      appliedAt,
+      2000,
+      performance.timeOrigin + performance.now(),
+    );
+    await consumer.stop();
+    consumerDb.close();
+    progress(
+      `latency: to the bus p99 ${latency.p99.toFixed(1)} ms, to the consumer p99 ${consumerLatency.p99.toFixed(1)} ms`,
+    );
+    return { sluiceRate, latency, consumerLatency };
   } finally {
     await relay.stop().catch(() => undefined);
     await outbox.close();
@@ -110,6 +145,10 @@ export function cdcFigures(run: CdcRun, raw: string, rawRate: number): Record<st
     'latency at 1,000/s: p50 ms': run.latency.p50,
     'latency at 1,000/s: p99 ms': run.latency.p99,
     'latency at 1,000/s: max ms': run.latency.max,
+    'commit to consumer (SQLite inbox) at 1,000/s: not arrived': run.consumerLatency.notArrived,
+    'commit to consumer (SQLite inbox) at 1,000/s: p50 ms': run.consumerLatency.p50,
+    'commit to consumer (SQLite inbox) at 1,000/s: p99 ms': run.consumerLatency.p99,
+    'commit to consumer (SQLite inbox) at 1,000/s: max ms': run.consumerLatency.max,
   };
 }
 

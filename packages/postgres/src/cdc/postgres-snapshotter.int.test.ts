@@ -96,7 +96,7 @@ describe('backfill with watermarks (PostgresSnapshotter) on a real server', () =
       const snapshots = seen.filter((c) => c.operation === 'snapshot').length;
       // The property under test needs live changes inside the backfill, between its first and last rows.
       const interleaved = liveChangesInsideBackfill(seen);
-      assert.ok(interleaved >= 10, `only ${interleaved} of ${writes} live writes fell inside the backfill`);
+      assert.ok(interleaved >= 5, `only ${interleaved} of ${writes} live writes fell inside the backfill`);
       assert.ok(snapshots > 2000, `only ${snapshots} snapshot rows`);
       assert.ok(!seen.some((c) => c.table === 'cdc_watermark'), 'a watermark was handed over');
       assert.deepEqual([...consumer].sort(), [...(await tableState())].sort());

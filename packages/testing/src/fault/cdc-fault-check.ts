@@ -179,10 +179,15 @@ async function checkCatalog(
 ): Promise<void> {
   const table = await catalog.readTable();
   const untouched = [...table.values()].filter((v) => v.startsWith('initial-')).length;
+  // The backfill finishes after the chaos (a killed relay re-runs its last unsaved chunks): wait for it first.
+  let backfills = await catalog.backfills();
+  for (const until = Date.now() + 60_000; backfills.join() !== 'done' && Date.now() < until; ) {
+    await sleep(200);
+    backfills = await catalog.backfills();
+  }
   const outcome = await materializeBus<string>(busPath, cdcCatalog.name, applyCatalogEvent, (state) =>
     sameCatalog(state, table),
   );
-  const backfills = await catalog.backfills();
   const resumes = existsSync(log)
     ? readFileSync(log, 'utf8')
         .split('\n')
@@ -260,29 +265,37 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
   const log = join(dir, 'relay.log');
   const relay = cdcRelayLauncher(run.relayFixture, run.relayArgs(busPath), log);
   await relay.start();
-  const writers = startCourseWriters({
-    workers: 4,
-    rows: run.rows,
-    connect: run.connect,
-    isConnectionError: run.isConnectionError,
-  });
-  const catalogWriter =
-    run.catalog === undefined
-      ? undefined
-      : startCatalogWriter({ ...run.catalog, isConnectionError: run.isConnectionError });
-  const { kills, restarts } = await runRelayChaos({
-    seconds: run.seconds,
-    restarts: run.restarts,
-    bounceRelay: relay.bounce,
-  });
-  await writers.stop();
-  const catalogWrites = await catalogWriter?.stop();
-  const table = await run.readTable(); // the truth: the table as it is now
-  const bus = await materializeCourses(busPath, table);
-  if (run.catalog !== undefined) await checkCatalog(t, run.catalog, busPath, log, catalogWrites ?? 0);
-  await relay.kill();
+  let writers: ReturnType<typeof startCourseWriters> | undefined;
+  let outcome: { kills: number; restarts: number; table: Courses; bus: BusOutcome };
+  try {
+    writers = startCourseWriters({
+      workers: 4,
+      rows: run.rows,
+      connect: run.connect,
+      isConnectionError: run.isConnectionError,
+    });
+    const catalogWriter =
+      run.catalog === undefined
+        ? undefined
+        : startCatalogWriter({ ...run.catalog, isConnectionError: run.isConnectionError });
+    const { kills, restarts } = await runRelayChaos({
+      seconds: run.seconds,
+      restarts: run.restarts,
+      bounceRelay: relay.bounce,
+    });
+    await writers.stop();
+    const catalogWrites = await catalogWriter?.stop();
+    const table = await run.readTable(); // the truth: the table as it is now
+    const bus = await materializeCourses(busPath, table);
+    if (run.catalog !== undefined) await checkCatalog(t, run.catalog, busPath, log, catalogWrites ?? 0);
+    outcome = { kills, restarts, table, bus };
+  } finally {
+    // Never leave the relay running: a failed check would otherwise keep the test process alive.
+    await relay.kill();
+  }
+  const { kills, restarts, table, bus } = outcome;
   assertCdcOutcome(t, {
-    writes: writers.writes,
+    writes: writers!.writes,
     table,
     bus,
     kills,
