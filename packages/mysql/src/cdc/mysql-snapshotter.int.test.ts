@@ -64,6 +64,35 @@ describe('MysqlSnapshotter on a real MariaDB', () => {
     assert.equal(await s.everRequested('binlog:other'), false);
   });
 
+  it('reads values as the binlog source decodes them: BIGINT and DECIMAL as strings, dates as text', async () => {
+    const d = `\`${db.database}\``;
+    await db.query(
+      `CREATE TABLE ${d}.typed (id BIGINT PRIMARY KEY, price DECIMAL(10,2), starts DATETIME(3), day DATE, n INT)`,
+    );
+    await db.query(
+      `INSERT INTO ${d}.typed VALUES (9007199254740993, 12.50, '2026-01-02 03:04:05.678', '2026-01-02', 7)`,
+    );
+    const s = snapshotter();
+    const request = {
+      id: '0',
+      source: 'x',
+      schema: db.database,
+      table: 'typed',
+      where: undefined,
+      chunkSize: 10,
+      afterKey: undefined,
+      rowsDelivered: 0,
+    };
+    const [row] = await s.readChunk(request, ['id'], undefined, 10);
+    assert.deepEqual(
+      { ...row },
+      { id: '9007199254740993', price: '12.50', starts: '2026-01-02 03:04:05.678', day: '2026-01-02', n: 7 },
+    );
+    // Paging after a BIGINT key beyond 2^53 stays exact.
+    assert.deepEqual(await s.readChunk(request, ['id'], ['9007199254740992'], 10), [row]);
+    assert.deepEqual(await s.readChunk(request, ['id'], ['9007199254740993'], 10), []);
+  });
+
   it('refuses what it could not run, cancels on request, and writes watermarks as one row per source', async () => {
     const s = snapshotter();
     await assert.rejects(s.request({ source: 'x', schema: db.database, table: 'notes' }), {

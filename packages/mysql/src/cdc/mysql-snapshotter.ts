@@ -43,7 +43,9 @@ const COLUMNS =
  * The MySQL/MariaDB side of snapshots and backfills (see `withBackfill` in core): requests and progress in
  * `<database>.cdc_backfill`, watermarks in `<database>.cdc_watermark` (which the binlog source must capture),
  * chunks read with a keyset query in primary-key order, each a statement of its own (a consistent read under
- * InnoDB's REPEATABLE READ, no locks). `pool` is the caller's; it is not ended on close.
+ * InnoDB's REPEATABLE READ, no locks). Rows come with the values `MysqlChangeSource` gives (BIGINT and DECIMAL
+ * as strings, dates and times as text; TIMESTAMP in the session's time zone, so run it in UTC as the binlog
+ * source reads them). `pool` is the caller's (a mysql2 promise pool); it is not ended on close.
  */
 export class MysqlSnapshotter implements Snapshotter {
   readonly #db: MysqlQueryable;
@@ -201,7 +203,10 @@ export class MysqlSnapshotter implements Snapshotter {
 
   async #query<R>(doing: string, sql: string, params: unknown[]): Promise<R[]> {
     try {
-      const [rows] = await this.#db.query(sql, params);
+      // Values as the binlog source decodes them: BIGINT and DECIMAL as exact strings, dates and times as the
+      // server's text (mysql2 options of this query only; the pool's own settings are the caller's).
+      const query = { sql, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
+      const [rows] = await this.#db.query(query as unknown as string, params);
       return (rows as R[]).map((r) => ({ ...r }));
     } catch (error) {
       throw this.#error(error, doing);
