@@ -266,6 +266,7 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
   const relay = cdcRelayLauncher(run.relayFixture, run.relayArgs(busPath), log);
   await relay.start();
   let writers: ReturnType<typeof startCourseWriters> | undefined;
+  let catalogWriter: ReturnType<typeof startCatalogWriter> | undefined;
   let outcome: { kills: number; restarts: number; table: Courses; bus: BusOutcome };
   try {
     writers = startCourseWriters({
@@ -274,7 +275,7 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
       connect: run.connect,
       isConnectionError: run.isConnectionError,
     });
-    const catalogWriter =
+    catalogWriter =
       run.catalog === undefined
         ? undefined
         : startCatalogWriter({ ...run.catalog, isConnectionError: run.isConnectionError });
@@ -290,7 +291,10 @@ async function faultRun(t: TestContext, run: Parameters<typeof runCdcFault>[1], 
     if (run.catalog !== undefined) await checkCatalog(t, run.catalog, busPath, log, catalogWrites ?? 0);
     outcome = { kills, restarts, table, bus };
   } finally {
-    // Never leave the relay running: a failed check would otherwise keep the test process alive.
+    // Never leave the relay or a writer running: a failure would otherwise keep the test process alive (the
+    // writers reconnect forever) until the file's timeout. Stopping twice is harmless.
+    await writers?.stop().catch(() => undefined);
+    await catalogWriter?.stop().catch(() => undefined);
     await relay.kill();
   }
   const { kills, restarts, table, bus } = outcome;

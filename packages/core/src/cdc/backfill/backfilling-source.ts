@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SluiceError } from '../../errors.js';
 import { silentLogger } from '../../util/logger.js';
 import type { ChangeSource, ChangeSourceStats } from '../change-source.js';
 import type { RowChange, RowImage } from '../row-change.js';
@@ -65,7 +66,9 @@ const UNSEEN_WATERMARK_WARNING_MS = 60_000;
  * Backfills are requested through the snapshotter (`sluice backfill`, or `initialSnapshot` the first time a
  * source runs) and run one at a time, a chunk at a time, while live changes flow. Progress is saved when a
  * chunk's rows are all acknowledged, so a restarted relay resumes after the last whole chunk delivered (rows of
- * a chunk cut short are selected again, fresh). Watermark changes are never handed over.
+ * a chunk cut short are selected again, fresh). Watermark changes are never handed over. A retryable failure of
+ * the snapshotter (the database restarting) is logged and retried after the poll interval while live changes
+ * keep flowing; any other failure is thrown from `read`, which stops the relay.
  */
 export class BackfillingSource implements ChangeSource {
   readonly name: string;
@@ -162,6 +165,16 @@ export class BackfillingSource implements ChangeSource {
         this.#chunk = undefined;
         this.#active = undefined;
         this.#nextPollAt = Date.now() + this.#o.pollIntervalMs;
+        if (error instanceof SluiceError && error.retryable) {
+          // The database is away (restarting, say): live changes keep flowing; the backfill resumes from its
+          // saved progress once it answers. Blocking the stream here would hold the server's shutdown too.
+          (this.#o.logger ?? silentLogger).warn('a backfill step failed; retrying after the poll interval', {
+            source: this.name,
+            code: error.code,
+            message: error.message,
+          });
+          return;
+        }
         this.#stepError = error;
       })
       .finally(() => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SluiceError } from '../../errors.js';
 import { MemoryChangeLog } from '../../testing/memory-change-source.js';
 import { type MemoryRow, MemoryTable } from '../../testing/memory-snapshotter.js';
 import type { RowChange } from '../row-change.js';
@@ -212,21 +213,40 @@ describe('withBackfill (watermark snapshots)', () => {
     });
   });
 
-  it('surfaces a failing chunk query from read, then retries the chunk', async () => {
+  it('keeps live changes flowing through a retryable snapshotter failure, then finishes the backfill', async () => {
     const log = new MemoryChangeLog();
     const table = new MemoryTable(log);
     for (let id = 1; id <= 5; id++) table.write({ id, value: `row-${id}` });
+    log.acknowledged = log.changes.at(-1)!.position;
     await table.request({ source: 'app', schema: 'app', table: 'items', chunkSize: 10 });
-    let failures = 1;
+    let failures = 3;
     table.hooks.afterChunk = () => {
-      if (failures-- > 0) throw new Error('connection reset');
+      if (failures-- > 0) {
+        table.write({ id: 100 + failures, value: 'live during the outage' });
+        throw new SluiceError('SLUICE_DATABASE_UNAVAILABLE', 'the database is shutting down', {
+          retryable: true,
+        });
+      }
+    };
+    const source = withBackfill(log.reader('app'), { snapshotter: table, pollIntervalMs: 10 });
+    const changes = await drain(source, () => table.requests[0]!.done);
+    assert.equal(failures, -1, 'the snapshotter did not fail three times');
+    assert.equal(changes.filter((c) => c.operation === 'snapshot').length, 8);
+    assert.equal(changes.filter((c) => c.operation === 'insert').length, 3, 'live changes were held back');
+  });
+
+  it('stops the source on a permanent snapshotter failure, naming it', async () => {
+    const log = new MemoryChangeLog();
+    const table = new MemoryTable(log);
+    table.write({ id: 1, value: 'row-1' });
+    await table.request({ source: 'app', schema: 'app', table: 'items', chunkSize: 10 });
+    table.hooks.afterChunk = () => {
+      throw new SluiceError('SLUICE_BACKFILL_NO_PRIMARY_KEY', 'app.items has no primary key');
     };
     const source = withBackfill(log.reader('app'), { snapshotter: table, pollIntervalMs: 10 });
     let error: unknown;
     for (let i = 0; i < 50 && error === undefined; i++)
       await source.read(10, 5).catch((e: unknown) => (error = e));
-    assert.match(String(error), /connection reset/);
-    const changes = await drain(source, () => table.requests[0]!.done);
-    assert.equal(changes.filter((c) => c.operation === 'snapshot').length, 5);
+    assert.ok(error instanceof SluiceError && error.code === 'SLUICE_BACKFILL_NO_PRIMARY_KEY', String(error));
   });
 });
