@@ -39,6 +39,10 @@ describe('PostgreSQL CDC: the reader SIGKILLed and the server restarted mid-stre
     const url = server.url;
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
+    // A fast shutdown waits for each walsender's client to confirm the end of the WAL, up to wal_sender_timeout
+    // (60 s, as long as pg_ctl waits): a relay caught mid-restart of its own must not fail the server's restart.
+    await admin.query("ALTER SYSTEM SET wal_sender_timeout = '10s'");
+    await admin.query('SELECT pg_reload_conf()');
     await admin.query(coursesTableSql('courses'));
     await admin.query(catalogTableSql('catalog'));
     await admin.query(
