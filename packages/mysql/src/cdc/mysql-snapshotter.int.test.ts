@@ -57,7 +57,12 @@ describe('MysqlSnapshotter on a real MariaDB', () => {
       ).map((r) => r.k);
       assert.deepEqual(seen, expected);
       assert.ok(seen.length > 200);
-      assert.equal((await s.list('binlog:test')).find((r) => r.id === id)!.status, 'done');
+      const listed = (await s.list('binlog:test')).find((r) => r.id === id)!;
+      assert.equal(listed.status, 'done');
+      assert.ok(
+        listed.requestedAt instanceof Date && listed.finishedAt instanceof Date,
+        'list() dates are Dates',
+      );
     }
     assert.deepEqual(await s.pending('binlog:test'), []);
     assert.equal(await s.everRequested('binlog:test'), true);

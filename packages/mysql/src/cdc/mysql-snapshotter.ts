@@ -151,6 +151,7 @@ export class MysqlSnapshotter implements Snapshotter {
        ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
        ORDER BY ${key.join(', ')} LIMIT ${Math.trunc(limit)}`,
       params,
+      true,
     );
   }
 
@@ -201,12 +202,15 @@ export class MysqlSnapshotter implements Snapshotter {
 
   async close(): Promise<void> {}
 
-  async #query<R>(doing: string, sql: string, params: unknown[]): Promise<R[]> {
+  /** With `asBinlog`, values as the binlog source decodes them (for chunk rows); otherwise the pool's own. */
+  async #query<R>(doing: string, sql: string, params: unknown[], asBinlog = false): Promise<R[]> {
     try {
-      // Values as the binlog source decodes them: BIGINT and DECIMAL as exact strings, dates and times as the
-      // server's text (mysql2 options of this query only; the pool's own settings are the caller's).
-      const query = { sql, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-      const [rows] = await this.#db.query(query as unknown as string, params);
+      // BIGINT and DECIMAL as exact strings, dates and times as the server's text: mysql2 options of this query
+      // only (the pool's own settings are the caller's).
+      const query = asBinlog
+        ? { sql, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true }
+        : sql;
+      const [rows] = await this.#db.query(query as string, params);
       return (rows as R[]).map((r) => ({ ...r }));
     } catch (error) {
       throw this.#error(error, doing);
