@@ -318,8 +318,12 @@ export class BackfillingSource implements ChangeSource {
       this.#active = undefined;
       const finished = last.onDone;
       last.onDone = async () => {
-        await finished();
-        this.#completing.delete(request.id);
+        try {
+          await finished();
+        } finally {
+          // Saved or not: if the save failed, the request is still pending and may be picked up again.
+          this.#completing.delete(request.id);
+        }
         (this.#o.logger ?? silentLogger).info('backfill finished', {
           source: this.name,
           request: request.id,
