@@ -62,7 +62,7 @@ export { describe as describeValue } from './contracts/validate.js';
 export { type BinaryMessage, fromBinary, toBinary } from './envelope/binary.js';
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 // Envelope
-export type { Envelope, EventContext } from './envelope/envelope.js';
+export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';
 export { uuidv7, uuidv7Time } from './envelope/uuidv7.js';
 // Errors
 export {

@@ -201,6 +201,7 @@ export class ChangeOutbox implements OutboxStore {
         datacontenttype: 'application/json',
         dataschema: contract.dataschema,
         sequence: change.sequence,
+        sequencekind: 'position',
         data: checked.data,
       });
       return { position: this.#nextPosition++, id, topic: contract.topic.name, key: checked.key, value };

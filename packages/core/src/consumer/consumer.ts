@@ -551,6 +551,7 @@ function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRe
     version: contract.version,
     key: envelope.subject,
     sequence: envelope.sequence,
+    sequenceKind: envelope.sequencekind ?? 'position',
     source: envelope.source,
     time: envelope.time,
     data,

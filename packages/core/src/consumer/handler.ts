@@ -1,5 +1,5 @@
 import type { EventContract, EventData } from '../contracts/define-event.js';
-import type { Envelope } from '../envelope/envelope.js';
+import type { Envelope, SequenceKind } from '../envelope/envelope.js';
 
 /** An event as a handler receives it: validated data plus the envelope's attributes and its position. */
 export interface ConsumedEvent<Data = Record<string, unknown>> {
@@ -7,8 +7,10 @@ export interface ConsumedEvent<Data = Record<string, unknown>> {
   readonly type: string;
   readonly version: number;
   readonly key: string;
-  /** Per source and key, gap-free from 1. */
+  /** Orders the key's events (see `sequenceKind`). */
   readonly sequence: number;
+  /** `counter`: gap-free from 1 per source and key (outbox); `position`: a commit position (CDC, polling). */
+  readonly sequenceKind: SequenceKind;
   readonly source: string;
   readonly time: string;
   readonly data: Data;

@@ -25,6 +25,7 @@ export function toBinary(envelope: Envelope, prefix = 'ce_'): BinaryMessage {
     [`${prefix}sequence`]: String(envelope.sequence),
     'content-type': 'application/json',
   };
+  if (envelope.sequencekind !== undefined) headers[`${prefix}sequencekind`] = envelope.sequencekind;
   if (envelope.traceparent !== undefined) headers[`${prefix}traceparent`] = envelope.traceparent;
   if (envelope.correlationid !== undefined) headers[`${prefix}correlationid`] = envelope.correlationid;
   if (envelope.causationid !== undefined) headers[`${prefix}causationid`] = envelope.causationid;

@@ -21,6 +21,7 @@ const SEQUENCE = /^[1-9]\d{0,15}$/;
  */
 export function encodeEnvelope(envelope: Envelope): string {
   let extensions = '';
+  if (envelope.sequencekind !== undefined) extensions += `,"sequencekind":"${envelope.sequencekind}"`;
   if (envelope.traceparent !== undefined)
     extensions += `,"traceparent":${JSON.stringify(envelope.traceparent)}`;
   if (envelope.correlationid !== undefined)
@@ -102,6 +103,15 @@ export function checkAttributes(raw: unknown, data: unknown): Envelope {
     dataschema: o['dataschema'],
     sequence: Number(o['sequence']),
   };
+  const kind = o['sequencekind'];
+  if (kind !== undefined) {
+    if (kind !== 'counter' && kind !== 'position') {
+      throw new MalformedEnvelopeError(
+        `attribute "sequencekind" must be "counter" or "position", got ${truncate(JSON.stringify(kind))}`,
+      );
+    }
+    envelope['sequencekind'] = kind;
+  }
   for (const name of OPTIONAL) {
     const v = o[name];
     if (v === undefined) continue;

@@ -18,8 +18,18 @@ export interface Envelope<Data = unknown> {
   readonly datacontenttype: 'application/json';
   /** Identifies the contract and its major version. */
   readonly dataschema: string;
-  /** Per source and key, gap-free, from 1. */
+  /** Orders the key's events; what else it promises is said by `sequencekind`. */
   readonly sequence: number;
+  /**
+   * What `sequence` is (Sluice's extension attribute; absent on events written before it existed, read as
+   * `position`, so only order is checked):
+   * - `counter`: the key's events are numbered 1, 2, 3, ... without gaps, assigned in the appending transaction
+   *   (outbox appends). A consumer that sees 5 after 3 knows an event is missing.
+   * - `position`: the commit position of the source transaction (change data capture, query-based sources,
+   *   backfills). It rises with commit order per key but skips, and repeats for changes of one transaction, so
+   *   only order can be checked, not gaps.
+   */
+  readonly sequencekind?: SequenceKind;
   /** W3C trace context of the producing operation. */
   readonly traceparent?: string;
   /** Id shared by every event of one business operation. */
@@ -28,6 +38,9 @@ export interface Envelope<Data = unknown> {
   readonly causationid?: string;
   readonly data: Data;
 }
+
+/** See {@link Envelope.sequencekind}. */
+export type SequenceKind = 'counter' | 'position';
 
 /** Optional context a producer attaches to an event. */
 export interface EventContext {

@@ -17,13 +17,14 @@ const full: Envelope = {
   datacontenttype: 'application/json',
   dataschema: 'urn:sluice:contract:enrollment.created:v1',
   sequence: 7,
+  sequencekind: 'counter',
   traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
   correlationid: 'corr-1',
   causationid: 'cmd-9',
   data: { courseId: 'C-42', student: { name: 'Zoë "Z" Ünal', tags: ['a', 'b'] }, seats: 3, note: null },
 };
 
-const { traceparent: _t, correlationid: _c, causationid: _k, ...minimal } = full;
+const { traceparent: _t, correlationid: _c, causationid: _k, sequencekind: _s, ...minimal } = full;
 
 /** Structured JSON of `full` as an object, for building malformed variants. */
 function attributes(): Record<string, unknown> {
@@ -59,6 +60,19 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     const decoded = decodeEnvelope(json);
     assert.deepEqual(decoded, minimal);
     assert.ok(!('traceparent' in decoded));
+  });
+
+  it('carries sequencekind (counter or position) and refuses any other value', () => {
+    assert.equal(attributes()['sequencekind'], 'counter');
+    const position = { ...full, sequencekind: 'position' as const };
+    assert.deepEqual(decodeEnvelope(encodeEnvelope(position)), position);
+    assert.deepEqual(fromBinary(toBinary(position).headers, toBinary(position).body), position);
+    for (const sequencekind of ['gapless', '', 1, 'Counter']) {
+      malformed(
+        JSON.stringify({ ...attributes(), sequencekind }),
+        /attribute "sequencekind" must be "counter" or "position"/,
+      );
+    }
   });
 
   it('writes structured mode with sequence as a string and datacontenttype application/json', () => {
@@ -271,6 +285,7 @@ describe('toBinary / fromBinary', () => {
       ce_subject: full.subject,
       ce_dataschema: full.dataschema,
       ce_sequence: '7',
+      ce_sequencekind: 'counter',
       ce_traceparent: full.traceparent,
       ce_correlationid: full.correlationid,
       ce_causationid: full.causationid,
@@ -391,6 +406,7 @@ describe('interoperability with the cloudevents SDK', () => {
       datacontenttype: 'application/json',
       dataschema: full.dataschema,
       sequence: '7',
+      sequencekind: 'counter',
       traceparent: full.traceparent,
       correlationid: full.correlationid,
       causationid: full.causationid,

@@ -51,6 +51,7 @@ export function envelopeOf(
     datacontenttype: 'application/json',
     dataschema: event.dataschema,
     sequence,
+    sequencekind: 'counter',
     ...(context?.traceparent === undefined ? {} : { traceparent: context.traceparent }),
     ...(context?.correlationid === undefined ? {} : { correlationid: context.correlationid }),
     ...(context?.causationid === undefined ? {} : { causationid: context.causationid }),
