@@ -3,6 +3,8 @@
 # from the broker jars on Maven Central (fetched once with the machine's Maven), run with the machine's
 # Java 17, on 127.0.0.1 only. Started only when named: `scripts/services kafka`.
 #   SLUICE_KAFKA_PORT=59092 (clients), SLUICE_KAFKA_CONTROLLER_PORT=59093 (the KRaft controller)
+#   SLUICE_KAFKA_ADVERTISED_PORT (default: the client port): the port the broker tells clients to use, for a
+#   fault test that puts a proxy of its own on that port in front of a private broker
 #   exports SLUICE_TEST_KAFKA_BROKERS=127.0.0.1:59092
 
 KAFKA_VERSION=4.4.0
@@ -10,6 +12,7 @@ KAFKA_LOG4J_VERSION=2.25.5
 KAFKA_SLF4J_VERSION=2.0.17
 KAFKA_PORT=${SLUICE_KAFKA_PORT:-59092}
 KAFKA_CONTROLLER_PORT=${SLUICE_KAFKA_CONTROLLER_PORT:-59093}
+KAFKA_ADVERTISED_PORT=${SLUICE_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}
 KF_DIR=$STATE/kafka
 KF_LIBS=$KF_DIR/libs-$KAFKA_VERSION
 KF_DATA=$KF_DIR/data
@@ -65,7 +68,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
 listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_ADVERTISED_PORT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT

@@ -41,7 +41,7 @@ export class KafkaAdmin {
           done,
         ),
       );
-      await this.#leadersOf(name, partitions);
+      await this.leadersOf(name, partitions);
       return true;
     } catch (error) {
       if ((error as { code?: unknown }).code === 36) return false;
@@ -50,7 +50,7 @@ export class KafkaAdmin {
   }
 
   /** Waits (up to the request timeout) until the metadata shows a leader for every partition of a new topic. */
-  async #leadersOf(name: string, partitions: number): Promise<void> {
+  async leadersOf(name: string, partitions: number): Promise<void> {
     const deadline = Date.now() + this.#options.requestTimeoutMs;
     while (Date.now() < deadline) {
       const [description] = await promised<RdKafka.TopicDescription[]>((done) =>

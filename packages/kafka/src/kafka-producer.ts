@@ -1,6 +1,6 @@
 import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, partitionFor } from '@sluice/core';
 import { promised, type RdKafka, rdkafka } from './kafka-client.js';
-import { KAFKA_NAME, kafkaError } from './kafka-errors.js';
+import { KAFKA_NAME, kafkaError, unconfirmedError } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { headersOf, sizeOf } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
@@ -13,6 +13,8 @@ interface InFlight {
   readonly offsets: number[];
   remaining: number;
   error: unknown;
+  /** Records reported delivered without an offset: librdkafka did not see the broker store them. */
+  unconfirmed: number;
   readonly settle: () => void;
 }
 
@@ -21,6 +23,17 @@ interface InFlight {
  * The broker acknowledges a record once every in-sync replica has it; the producer's sequence numbers let it
  * retry without duplicates and keep order per partition with up to 5 requests in flight. The partition is
  * chosen here with core's `partitionFor`, so every transport maps a key to the same partition.
+ *
+ * A record counts as stored only when its delivery report carries the offset the broker gave it. librdkafka
+ * also reports success without an offset: for a batch the broker answered DUPLICATE_SEQUENCE_NUMBER, and for
+ * the records of an earlier request that failed when a later request of the same partition succeeds (its
+ * "implicit acknowledgement", which assumes the broker would have refused the later request out of sequence).
+ * That assumption fails where the broker holds no state for this producer on the partition (a partition new
+ * to it, or one whose producer state expired): the broker then accepts any sequence, so a first request
+ * refused with a retriable error (NOT_LEADER_OR_FOLLOWER while a new partition's leader starts,
+ * CORRUPT_MESSAGE) is reported delivered when the second one succeeds, and its records are lost. Such a
+ * publish is therefore refused with a retryable `SLUICE_PUBLISH_UNCONFIRMED`: the caller publishes again,
+ * at least once (consumers' inboxes skip a record stored twice).
  */
 export class KafkaProducer {
   readonly #producer: RdKafka.Producer;
@@ -37,12 +50,16 @@ export class KafkaProducer {
       const batch = this.#inFlight.find((b) => id >= b.first && id < b.first + b.count);
       if (batch === undefined) return;
       if (err) batch.error ??= err;
+      else if (!(report.offset >= 0)) batch.unconfirmed++;
       else batch.offsets[id - batch.first] = report.offset;
       if (--batch.remaining === 0) batch.settle();
     });
   }
 
   static async connect(options: ResolvedKafkaOptions): Promise<KafkaProducer> {
+    // Troubleshooting: SLUICE_KAFKA_DEBUG=eos,msg,protocol (librdkafka's debug contexts) writes the producer's
+    // debug log to stderr.
+    const debug = process.env['SLUICE_KAFKA_DEBUG'] || undefined;
     const producer = new rdkafka.Producer({
       'bootstrap.servers': options.brokers.join(','),
       'client.id': options.clientId,
@@ -56,8 +73,14 @@ export class KafkaProducer {
       'reconnect.backoff.ms': 50,
       'reconnect.backoff.max.ms': 1000,
       dr_cb: true,
-      log_level: 0,
+      log_level: debug ? 7 : 0,
+      ...(debug ? { debug, event_cb: true } : {}),
     } as RdKafka.ProducerGlobalConfig);
+    if (debug) {
+      producer.on('event.log', (log: { message: string; fac: string }) =>
+        process.stderr.write(`${new Date().toISOString()} librdkafka ${log.fac} ${log.message}\n`),
+      );
+    }
     try {
       await promised((done) => producer.connect({ timeout: options.requestTimeoutMs }, done));
     } catch (error) {
@@ -92,6 +115,7 @@ export class KafkaProducer {
       offsets: new Array<number>(records.length),
       remaining: records.length,
       error: undefined,
+      unconfirmed: 0,
       settle: () => {
         this.#inFlight = this.#inFlight.filter((b) => b !== batch);
         settle();
@@ -119,6 +143,7 @@ export class KafkaProducer {
     }
     await done;
     if (batch.error !== undefined) throw kafkaError('publish', batch.error);
+    if (batch.unconfirmed > 0) throw unconfirmedError(batch.unconfirmed, records.length);
     return records.map((record, i) => ({
       topic: record.topic,
       partition: partitions[i]!,

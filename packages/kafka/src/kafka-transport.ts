@@ -82,8 +82,15 @@ export class KafkaTransport implements Transport {
       this.#topics.set(spec.name, wanted);
       return;
     }
-    const existing = await this.#describe(spec.name);
-    if (existing === undefined) throw unknownTopicError(spec.name);
+    // Another process (a second relay starting at the same moment) may have created it a moment ago: its
+    // configuration and partitions become visible, and its leaders start, shortly after.
+    let existing = await this.#describe(spec.name);
+    for (const deadline = Date.now() + this.options.requestTimeoutMs; existing === undefined; ) {
+      if (Date.now() > deadline) throw unknownTopicError(spec.name);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      existing = await this.#describe(spec.name);
+    }
+    await this.#admin.leadersOf(kafkaName, existing.partitions);
     if (existing.kind !== spec.kind || existing.partitions !== spec.partitions) {
       this.#topics.delete(spec.name);
       throw topicMismatchError(spec.name, existing, spec);
