@@ -1,3 +1,18 @@
+export {
+  type AckedRecord,
+  type AckedStoredAcrossRestartOptions,
+  type AckedStoredPublishOptions,
+  type AckedStoredVerdict,
+  ackedStoredAcrossRestart,
+  ackedStoredProblems,
+  compareAckedStored,
+  compareOffsets,
+  describeRun,
+  type Publishers,
+  type PublishRun,
+  readAll,
+  startPublishers,
+} from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
 export {
   memoryPositionStore,
