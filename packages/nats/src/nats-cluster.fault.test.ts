@@ -20,6 +20,7 @@ import {
   type OutgoingRecord,
   prepareEvent,
 } from '@sluice/core';
+import { ackedStoredAcrossRestart } from '@sluice/testing';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { natsNames } from './nats-names.js';
 import { createNatsTransport } from './nats-transport.js';
@@ -217,6 +218,41 @@ describe('NATS JetStream transport on the 3-node cluster', () => {
     } finally {
       await producer.close().catch(() => undefined);
       await consumerTransport.close().catch(() => undefined);
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith(`SLUICE-${namespace}-`)) await jsm.streams.delete(name).catch(() => undefined);
+      }
+      await admin.close();
+    }
+  });
+
+  it('acknowledged means stored: a fresh topic, 4 publishers at full rate, the stream leader SIGKILLed mid-stream', {
+    timeout: 180_000,
+  }, async (context) => {
+    const namespace = `a${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+    const options = { url: urls, namespace, replicas: 3, requestTimeoutMs: 5000 };
+    const admin = await connect({
+      servers: urls.split(','),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    const jsm = await jetstreamManager(admin, { timeout: 5000 });
+    let victim = -1;
+    try {
+      const summary = await ackedStoredAcrossRestart({
+        open: () => createNatsTransport(options),
+        topic: { name: 'fresh', partitions: 8 },
+        tag: `nats-restart-${namespace}`,
+        restart: async () => {
+          const leader = (await jsm.streams.info(natsNames(namespace).topicStream('fresh'))).cluster?.leader;
+          victim = leader === undefined ? 0 : Number(leader.replace('sluice-n', ''));
+          const pid = Number(readFileSync(join(dir, `n${victim}`, 'nats.pid'), 'utf8').trim());
+          process.kill(pid, 'SIGKILL');
+          await sleep(4000);
+          await restartNode(victim);
+        },
+      });
+      context.diagnostic(`${summary}; killed sluice-n${victim}, the stream leader`);
+    } finally {
       for await (const name of jsm.streams.names()) {
         if (name.startsWith(`SLUICE-${namespace}-`)) await jsm.streams.delete(name).catch(() => undefined);
       }

@@ -188,6 +188,17 @@ export function compareOffsets(a: string, b: string): number {
   return 0;
 }
 
+/** Records of one partition in offset order (each offset parsed once). */
+function sortByOffset(records: ConsumedRecord[]): ConsumedRecord[] {
+  if (records.every((r) => /^\d+$/.test(r.offset))) {
+    return records
+      .map((r) => [BigInt(r.offset), r] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, r]) => r);
+  }
+  return [...records].sort((a, b) => compareOffsets(a.offset, b.offset));
+}
+
 export interface AckedStoredVerdict {
   /** Acknowledged records whose position holds nothing. */
   readonly missing: AckedRecord[];
@@ -234,11 +245,14 @@ export function compareAckedStored(run: PublishRun, stored: readonly ConsumedRec
   }
   // Per publisher and key, the first copy of each record, in offset order, must follow publish order.
   const partitions = new Map<number, ConsumedRecord[]>();
-  for (const r of byPosition.values())
-    partitions.set(r.partition, [...(partitions.get(r.partition) ?? []), r]);
+  for (const r of byPosition.values()) {
+    const list = partitions.get(r.partition);
+    if (list === undefined) partitions.set(r.partition, [r]);
+    else list.push(r);
+  }
   const outOfOrder: string[] = [];
-  for (const [partition, records] of partitions) {
-    records.sort((a, b) => compareOffsets(a.offset, b.offset));
+  for (const [partition, unsorted] of partitions) {
+    const records = sortByOffset(unsorted);
     const seen = new Set<string>();
     const last = new Map<string, number>();
     for (const r of records) {
@@ -333,9 +347,9 @@ export interface AckedStoredAcrossRestartOptions {
   readonly topic: { readonly name: string; readonly partitions: number };
   /** Kills and restarts the broker (as the fault test does it); resolves once it was started again. */
   readonly restart: () => Promise<void>;
-  /** Publishing time before the restart. Default 2000 ms. */
+  /** Publishing time before the restart. Default 1500 ms. */
   readonly beforeMs?: number;
-  /** Publishing time after `restart()` resolved. Default 3000 ms. */
+  /** Publishing time after `restart()` resolved. Default 2000 ms. */
   readonly afterMs?: number;
   readonly publishers?: number;
   readonly batchSize?: number;
@@ -372,7 +386,7 @@ export async function ackedStoredAcrossRestart(options: AckedStoredAcrossRestart
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(options.keys === undefined ? {} : { keys: options.keys }),
     });
-    await sleep(options.beforeMs ?? 2000);
+    await sleep(options.beforeMs ?? 1500);
     ackedBeforeRestart = publishers.run.acks.length;
     const t0 = Date.now();
     try {
@@ -381,7 +395,7 @@ export async function ackedStoredAcrossRestart(options: AckedStoredAcrossRestart
       restartMs = Date.now() - t0;
     }
     ackedWhenRestarted = publishers.run.acks.length;
-    await sleep(options.afterMs ?? 3000);
+    await sleep(options.afterMs ?? 2000);
     publishers.stop();
     run = await publishers.done;
   } finally {
