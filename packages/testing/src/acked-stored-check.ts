@@ -24,6 +24,8 @@ export interface AckedStoredPublishOptions {
   readonly topic: string;
   /** Concurrent publishers. Default 4. */
   readonly publishers?: number;
+  /** Number of the first publisher (a second process continuing a run numbers its own apart). Default 0. */
+  readonly firstPublisher?: number;
   /** Records per publish() call. Default 250. */
   readonly batchSize?: number;
   /** Distinct keys the records spread over. Default 240. */
@@ -162,9 +164,15 @@ export function startPublishers(options: AckedStoredPublishOptions): Publishers 
         });
       });
       run.elapsedMs = performance.now() - started;
+      // No pause, only a turn of the event loop: a transport that acks without I/O (in memory) would
+      // otherwise never let a timer (the caller's stop or restart) run.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const done = Promise.all(Array.from({ length: count }, (_, p) => publisher(p))).then(() => run);
+  const firstPublisher = options.firstPublisher ?? 0;
+  const done = Promise.all(Array.from({ length: count }, (_, p) => publisher(firstPublisher + p))).then(
+    () => run,
+  );
   return {
     run,
     done,
