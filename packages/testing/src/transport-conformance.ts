@@ -65,7 +65,7 @@ export interface TransportConformanceOptions {
   readonly durable?: boolean;
   /**
    * Batches of 250 records each of the 4 publishers sends to each of the 3 fresh topics in the
-   * "acknowledged means stored" case. Default 8 (8000 records per topic).
+   * "acknowledged means stored" case. Default 6 (6000 records per topic).
    */
   readonly ackedStoredBatches?: number;
 }
@@ -160,7 +160,7 @@ export function runTransportConformance(
   const wakeLatencyMs = options.wakeLatencyMs ?? 100;
   const timeout = options.timeoutMs ?? 30_000;
   const messageRetentionMs = options.messageRetentionMs ?? 150;
-  const ackedStoredBatches = options.ackedStoredBatches ?? 8;
+  const ackedStoredBatches = options.ackedStoredBatches ?? 6;
 
   const test = (title: string, fn: (ctx: Ctx) => Promise<void>) =>
     it(title, { timeout }, async (context) => {
