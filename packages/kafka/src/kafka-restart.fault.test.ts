@@ -92,6 +92,8 @@ describe('kafka transport across a broker restart', () => {
     t.diagnostic(
       await ackedStoredAcrossRestart({
         open: () => createKafkaTransport(options),
+        // Reading 100,000 records back may take longer than a request under load.
+        openReader: () => createKafkaTransport({ ...options, requestTimeoutMs: 30_000 }),
         topic: { name: 'fresh', partitions: 8 },
         tag: `kafka-restart-${Date.now().toString(36)}`,
         restart: async () => {

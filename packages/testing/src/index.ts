@@ -1,9 +1,11 @@
 export {
-  type AckedRecord,
   type AckedStoredAcrossRestartOptions,
+  ackedStoredAcrossRestart,
+} from './acked-stored-across-restart.js';
+export {
+  type AckedRecord,
   type AckedStoredPublishOptions,
   type AckedStoredVerdict,
-  ackedStoredAcrossRestart,
   ackedStoredProblems,
   compareAckedStored,
   compareOffsets,
