@@ -46,6 +46,12 @@ function publisherProcess(run: PublishRun, path: string, tag: string, firstPubli
   return child;
 }
 
+/** Waits until `done()` holds, or `timeoutMs` (the assertions after it then say what did not happen). */
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await sleep(20);
+}
+
 const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -78,15 +84,18 @@ describe('embedded log: a publishing process SIGKILLed mid-stream', () => {
       elapsedMs: 0,
     };
     const started = performance.now();
+    // Each process is timed from its first ack: starting one through tsx takes seconds on a loaded machine.
     const first = publisherProcess(run, path, `${tag}-a`, 0);
     const firstExit = exited(first);
-    await sleep(1500);
+    await until(() => run.acks.length > 0, 60_000);
+    await sleep(1000 + Math.floor(Math.random() * 500));
     first.kill('SIGKILL');
     await firstExit;
     const ackedByFirst = run.acks.length;
     const second = publisherProcess(run, path, `${tag}-b`, 4);
     const secondExit = exited(second);
-    await sleep(2000);
+    await until(() => run.acks.length > ackedByFirst, 60_000);
+    await sleep(1000);
     second.kill('SIGTERM');
     await secondExit;
     run.elapsedMs = performance.now() - started;
