@@ -13,6 +13,7 @@ import {
   type OutgoingRecord,
   prepareEvent,
 } from '@sluice/core';
+import { ackedStoredAcrossRestart } from '@sluice/testing';
 import { type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
@@ -83,6 +84,26 @@ describe('kafka transport across a broker restart', () => {
       t.diagnostic(await scenario(broker, mode));
     });
   }
+
+  it('acknowledged means stored: a fresh topic, 4 publishers at full rate, the broker SIGKILLed mid-stream', {
+    timeout: 120_000,
+  }, async (t) => {
+    const options = { url: broker.url, namespace: 'acked', deliveryTimeoutMs: 5000, requestTimeoutMs: 5000 };
+    t.diagnostic(
+      await ackedStoredAcrossRestart({
+        open: () => createKafkaTransport(options),
+        // Reading 100,000 records back may take longer than a request under load.
+        openReader: () => createKafkaTransport({ ...options, requestTimeoutMs: 30_000 }),
+        topic: { name: 'fresh', partitions: 8 },
+        tag: `kafka-restart-${Date.now().toString(36)}`,
+        restart: async () => {
+          broker.kill();
+          await sleep(1000);
+          await broker.start();
+        },
+      }),
+    );
+  });
 });
 
 async function scenario(broker: PrivateKafka, mode: Mode): Promise<string> {

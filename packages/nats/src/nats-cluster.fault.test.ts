@@ -20,8 +20,10 @@ import {
   type OutgoingRecord,
   prepareEvent,
 } from '@sluice/core';
+import { ackedStoredAcrossRestart } from '@sluice/testing';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { natsNames } from './nats-names.js';
+import { startPrivateNatsCluster } from './nats-private-cluster.test-support.js';
 import { createNatsTransport } from './nats-transport.js';
 
 const urls = process.env['SLUICE_TEST_NATS_CLUSTER_URLS'];
@@ -221,6 +223,43 @@ describe('NATS JetStream transport on the 3-node cluster', () => {
         if (name.startsWith(`SLUICE-${namespace}-`)) await jsm.streams.delete(name).catch(() => undefined);
       }
       await admin.close();
+    }
+  });
+
+  it('acknowledged means stored: a fresh topic, 4 publishers at full rate, the stream leader SIGKILLed mid-stream', {
+    timeout: 180_000,
+  }, async (context) => {
+    // A private cluster: this case kills a node, which must not disturb other tests on the shared one.
+    const cluster = await startPrivateNatsCluster();
+    const namespace = `a${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+    const options = { url: cluster.urls, namespace, replicas: 3, requestTimeoutMs: 5000 };
+    let victim = -1;
+    const admin = await connect({
+      servers: cluster.urls.split(','),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    }).catch(async (error: unknown) => {
+      await cluster.destroy();
+      throw error;
+    });
+    try {
+      const jsm = await jetstreamManager(admin, { timeout: 5000 });
+      const summary = await ackedStoredAcrossRestart({
+        open: () => createNatsTransport(options),
+        topic: { name: 'fresh', partitions: 8 },
+        tag: `nats-restart-${namespace}`,
+        restart: async () => {
+          const leader = (await jsm.streams.info(natsNames(namespace).topicStream('fresh'))).cluster?.leader;
+          victim = leader === undefined ? 0 : Number(leader.replace('sluice-n', ''));
+          cluster.kill(victim);
+          await sleep(4000);
+          await cluster.start();
+        },
+      });
+      context.diagnostic(`${summary}; killed sluice-n${victim}, the stream leader`);
+    } finally {
+      await admin.close().catch(() => undefined);
+      await cluster.destroy();
     }
   });
 });

@@ -13,7 +13,7 @@ import {
   prepareEvent,
   type Subscription,
 } from '@sluice/core';
-import { PrivateRedis } from '@sluice/testing';
+import { ackedStoredAcrossRestart, PrivateRedis } from '@sluice/testing';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -294,6 +294,27 @@ describe('Redis Streams transport across SIGKILLs of the server', () => {
     assert.equal(lost, 0, 'every acknowledged event was applied');
     assert.equal(orderViolations, 0, 'per-key order held');
     assert.equal(appliedCount, ackedCount, 'each acknowledged event applied once, nothing invented');
+  });
+
+  it('acknowledged means stored: a fresh topic, 4 publishers at full rate, the server SIGKILLed mid-stream', {
+    timeout: 120_000,
+  }, async (t) => {
+    const server = await PrivateRedis.start('always');
+    servers.push(server);
+    const options = { url: server.url, prefix: 'acked', maxReconnectDelayMs: 100 };
+    t.diagnostic(
+      await ackedStoredAcrossRestart({
+        open: () => createRedisTransport(options),
+        topic: { name: 'fresh', partitions: 8 },
+        tag: `redis-restart-${Date.now().toString(36)}`,
+        retryDelayMs: 50,
+        restart: async () => {
+          await server.kill();
+          await sleep(300 + Math.floor(Math.random() * 400));
+          await server.start();
+        },
+      }),
+    );
   });
 
   /**

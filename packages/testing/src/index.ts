@@ -1,3 +1,20 @@
+export {
+  type AckedStoredAcrossRestartOptions,
+  ackedStoredAcrossRestart,
+} from './acked-stored-across-restart.js';
+export {
+  type AckedRecord,
+  type AckedStoredPublishOptions,
+  type AckedStoredVerdict,
+  ackedStoredProblems,
+  compareAckedStored,
+  compareOffsets,
+  describeRun,
+  type Publishers,
+  type PublishRun,
+  readAll,
+  startPublishers,
+} from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
 export {
   memoryPositionStore,

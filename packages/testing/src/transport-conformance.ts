@@ -18,6 +18,13 @@ import {
   toBinary,
 } from '@sluice/core';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
+import {
+  ackedStoredProblems,
+  compareAckedStored,
+  describeRun,
+  readAll,
+  startPublishers,
+} from './acked-stored-check.js';
 
 /** What a conformance factory returns: a transport on a fresh, empty store. */
 export interface TransportHarness {
@@ -56,10 +63,21 @@ export interface TransportConformanceOptions {
    * tests says false.
    */
   readonly durable?: boolean;
+  /**
+   * Batches of 250 records each of the 4 publishers sends to each of the 3 fresh topics in the
+   * "acknowledged means stored" case. Default 6 (6000 records per topic).
+   */
+  readonly ackedStoredBatches?: number;
 }
 
 type Factory = () => Promise<TransportHarness>;
-type Ctx = { h: TransportHarness; t: Transport; opened: Transport[]; skip: (reason: string) => void };
+type Ctx = {
+  h: TransportHarness;
+  t: Transport;
+  opened: Transport[];
+  skip: (reason: string) => void;
+  note: (message: string) => void;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let ids = 0;
@@ -142,11 +160,18 @@ export function runTransportConformance(
   const wakeLatencyMs = options.wakeLatencyMs ?? 100;
   const timeout = options.timeoutMs ?? 30_000;
   const messageRetentionMs = options.messageRetentionMs ?? 150;
+  const ackedStoredBatches = options.ackedStoredBatches ?? 6;
 
   const test = (title: string, fn: (ctx: Ctx) => Promise<void>) =>
     it(title, { timeout }, async (context) => {
       const h = await factory();
-      const ctx: Ctx = { h, t: h.transport, opened: [h.transport], skip: (reason) => context.skip(reason) };
+      const ctx: Ctx = {
+        h,
+        t: h.transport,
+        opened: [h.transport],
+        skip: (reason) => context.skip(reason),
+        note: (message) => context.diagnostic(message),
+      };
       try {
         await fn(ctx);
       } finally {
@@ -196,6 +221,39 @@ export function runTransportConformance(
       assert.equal(got.length, 40);
       for (const [i, ack] of acks.entries()) assert.equal(byPosition.get(at(ack)), records[i]!.value);
       await assertQuiet(sub);
+    });
+
+    test('acknowledged means stored: a topic created just before, several concurrent publishers at full rate', async ({
+      t,
+      note,
+    }) => {
+      // Three brand-new topics in turn, each hit by 4 publishers (batches of 250 over 240 keys, no pause) the
+      // moment ensureTopic() returns. Every ack is recorded; then every partition is read from the start.
+      const tag = `acked-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      const problems: string[] = [];
+      const started = performance.now();
+      for (let round = 0; round < 3; round++) {
+        const topic = `fresh-${round}`;
+        await ensure(t, topic, 'event', 8);
+        const run = await startPublishers({
+          transport: t,
+          topic,
+          tag: `${tag}-${round}`,
+          publishers: 4,
+          batchSize: 250,
+          keys: 240,
+          batchesPerPublisher: ackedStoredBatches,
+        }).done;
+        const verdict = compareAckedStored(run, await readAll(t, topic));
+        note(describeRun(run, verdict));
+        problems.push(...ackedStoredProblems(run, verdict, false));
+        if (run.acks.length !== 4 * 250 * ackedStoredBatches)
+          problems.push(
+            `${topic}: ${run.acks.length} of ${4 * 250 * ackedStoredBatches} records acknowledged`,
+          );
+      }
+      note(`acknowledged means stored: ${Math.round(performance.now() - started)} ms for 3 topics`);
+      assert.deepEqual(problems, [], problems.join('\n'));
     });
 
     test('keeps order per key across 50 keys and 8 partitions with interleaved publishes', async ({ t }) => {
