@@ -1,4 +1,5 @@
-import { type OutgoingRecord, type PublishAck, SluiceError, type Transport } from '@sluice/core';
+import { type OutgoingRecord, SluiceError, type Transport } from '@sluice/core';
+import { ackedStoredProblems, compareAckedStored, type PublishRun, readAll } from '@sluice/testing';
 import { type KafkaFaultProxy, startKafkaFaultProxy } from './kafka-fault-proxy.test-support.js';
 import type { KafkaTransportOptions } from './kafka-options.js';
 import { freePort, type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
@@ -32,35 +33,63 @@ export async function startProxiedKafka(): Promise<ProxiedKafka> {
   }
 }
 
-/** What a publisher saw: acknowledged ids with their positions, and the publishes it had to repeat. */
-export interface PublishLog {
-  /** id → where the broker said it stored it (the last acknowledgement, for an id sent twice). */
-  readonly acked: Map<string, PublishAck>;
+/** What publishers did in one topic (the shape `@sluice/testing`'s acknowledged-means-stored check reads). */
+export interface TopicRun {
+  readonly run: PublishRun;
   /** Publishes refused with a retryable error and sent again, by error code. */
   readonly retried: Map<string, number>;
 }
 
-export function newPublishLog(): PublishLog {
-  return { acked: new Map(), retried: new Map() };
+export function newTopicRun(topic: string): TopicRun {
+  return {
+    run: { topic, published: new Map(), acks: [], failedPublishes: 0, errors: [], elapsedMs: 0 },
+    retried: new Map(),
+  };
+}
+
+/**
+ * Records of `keys` numbered `from`..`to - 1` per key, in number-major order, for publisher `publisher`. Each
+ * value is `{ id, p, seq }`, as the shared check reads it; each record is entered in `log.run.published`.
+ */
+export function records(
+  log: TopicRun,
+  keys: readonly string[],
+  from: number,
+  to: number,
+  publisher: number,
+): OutgoingRecord[] {
+  const out: OutgoingRecord[] = [];
+  for (let seq = from; seq < to; seq++) {
+    for (const key of keys) {
+      const id = `${log.run.topic}-p${publisher}-${key}-${seq}`;
+      log.run.published.set(id, { publisher, key, seq });
+      out.push({ topic: log.run.topic, key, id, value: JSON.stringify({ id, p: publisher, seq }) });
+    }
+  }
+  return out;
 }
 
 /**
  * Publishes `records` as the relay does: a retryable refusal sends the same records again after a short pause
- * (at least once), a permanent one throws. Resolves once they are acknowledged, recording each ack in `log`.
+ * (at least once), a permanent one throws. Resolves once they are acknowledged, recording each ack.
  */
 export async function publishUntilAcked(
   transport: Transport,
-  records: readonly OutgoingRecord[],
-  log: PublishLog,
+  batch: readonly OutgoingRecord[],
+  log: TopicRun,
   deadline = Date.now() + 60_000,
 ): Promise<void> {
   for (;;) {
     try {
-      const acks = await transport.publish(records);
-      for (const [i, r] of records.entries()) log.acked.set(r.id, acks[i]!);
+      const acks = await transport.publish(batch);
+      for (const [i, r] of batch.entries()) {
+        const meta = log.run.published.get(r.id)!;
+        log.run.acks.push({ id: r.id, ...meta, partition: acks[i]!.partition, offset: acks[i]!.offset });
+      }
       return;
     } catch (error) {
       if ((error instanceof SluiceError && !error.retryable) || Date.now() > deadline) throw error;
+      log.run.failedPublishes++;
       const code = (error as { code?: string }).code ?? 'unknown';
       log.retried.set(code, (log.retried.get(code) ?? 0) + 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -68,116 +97,21 @@ export async function publishUntilAcked(
   }
 }
 
-/** One stored record: its id (from the test's value `{"id":...}`), key and position. */
-export interface StoredRecord {
-  readonly id: string;
-  readonly key: string;
-  readonly partition: number;
-  readonly offset: string;
-}
-
-/** Every record of `topic`, partition by partition from offset 0, read without a group. */
-export async function readWholeTopic(
-  transport: Transport,
-  topic: string,
-  partitions: number,
-): Promise<StoredRecord[]> {
-  const out: StoredRecord[] = [];
-  for (let partition = 0; partition < partitions; partition++) {
-    let offset = 0;
-    for (;;) {
-      const page = await transport.read(topic, { to: 'offset', partition, offset: String(offset) }, 5000);
-      const mine = page.filter((r) => r.partition === partition);
-      if (mine.length === 0) break;
-      for (const r of mine) {
-        out.push({
-          id: (JSON.parse(r.value!) as { id: string }).id,
-          key: r.key,
-          partition,
-          offset: r.offset,
-        });
-      }
-      offset = Number(mine[mine.length - 1]!.offset) + 1;
-    }
-  }
-  return out;
-}
-
 /**
- * "Acknowledged means stored": every id acknowledged in `topic` is there at the position its ack named, and
- * nothing is there that was never published. Returns one message per problem (empty when all holds).
+ * Reads the whole topic and applies the shared check: every ack stored where it said, nothing invented,
+ * each publisher's order per key (unless `checkOrder` is false). Copies of a retried publish are allowed.
  */
-export function checkAckedStored(
-  topic: string,
-  log: PublishLog,
-  published: ReadonlySet<string>,
-  stored: readonly StoredRecord[],
-): string[] {
-  const problems: string[] = [];
-  const acked = [...log.acked].filter(([, ack]) => ack.topic === topic);
-  const at = new Map<string, StoredRecord>();
-  const byId = new Map<string, StoredRecord[]>();
-  for (const r of stored) {
-    at.set(`${r.partition}/${r.offset}`, r);
-    byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
-  }
-  const missing = acked.filter(([id]) => !byId.has(id));
-  if (missing.length > 0) {
-    problems.push(
-      `${missing.length} acknowledged records are not on the topic (first: ${missing
-        .slice(0, 5)
-        .map(([id, ack]) => `${id} acked at ${ack.partition}/${ack.offset}`)
-        .join(', ')})`,
-    );
-  }
-  const misplaced = acked.filter(
-    ([id, ack]) => byId.has(id) && at.get(`${ack.partition}/${ack.offset}`)?.id !== id,
-  );
-  if (misplaced.length > 0) {
-    problems.push(
-      `${misplaced.length} acknowledgements name a position that holds another record (first: ${misplaced[0]![0]} acked at ${misplaced[0]![1].partition}/${misplaced[0]![1].offset})`,
-    );
-  }
-  const invented = stored.filter((r) => !published.has(r.id));
-  if (invented.length > 0) {
-    problems.push(`${invented.length} records on the topic were never published (first: ${invented[0]!.id})`);
-  }
+async function problemsOf(transport: Transport, log: TopicRun, checkOrder: boolean): Promise<string[]> {
+  const stored = await readAll(transport, log.run.topic);
+  const verdict = compareAckedStored(log.run, stored);
+  const checked = checkOrder ? verdict : { ...verdict, outOfOrder: [] };
+  const problems = ackedStoredProblems(log.run, checked, true);
+  const unacked = log.run.published.size - new Set(log.run.acks.map((a) => a.id)).size;
+  if (unacked > 0) problems.push(`${unacked} published records of ${log.run.topic} were never acknowledged`);
   return problems;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Records of `keys` numbered `from`..`to - 1` per key, in key-major order, with the id in the value. */
-export function records(
-  topic: string,
-  keys: readonly string[],
-  from: number,
-  to: number,
-  tag: string,
-): OutgoingRecord[] {
-  const out: OutgoingRecord[] = [];
-  for (let n = from; n < to; n++) {
-    for (const key of keys) {
-      const id = `${tag}-${key}-${n}`;
-      out.push({ topic, key, id, value: JSON.stringify({ id, key, n }) });
-    }
-  }
-  return out;
-}
-
-/** Per key, the ids' numbers in the order the topic stores them must rise (each publisher's order per key). */
-export function orderProblems(stored: readonly { id: string; key: string }[]): string[] {
-  const last = new Map<string, number>();
-  const problems: string[] = [];
-  for (const r of stored) {
-    const tag = r.id.slice(0, r.id.lastIndexOf('-'));
-    const n = Number(r.id.slice(r.id.lastIndexOf('-') + 1));
-    const before = last.get(tag) ?? -1;
-    if (n < before) problems.push(`${r.id} stored after number ${before} of its key`);
-    last.set(tag, Math.max(before, n));
-  }
-  return problems;
-}
 
 /** What a scenario found and did. */
 export interface ScenarioResult {
@@ -215,22 +149,18 @@ export async function smallFirstScenario(
     for (let round = 0; round < rounds; round++) {
       const topic = { name: `t${round}`, kind: 'event' as const, partitions: 4 };
       await transport.ensureTopic(topic);
-      const log = newPublishLog();
-      const first = records(topic.name, keys, 0, 1, `r${round}`);
-      const second = records(topic.name, keys, 1, 21, `r${round}`);
-      const ids = new Set([...first, ...second].map((r) => r.id));
+      const log = newTopicRun(topic.name);
+      const first = records(log, keys, 0, 1, 0);
+      const second = records(log, keys, 1, 21, 0);
       const a = publishUntilAcked(transport, first, log);
       await sleep(delayMs * 1.5);
       await Promise.all([a, publishUntilAcked(transport, second, log)]);
-      const stored = await readWholeTopic(transport, topic.name, topic.partitions);
       // Order per key is not checked here: the two publishes are in flight together and a refused one is sent
       // again after the other (the relay never has two in flight).
-      problems.push(...checkAckedStored(topic.name, log, ids, stored).map((p) => `round ${round}: ${p}`));
-      const unacked = [...ids].filter((id) => !log.acked.has(id));
-      if (unacked.length > 0) problems.push(`round ${round}: ${unacked.length} records never acknowledged`);
+      problems.push(...(await problemsOf(transport, log, false)).map((p) => `round ${round}: ${p}`));
       unconfirmed += log.retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
-      acked += log.acked.size;
-      published += ids.size;
+      acked += log.run.acks.length;
+      published += log.run.published.size;
     }
     const refused = kafka.proxy.corrupted - refusedBefore;
     return {
@@ -275,13 +205,12 @@ export async function fullRateScenario(
   try {
     kafka.proxy.corruptFirstProduce(`${namespace}.`);
     kafka.proxy.delayResponses(options.delayMs ?? 20);
-    const log = newPublishLog();
-    const published = new Set<string>();
     const topics = Array.from({ length: options.topics }, (_, i) => ({
       name: `t${i}`,
       kind: 'event' as const,
       partitions: 8,
     }));
+    const logs = topics.map((topic) => newTopicRun(topic.name));
     const problems: string[] = [];
     for (let pair = 0; pair < topics.length; pair += 2) {
       const these = topics.slice(pair, pair + 2);
@@ -289,36 +218,33 @@ export async function fullRateScenario(
         transports.map(async (transport, p) => {
           for (const topic of these) await transport.ensureTopic(topic);
           const keys = Array.from({ length: 50 }, (_, k) => `p${p}k${k}`);
-          for (const topic of these) {
+          for (let i = 0; i < these.length; i++) {
+            const log = logs[pair + i]!;
             let n = 0;
             for (let b = 0; b <= options.batches; b++) {
               const size = b === 0 ? 1 : 8;
-              const batch = records(topic.name, keys, n, n + size, `p${p}-${topic.name}`);
+              await publishUntilAcked(transport, records(log, keys, n, n + size, p), log);
               n += size;
-              for (const r of batch) published.add(r.id);
-              await publishUntilAcked(transport, batch, log);
             }
           }
         }),
       );
-      for (const topic of these) {
-        const stored = await readWholeTopic(transports[0]!, topic.name, topic.partitions);
-        problems.push(
-          ...checkAckedStored(topic.name, log, published, stored).map((p) => `${topic.name}: ${p}`),
-        );
-        problems.push(...orderProblems(stored).map((p) => `${topic.name}: ${p}`));
+      for (const log of logs.slice(pair, pair + 2)) {
+        problems.push(...(await problemsOf(transports[0]!, log, true)));
       }
     }
-    if (log.acked.size !== published.size) {
-      problems.push(`${published.size - log.acked.size} published records were never acknowledged`);
-    }
-    const unconfirmed = log.retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
+    const retried = new Map<string, number>();
+    for (const log of logs)
+      for (const [code, n] of log.retried) retried.set(code, (retried.get(code) ?? 0) + n);
+    const acked = logs.reduce((sum, log) => sum + log.run.acks.length, 0);
+    const published = logs.reduce((sum, log) => sum + log.run.published.size, 0);
+    const unconfirmed = retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
     return {
       problems,
       unconfirmed,
-      acked: log.acked.size,
-      published: published.size,
-      summary: `${topics.length} fresh topics x 8 partitions, ${options.publishers} publishers: ${log.acked.size} records acknowledged, ${kafka.proxy.corrupted - refusedBefore} first requests refused, retried publishes ${JSON.stringify(Object.fromEntries(log.retried))}`,
+      acked,
+      published,
+      summary: `${topics.length} fresh topics x 8 partitions, ${options.publishers} publishers: ${acked} records acknowledged, ${kafka.proxy.corrupted - refusedBefore} first requests refused, retried publishes ${JSON.stringify(Object.fromEntries(retried))}`,
     };
   } finally {
     kafka.proxy.corruptFirstProduce(undefined);
