@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   fullRateScenario,
   type ProxiedKafka,
+  relayScenario,
   smallFirstScenario,
   startProxiedKafka,
 } from './kafka-fresh-topic.test-support.js';
@@ -50,6 +51,14 @@ describe('kafka: acknowledged means stored on a freshly created topic', () => {
     timeout: 180_000,
   }, async (t) => {
     const result = await fullRateScenario(kafka, 'fresh-full-rate', { topics: 4, publishers: 4, batches: 4 });
+    t.diagnostic(result.summary);
+    assert.deepEqual(result.problems, []);
+  });
+
+  it('relays start at once, create their topics and publish at full rate, first requests refused: every ack is stored', {
+    timeout: 180_000,
+  }, async (t) => {
+    const result = await relayScenario(kafka, 'fresh-relays', { relays: 3, events: 4000 });
     t.diagnostic(result.summary);
     assert.deepEqual(result.problems, []);
   });

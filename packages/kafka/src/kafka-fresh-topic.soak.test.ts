@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   fullRateScenario,
   type ProxiedKafka,
+  relayScenario,
   smallFirstScenario,
   startProxiedKafka,
 } from './kafka-fresh-topic.test-support.js';
@@ -12,8 +13,8 @@ import {
 const seconds = Number(process.env['SLUICE_SOAK_SECONDS'] ?? 600);
 
 /**
- * Round after round until the time is up: the deterministic small-first case, then several publishers at full
- * rate into new topics, while two busy processes compete with the broker for the machine's CPU and the broker
+ * Round after round until the time is up: the deterministic small-first case, several publishers at full rate
+ * into new topics, and relays that create their topics and publish at once, while two busy processes compete with the broker for the machine's CPU and the broker
  * is frozen (SIGSTOP) for 4 s now and then, longer than the publishers' 3 s delivery timeout, so requests time
  * out and are retried, some of them the first requests of a new partition. Every round checks that each
  * acknowledged record is stored where its ack said, that nothing was invented, and each publisher's order
@@ -65,6 +66,7 @@ describe(`soak: acknowledged means stored on fresh Kafka topics for ${seconds} s
             batches: 6,
             transport: { deliveryTimeoutMs: 3000, requestTimeoutMs: 5000 },
           }),
+          await relayScenario(kafka, `soak-relays-${rounds}`, { relays: 4, events: 6000 }),
         ]) {
           problems.push(...result.problems.map((p) => `round ${rounds}: ${p}`));
           unconfirmed += result.unconfirmed;

@@ -252,3 +252,107 @@ export async function fullRateScenario(
     await Promise.all(transports.map((transport) => transport.close()));
   }
 }
+
+/**
+ * Relays at full rate into topics they create themselves: `relays` services, each with its own outbox
+ * (in memory: the outbox database is not under test here) of `events` events over 2 new topics and 60 keys and
+ * its own producer, start at once; each relay creates its topics and publishes batches of 200 as soon as they
+ * exist. The transport each relay uses records every acknowledgement; afterwards each topic is checked.
+ */
+export async function relayScenario(
+  kafka: ProxiedKafka,
+  namespace: string,
+  options: { relays: number; events: number; delayMs?: number },
+): Promise<ScenarioResult> {
+  const { createKafkaTransport } = await import('./kafka-transport.js');
+  const { createRelay } = await import('@sluice/core');
+  const { MemoryOutbox } = await import('@sluice/core/testing');
+  const refusedBefore = kafka.proxy.corrupted;
+  const topicNames = Array.from({ length: options.relays * 2 }, (_, i) => `t${i}`);
+  const logs = new Map(topicNames.map((name) => [name, newTopicRun(name)]));
+  const transports: Transport[] = [];
+  const retried = new Map<string, number>();
+  try {
+    kafka.proxy.corruptFirstProduce(`${namespace}.`);
+    kafka.proxy.delayResponses(options.delayMs ?? 20);
+    const relays = [];
+    const outboxes: InstanceType<typeof MemoryOutbox>[] = [];
+    for (let r = 0; r < options.relays; r++) {
+      const inner = await createKafkaTransport({ url: kafka.broker.url, namespace });
+      transports.push(inner);
+      const recording: Transport = {
+        name: inner.name,
+        ensureTopic: (spec) => inner.ensureTopic(spec),
+        publish: async (batch) => {
+          try {
+            const acks = await inner.publish(batch);
+            for (const [i, record] of batch.entries()) {
+              const log = logs.get(record.topic)!;
+              const meta = log.run.published.get(record.id)!;
+              log.run.acks.push({
+                id: record.id,
+                ...meta,
+                partition: acks[i]!.partition,
+                offset: acks[i]!.offset,
+              });
+            }
+            return acks;
+          } catch (error) {
+            const code = (error as { code?: string }).code ?? 'unknown';
+            retried.set(code, (retried.get(code) ?? 0) + 1);
+            throw error;
+          }
+        },
+        subscribe: (o) => inner.subscribe(o),
+        resetOffsets: (g, t, target) => inner.resetOffsets(g, t, target),
+        read: (t, target, limit) => inner.read(t, target, limit),
+        close: () => inner.close(),
+      };
+      const outbox = new MemoryOutbox();
+      const mine = [topicNames[2 * r]!, topicNames[2 * r + 1]!];
+      const keys = Array.from({ length: 60 }, (_, k) => `r${r}k${k}`);
+      for (let seq = 0; outbox.rows.length < options.events; seq++) {
+        for (const key of keys) {
+          for (const topic of mine) {
+            const log = logs.get(topic)!;
+            const id = `${topic}-p${r}-${key}-${seq}`;
+            log.run.published.set(id, { publisher: r, key, seq });
+            outbox.add(topic, key, JSON.stringify({ id, p: r, seq }), id);
+          }
+        }
+      }
+      outboxes.push(outbox);
+      relays.push(
+        createRelay({
+          outbox,
+          transport: recording,
+          topics: mine.map((name) => ({ name, kind: 'event' as const, partitions: 8 })),
+          batchSize: 200,
+          backoff: { initialMs: 20, maxMs: 500 },
+        }),
+      );
+    }
+    for (const relay of relays) relay.start();
+    const deadline = Date.now() + 120_000;
+    while (outboxes.some((o) => o.rows.length > 0) && Date.now() < deadline) await sleep(20);
+    for (const relay of relays) await relay.stop();
+    const problems: string[] = [];
+    const left = outboxes.reduce((sum, o) => sum + o.rows.length, 0);
+    if (left > 0) problems.push(`${left} outbox rows were still pending after 120 s`);
+    for (const log of logs.values()) problems.push(...(await problemsOf(transports[0]!, log, true)));
+    const acked = [...logs.values()].reduce((sum, log) => sum + log.run.acks.length, 0);
+    const published = [...logs.values()].reduce((sum, log) => sum + log.run.published.size, 0);
+    const unconfirmed = retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
+    return {
+      problems,
+      unconfirmed,
+      acked,
+      published,
+      summary: `${options.relays} relays, ${topicNames.length} topics they created: ${acked} acknowledgements for ${published} events, ${kafka.proxy.corrupted - refusedBefore} first requests refused, failed publishes ${JSON.stringify(Object.fromEntries(retried))}`,
+    };
+  } finally {
+    kafka.proxy.corruptFirstProduce(undefined);
+    kafka.proxy.delayResponses(0);
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
+}
