@@ -1,3 +1,12 @@
+// Audit
+export type {
+  AuditProblem,
+  AuditProblemKind,
+  AuditReport,
+  RecordPosition,
+} from './audit/audit-report.js';
+export { type AuditProgress, type AuditTopicOptions, auditTopic } from './audit/audit-topic.js';
+export { TopicAudit, type TopicAuditOptions } from './audit/topic-audit.js';
 // Contracts and key types
 
 // Change data capture
@@ -86,7 +95,9 @@ export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.j
 export { CursorStates } from './outbox/cursor-states.js';
 // Outbox and relay
 export type {
+  ListedOutboxRow,
   OutboxBatch,
+  OutboxListing,
   OutboxPartitionStats,
   OutboxRow,
   OutboxStats,

@@ -1,0 +1,311 @@
+import { decodeEnvelope } from '../envelope/codec.js';
+import type { SequenceKind } from '../envelope/envelope.js';
+import { errorMessage, SluiceError } from '../errors.js';
+import type { ListedOutboxRow } from '../outbox/outbox-store.js';
+import { chainOf } from '../outbox/sequence-gate.js';
+import type { ConsumedRecord } from '../transport/records.js';
+import type { AuditProblem, AuditProblemKind, AuditReport, RecordPosition } from './audit-report.js';
+
+/** How a {@link TopicAudit} reads what it is given. */
+export interface TopicAuditOptions {
+  /** The topic audited; records of other topics are refused. */
+  readonly topic: string;
+  /**
+   * The records given start at the topic's true start: no retention, compaction or deletion ever removed one.
+   * Then a `counter` key whose first event on the topic is not sequence 1 is missing the ones before. Default
+   * false: sequences below each key's first event are not checked.
+   */
+  readonly fromStart?: boolean;
+}
+
+interface SeenEvent {
+  readonly id: string;
+  readonly chain: Chain;
+  readonly sequence: number;
+  readonly kind: SequenceKind;
+  readonly at: RecordPosition;
+}
+
+interface Chain {
+  readonly source: string;
+  readonly key: string;
+  /** counter sequence -> first event id stored with it */
+  readonly counters: Map<number, SeenEvent>;
+  /** Highest sequence among first appearances, per kind. */
+  highest: { counter: number; position: number };
+  /** Outbox rows of this chain: sequence -> row, and the lowest and highest sequence among them. */
+  readonly outbox: Map<number, ListedOutboxRow>;
+  outboxLow: number;
+  outboxHigh: number;
+  /** Distinct events of this chain on the topic. */
+  events: number;
+}
+
+/**
+ * Checks one topic for lost, invented, duplicated and reordered events, fed record by record (read from the
+ * topic's start, every partition, in offset order per partition) and, optionally, with the outbox's rows of
+ * that topic. Keeps one small entry per event, not the records. Adapter-independent: `auditTopic` feeds it
+ * from a transport and an outbox store; tests feed it arrays.
+ *
+ * A chain is a `source`, topic and key. `counter` events (outbox appends) are numbered 1, 2, 3... per chain:
+ * gaps, reused numbers and first appearances out of ascending order are problems. `position` events (change
+ * data capture, backfills; also events without `sequencekind`) may skip and repeat: only a decrease is a
+ * problem. Give the outbox rows before calling {@link report}; give them first (list the outbox before reading
+ * the topic) so that events appended meanwhile are not taken for invented ones.
+ */
+export class TopicAudit {
+  readonly #topic: string;
+  readonly #fromStart: boolean;
+  readonly #chains = new Map<string, Chain>();
+  readonly #events = new Map<string, SeenEvent>();
+  readonly #outboxIds = new Map<string, ListedOutboxRow>();
+  readonly #problems: AuditProblem[] = [];
+  #outboxGiven = false;
+  #records = 0;
+  #tombstones = 0;
+
+  constructor(options: TopicAuditOptions) {
+    this.#topic = options.topic;
+    this.#fromStart = options.fromStart ?? false;
+  }
+
+  /** Records read so far. */
+  get records(): number {
+    return this.#records;
+  }
+
+  /** Adds outbox rows of the topic (any number of calls, before {@link report}). */
+  outboxRows(rows: readonly ListedOutboxRow[]): void {
+    this.#outboxGiven = true;
+    for (const row of rows) {
+      this.#outboxIds.set(row.id, row);
+      const chain = this.#chain(row.source, row.key);
+      chain.outbox.set(row.sequence, row);
+      chain.outboxLow = Math.min(chain.outboxLow, row.sequence);
+      chain.outboxHigh = Math.max(chain.outboxHigh, row.sequence);
+    }
+  }
+
+  /** Adds the next record read from the topic. */
+  record(record: ConsumedRecord): void {
+    if (record.topic !== this.#topic) {
+      throw new SluiceError(
+        'SLUICE_INVALID_OPTION',
+        `TopicAudit of ${this.#topic} was given a record of ${record.topic}: audit each topic with its own TopicAudit`,
+      );
+    }
+    this.#records++;
+    const at = { partition: record.partition, offset: record.offset };
+    if (record.value === null) {
+      this.#tombstones++;
+      return;
+    }
+    let envelope: ReturnType<typeof decodeEnvelope>;
+    try {
+      envelope = decodeEnvelope(record.value);
+    } catch (error) {
+      this.#problem('unreadable', '', record.key, [], [at], {
+        message: `record ${where(at)} of key ${record.key} is not a Sluice event: ${errorMessage(error)}`,
+      });
+      return;
+    }
+    const kind = envelope.sequencekind ?? 'position';
+    const chain = this.#chain(envelope.source, envelope.subject);
+    const earlier = this.#events.get(envelope.id);
+    if (earlier) {
+      this.#problem('duplicate', chain.source, chain.key, [envelope.id], [earlier.at, at], {
+        received: envelope.sequence,
+        message: `event ${envelope.id} (sequence ${envelope.sequence}) is stored again at ${where(at)}, first at ${where(earlier.at)}: a re-send, which consumers skip`,
+      });
+      return;
+    }
+    const event: SeenEvent = { id: envelope.id, chain, sequence: envelope.sequence, kind, at };
+    this.#events.set(envelope.id, event);
+    chain.events++;
+    if (kind === 'counter') {
+      const taken = chain.counters.get(envelope.sequence);
+      if (taken) {
+        this.#problem('sequence-reused', chain.source, chain.key, [taken.id, envelope.id], [taken.at, at], {
+          received: envelope.sequence,
+          message: `events ${taken.id} and ${envelope.id} both carry counter sequence ${envelope.sequence}: one of them was not appended by this key's outbox counter`,
+        });
+        return;
+      }
+      chain.counters.set(envelope.sequence, event);
+    }
+    const highest = chain.highest[kind];
+    if (envelope.sequence < highest) {
+      this.#problem('out-of-order', chain.source, chain.key, [envelope.id], [at], {
+        expected: kind === 'counter' ? `${highest + 1}` : `>= ${highest}`,
+        received: envelope.sequence,
+        message: `event ${envelope.id} (${kind} ${envelope.sequence}) first appears at ${where(at)}, after ${kind} ${highest} of its key`,
+      });
+    }
+    chain.highest[kind] = Math.max(highest, envelope.sequence);
+  }
+
+  /** The findings so far: call once every record (and the outbox) was given. */
+  report(): AuditReport {
+    const missing: AuditProblem[] = [];
+    const notes: string[] = [];
+    let unknownHistory = 0;
+    for (const chain of this.#chains.values()) {
+      missing.push(...this.#gaps(chain));
+      if (this.#outboxGiven && chain.counters.size > 0 && chain.outboxLow > 1) {
+        unknownHistory++;
+      }
+    }
+    const invented: AuditProblem[] = [];
+    if (this.#outboxGiven) {
+      missing.push(...this.#undelivered(missing));
+      invented.push(...this.#invented());
+      if (unknownHistory > 0) {
+        notes.push(
+          `${unknownHistory} key(s) have events older than the outbox's oldest row of that key (delivered rows are deleted, or archived only for a while): those events were not checked for invention`,
+        );
+      }
+    } else {
+      notes.push(
+        'no outbox given: delivered events missing from the topic and events the outbox never had were not checked (pass the outbox to check them)',
+      );
+    }
+    if (!this.#fromStart) {
+      notes.push(
+        "sequences before each key's first event on the topic were not checked, as retention may have removed them (say the topic is read from its true start to check them)",
+      );
+    }
+    const problems = [...missing, ...invented, ...this.#problems];
+    const counts: Record<AuditProblemKind, number> = {
+      missing: 0,
+      'out-of-order': 0,
+      invented: 0,
+      'sequence-reused': 0,
+      duplicate: 0,
+      unreadable: 0,
+    };
+    for (const p of problems) counts[p.kind]++;
+    return {
+      topic: this.#topic,
+      records: this.#records,
+      tombstones: this.#tombstones,
+      keys: [...this.#chains.values()].filter((c) => c.events > 0).length,
+      events: this.#events.size,
+      outboxRows: this.#outboxGiven ? this.#outboxIds.size : null,
+      counts,
+      failed: problems.some((p) => p.kind !== 'duplicate'),
+      problems,
+      notes,
+    };
+  }
+
+  /** Runs of counter sequences absent between the chain's lowest (or 1) and highest. */
+  #gaps(chain: Chain): AuditProblem[] {
+    if (chain.counters.size === 0) return [];
+    const sequences = [...chain.counters.keys()].sort((a, b) => a - b);
+    const out: AuditProblem[] = [];
+    let previous = this.#fromStart ? 0 : sequences[0]! - 1;
+    for (const s of sequences) {
+      if (s > previous + 1) out.push(this.#gap(chain, previous + 1, s - 1, previous, s));
+      previous = s;
+    }
+    return out;
+  }
+
+  #gap(chain: Chain, from: number, to: number, before: number, after: number): AuditProblem {
+    const range = from === to ? `${from}` : `${from}-${to}`;
+    const ids = [...chain.outbox.values()]
+      .filter((row) => row.sequence >= from && row.sequence <= to)
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, 100)
+      .map((row) => row.id);
+    const known = ids.length === 0 ? '' : ` (outbox id${ids.length === 1 ? '' : 's'} ${ids.join(', ')})`;
+    return {
+      kind: 'missing',
+      topic: this.#topic,
+      source: chain.source,
+      key: chain.key,
+      expected: range,
+      ids,
+      at: [],
+      message: `counter sequence${from === to ? '' : 's'} ${range}${known} never stored: ${before === 0 ? `the key's first event is sequence ${after}` : `the key has ${before}, then ${after}`}`,
+    };
+  }
+
+  /** Delivered outbox rows whose event is not on the topic (and not already named by a gap). */
+  #undelivered(gaps: readonly AuditProblem[]): AuditProblem[] {
+    const named = new Set(gaps.flatMap((g) => g.ids));
+    const out: AuditProblem[] = [];
+    for (const row of this.#outboxIds.values()) {
+      if (!row.delivered || this.#events.has(row.id) || named.has(row.id)) continue;
+      out.push({
+        kind: 'missing',
+        topic: this.#topic,
+        source: row.source,
+        key: row.key,
+        expected: `${row.sequence}`,
+        ids: [row.id],
+        at: [],
+        message: `outbox row ${row.position} (event ${row.id}, sequence ${row.sequence}) was delivered but is not on the topic`,
+      });
+    }
+    return out;
+  }
+
+  /** Counter events the outbox does not have, within the sequences its rows of that key cover. */
+  #invented(): AuditProblem[] {
+    const out: AuditProblem[] = [];
+    for (const event of this.#events.values()) {
+      const chain = event.chain;
+      if (event.kind !== 'counter' || chain.outbox.size === 0 || this.#outboxIds.has(event.id)) continue;
+      const low = chain.outboxLow;
+      const high = chain.outboxHigh;
+      if (event.sequence < low || event.sequence > high) continue;
+      const row = chain.outbox.get(event.sequence);
+      out.push({
+        kind: 'invented',
+        topic: this.#topic,
+        source: chain.source,
+        key: chain.key,
+        received: event.sequence,
+        ids: [event.id],
+        at: [event.at],
+        message: `event ${event.id} (sequence ${event.sequence}) at ${where(event.at)} is not in the outbox, which holds this key's rows ${low}-${high}${row ? ` (sequence ${event.sequence} there is ${row.id})` : ''}`,
+      });
+    }
+    return out;
+  }
+
+  #chain(source: string, key: string): Chain {
+    const id = chainOf(source, this.#topic, key);
+    let chain = this.#chains.get(id);
+    if (!chain) {
+      chain = {
+        source,
+        key,
+        counters: new Map(),
+        highest: { counter: 0, position: Number.NEGATIVE_INFINITY },
+        outbox: new Map(),
+        outboxLow: Number.POSITIVE_INFINITY,
+        outboxHigh: Number.NEGATIVE_INFINITY,
+        events: 0,
+      };
+      this.#chains.set(id, chain);
+    }
+    return chain;
+  }
+
+  #problem(
+    kind: AuditProblemKind,
+    source: string,
+    key: string,
+    ids: string[],
+    at: RecordPosition[],
+    more: { expected?: string; received?: number; message: string },
+  ): void {
+    this.#problems.push({ kind, topic: this.#topic, source, key, ...more, ids, at });
+  }
+}
+
+function where(at: RecordPosition): string {
+  return `partition ${at.partition} offset ${at.offset}`;
+}
