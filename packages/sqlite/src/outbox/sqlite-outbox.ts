@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
 import {
+  decodeEnvelope,
   type EventContext,
   type EventContract,
   type EventInput,
   encodeEnvelope,
   envelopeOf,
+  type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxListing,
   type OutboxRow,
   type OutboxStats,
   type OutboxStore,
@@ -51,6 +54,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly #db: SqliteDatabase;
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
+  #list: Statement<unknown[]> | undefined;
   #wakeup: CommitWakeup | undefined;
   #ack: Transaction<(positions: string, now: number) => void> | undefined;
 
@@ -209,6 +213,46 @@ export class SqliteOutbox implements OutboxStore {
         },
       ],
     };
+  }
+
+  /**
+   * The rows of `topic` still in the table, in position order: pending ones, and the one delivered row kept so
+   * positions are never reused (every other delivered row is deleted on acknowledgement). `source` and
+   * `sequence` come from the stored envelope.
+   */
+  async listRows(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing> {
+    try {
+      this.#list ??= this.#db.prepare(
+        `SELECT position, id, key, value, delivered_at IS NOT NULL AS delivered FROM sluice_outbox
+         WHERE position > ? AND topic = ? AND value IS NOT NULL ORDER BY position LIMIT ?`,
+      );
+    } catch (cause) {
+      if (String(cause).includes('no such table')) {
+        throw new MigrationRequiredError(`outbox table sluice_outbox is missing in ${this.#db.name}`, {
+          cause,
+        });
+      }
+      throw cause;
+    }
+    const found = this.#list.all(cursor === undefined ? 0 : Number(cursor), topic, limit) as {
+      position: number;
+      id: string;
+      key: string;
+      value: string;
+      delivered: number;
+    }[];
+    const rows = found.map((r): ListedOutboxRow => {
+      const envelope = decodeEnvelope(r.value);
+      return {
+        position: r.position,
+        id: r.id,
+        source: envelope.source,
+        key: r.key,
+        sequence: envelope.sequence,
+        delivered: r.delivered === 1,
+      };
+    });
+    return { rows, cursor: rows.length < limit ? undefined : String(rows[rows.length - 1]!.position) };
   }
 
   async close(): Promise<void> {
