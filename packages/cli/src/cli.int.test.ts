@@ -129,7 +129,7 @@ describe('the sluice CLI, run as a child process', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   describe('help and usage errors', () => {
-    const commands = ['demo', 'migrate', 'relay', 'status', 'tail', 'replay', 'dlq', 'backfill'];
+    const commands = ['demo', 'migrate', 'relay', 'status', 'tail', 'replay', 'dlq', 'backfill', 'audit'];
 
     it('`sluice --help` lists every command and exits 0', async () => {
       const run = await sluice(['--help']);
