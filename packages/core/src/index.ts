@@ -5,7 +5,12 @@ export type {
   AuditReport,
   RecordPosition,
 } from './audit/audit-report.js';
-export { type AuditProgress, type AuditTopicOptions, auditTopic } from './audit/audit-topic.js';
+export {
+  type AuditedOutbox,
+  type AuditProgress,
+  type AuditTopicOptions,
+  auditTopic,
+} from './audit/audit-topic.js';
 export { TopicAudit, type TopicAuditOptions } from './audit/topic-audit.js';
 // Contracts and key types
 

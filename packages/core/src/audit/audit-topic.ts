@@ -11,9 +11,11 @@ export interface AuditTopicOptions {
    * The outbox the topic's events came from: its rows of the topic are listed first (it must implement
    * `listRows`), then compared with the topic. Without it only the topic is checked (gaps, order, duplicates).
    */
-  readonly outbox?: OutboxStore;
+  readonly outbox?: AuditedOutbox;
   /** See {@link TopicAuditOptions.fromStart}. Default false. */
   readonly fromStart?: boolean;
+  /** See {@link TopicAuditOptions.outboxComplete}. Default false. */
+  readonly outboxComplete?: boolean;
   /** The topic is taken as fully read after a poll waits this long without a record. Default 1000 ms. */
   readonly idleMs?: number;
   /** Records per poll and outbox rows per page. Default 1000. */
@@ -22,6 +24,9 @@ export interface AuditTopicOptions {
   readonly onProgress?: (progress: AuditProgress) => void;
   readonly signal?: AbortSignal;
 }
+
+/** What an audit needs of an outbox: its name for messages and its rows of a topic. */
+export type AuditedOutbox = Pick<OutboxStore, 'name' | 'listRows'>;
 
 /** How far an audit has read. */
 export interface AuditProgress {
@@ -46,7 +51,11 @@ export async function auditTopic(transport: Transport, options: AuditTopicOption
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new InvalidOptionError('auditTopic', 'batchSize', `must be a positive integer, got ${batchSize}`);
   }
-  const audit = new TopicAudit({ topic: options.topic, fromStart: options.fromStart ?? false });
+  const audit = new TopicAudit({
+    topic: options.topic,
+    fromStart: options.fromStart ?? false,
+    outboxComplete: options.outboxComplete ?? false,
+  });
   const outbox = options.outbox;
   if (outbox) {
     if (!outbox.listRows) {

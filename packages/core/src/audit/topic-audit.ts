@@ -16,6 +16,13 @@ export interface TopicAuditOptions {
    * false: sequences below each key's first event are not checked.
    */
   readonly fromStart?: boolean;
+  /**
+   * The outbox rows given are every event ever appended to the topic (a test's ledger of committed events, or
+   * an outbox that keeps every delivered row): then any event on the topic that is not among them is invented,
+   * whatever its sequence. Default false: only events within the sequences the rows of their key cover are
+   * judged, since delivered rows may have been removed.
+   */
+  readonly outboxComplete?: boolean;
 }
 
 interface SeenEvent {
@@ -56,6 +63,7 @@ interface Chain {
 export class TopicAudit {
   readonly #topic: string;
   readonly #fromStart: boolean;
+  readonly #outboxComplete: boolean;
   readonly #chains = new Map<string, Chain>();
   readonly #events = new Map<string, SeenEvent>();
   readonly #outboxIds = new Map<string, ListedOutboxRow>();
@@ -67,6 +75,7 @@ export class TopicAudit {
   constructor(options: TopicAuditOptions) {
     this.#topic = options.topic;
     this.#fromStart = options.fromStart ?? false;
+    this.#outboxComplete = options.outboxComplete ?? false;
   }
 
   /** Records read so far. */
@@ -151,7 +160,7 @@ export class TopicAudit {
     let unknownHistory = 0;
     for (const chain of this.#chains.values()) {
       missing.push(...this.#gaps(chain));
-      if (this.#outboxGiven && chain.counters.size > 0 && chain.outboxLow > 1) {
+      if (this.#outboxGiven && !this.#outboxComplete && chain.counters.size > 0 && chain.outboxLow > 1) {
         unknownHistory++;
       }
     }
@@ -251,15 +260,20 @@ export class TopicAudit {
     return out;
   }
 
-  /** Counter events the outbox does not have, within the sequences its rows of that key cover. */
+  /**
+   * Counter events the outbox does not have, within the sequences its rows of that key cover (any event the
+   * outbox does not have when it is complete).
+   */
   #invented(): AuditProblem[] {
     const out: AuditProblem[] = [];
     for (const event of this.#events.values()) {
       const chain = event.chain;
-      if (event.kind !== 'counter' || chain.outbox.size === 0 || this.#outboxIds.has(event.id)) continue;
+      if (this.#outboxIds.has(event.id)) continue;
       const low = chain.outboxLow;
       const high = chain.outboxHigh;
-      if (event.sequence < low || event.sequence > high) continue;
+      const covered =
+        event.kind === 'counter' && chain.outbox.size > 0 && event.sequence >= low && event.sequence <= high;
+      if (!covered && !this.#outboxComplete) continue;
       const row = chain.outbox.get(event.sequence);
       out.push({
         kind: 'invented',
@@ -269,7 +283,7 @@ export class TopicAudit {
         received: event.sequence,
         ids: [event.id],
         at: [event.at],
-        message: `event ${event.id} (sequence ${event.sequence}) at ${where(event.at)} is not in the outbox, which holds this key's rows ${low}-${high}${row ? ` (sequence ${event.sequence} there is ${row.id})` : ''}`,
+        message: `event ${event.id} (sequence ${event.sequence}) at ${where(event.at)} is not in the outbox, which ${covered ? `holds this key's rows ${low}-${high}` : 'holds every event appended'}${row ? ` (sequence ${event.sequence} there is ${row.id})` : ''}`,
       });
     }
     return out;

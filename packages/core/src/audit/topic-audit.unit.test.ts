@@ -189,6 +189,28 @@ describe('TopicAudit', () => {
       assert.match(report.notes.join('\n'), /1 key\(s\) have events older than the outbox's oldest row/);
     });
 
+    it('with a complete outbox, reports every event it does not have as invented, whatever its sequence', () => {
+      const events = chain('a', 1, 2);
+      const extra: Ev[] = [
+        { key: 'a', sequence: 3 },
+        { key: 'b', sequence: 1 },
+        { key: 'p', sequence: 9, kind: 'position' },
+      ];
+      const a = new TopicAudit({ topic: TOPIC, outboxComplete: true });
+      a.outboxRows(events.map((e) => row(e)));
+      for (const r of records([...events, ...extra])) a.record(r);
+      assert.deepEqual(
+        a.report().problems.map((p) => [p.kind, p.key, p.received]),
+        [
+          ['invented', 'a', 3],
+          ['invented', 'b', 1],
+          ['invented', 'p', 9],
+        ],
+      );
+      // Without it, none of them is judged: the outbox holds no row at or after them.
+      assert.deepEqual(kinds(audit([...events, ...extra], { outbox: events.map((e) => row(e)) })), []);
+    });
+
     it('says what it could not check without an outbox', () => {
       assert.match(audit(chain('a', 1)).notes.join('\n'), /no outbox given/);
     });
