@@ -170,7 +170,7 @@ export class TopicAudit {
       invented.push(...this.#invented());
       if (unknownHistory > 0) {
         notes.push(
-          `${unknownHistory} key(s) have events older than the outbox's oldest row of that key (delivered rows are deleted, or archived only for a while): those events were not checked for invention`,
+          `${unknownHistory} key(s) have events older than the outbox's oldest row of that key, or the outbox holds none of theirs (delivered rows are deleted, or archived only for a while): those events were not checked for invention, nor their delivered rows for loss`,
         );
       }
     } else {
@@ -180,7 +180,7 @@ export class TopicAudit {
     }
     if (!this.#fromStart) {
       notes.push(
-        "sequences before each key's first event on the topic were not checked, as retention may have removed them (say the topic is read from its true start to check them)",
+        "sequences before each key's first event on the topic were not checked, as retention may have removed them (if the topic keeps every event, audit it from its start: --from-start)",
       );
     }
     const problems = [...missing, ...invented, ...this.#problems];
