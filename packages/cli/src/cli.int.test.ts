@@ -197,6 +197,28 @@ describe('the sluice CLI, run as a child process', () => {
           options: ['--db', '--table', '--where', '--chunk-size', '--backfill-schema', '--list', '--cancel'],
           env: ['SLUICE_DB', 'SLUICE_BACKFILL_SCHEMA'],
         },
+        audit: {
+          options: [
+            '--topic',
+            '--log',
+            '--transport',
+            '--namespace',
+            '--db',
+            '--schema',
+            '--from-start',
+            '--idle-ms',
+            '--max-lines',
+            '--json',
+          ],
+          env: [
+            'SLUICE_TOPIC',
+            'SLUICE_LOG',
+            'SLUICE_TRANSPORT',
+            'SLUICE_NAMESPACE',
+            'SLUICE_DB',
+            'SLUICE_MAX_LINES',
+          ],
+        },
       };
       assert.deepEqual(Object.keys(expected), commands);
       for (const name of commands) {

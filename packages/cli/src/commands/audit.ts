@@ -25,7 +25,7 @@ export const auditCommand: Command = {
     summary:
       'check that a topic holds every event, once and in order per key (optionally against the outbox); exit 1 when events are lost, invented or reordered',
     usage:
-      'sluice audit --topic NAME [--log FILE | --transport URL] [--namespace NS] [--db FILE|postgres://URL] [--schema NAME] [--from-start] [--json] [--max-lines N]',
+      'sluice audit --topic NAME [--log FILE | --transport URL] [--namespace NS] [--db FILE|postgres://URL] [--schema NAME] [--from-start] [--idle-ms MS] [--json] [--max-lines N]',
     options: [
       {
         name: 'topic',
@@ -61,7 +61,7 @@ export const auditCommand: Command = {
         description: 'print at most this many problems (0: all); the counts always cover every problem',
         default: 100,
       },
-      JSON_OPTION,
+      { ...JSON_OPTION, description: 'print the report as one JSON object' },
     ],
     examples: [
       'sluice audit --topic enrollments --log bus.db --db app.db',
