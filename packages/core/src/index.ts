@@ -102,6 +102,8 @@ export { CursorStates } from './outbox/cursor-states.js';
 export type {
   ListedOutboxRow,
   OutboxBatch,
+  OutboxChain,
+  OutboxChainListing,
   OutboxListing,
   OutboxPartitionStats,
   OutboxRow,

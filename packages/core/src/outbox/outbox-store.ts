@@ -42,6 +42,21 @@ export interface OutboxListing {
   readonly cursor: string | undefined;
 }
 
+/** How far one chain (source, topic and key) of an outbox got, as {@link OutboxStore.listChains} returns it. */
+export interface OutboxChain {
+  readonly source: string;
+  readonly key: string;
+  /** The highest sequence ever appended to the chain and committed (its counter; 0 never occurs). */
+  readonly appended: number;
+}
+
+/** A page of {@link OutboxChain}s and where the next page starts. */
+export interface OutboxChainListing {
+  readonly chains: OutboxChain[];
+  /** Pass to the next `listChains`; `undefined` when this page was the last. */
+  readonly cursor: string | undefined;
+}
+
 /** One key-hash partition of the outbox: who publishes it and how far behind it is. */
 export interface OutboxPartitionStats {
   readonly partition: number;
@@ -126,6 +141,17 @@ export interface OutboxStore {
    * cannot be audited against. Throws `MigrationRequiredError` if the outbox table is missing.
    */
   listRows?(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing>;
+
+  /**
+   * Lists every chain (source and key) of `topic` the outbox ever appended to, with its highest committed
+   * sequence, up to `limit` per call after `cursor` (`undefined`: from the first), keyset-paged. Since rows
+   * leave the outbox only when delivered, every sequence up to `appended` that is not pending was delivered:
+   * an audit uses this to find delivered events missing at the end of a key, even when the delivered rows
+   * are gone. The store owns keeping the counter of each chain (never lowering it, never reusing a number);
+   * it does not own the rows. Optional, like `listRows`. Throws `MigrationRequiredError` if the tables are
+   * missing.
+   */
+  listChains?(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing>;
 
   /** Releases what the store opened itself (never the caller's own connection). Idempotent. */
   close(): Promise<void>;

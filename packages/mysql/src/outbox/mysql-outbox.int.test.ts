@@ -239,7 +239,7 @@ describe('relay side', () => {
     );
   });
 
-  it('listRows pages through the pending rows of one topic; acknowledged rows are gone', async () => {
+  it('listRows pages through the pending rows of one topic (acknowledged rows are gone); listChains its counters', async () => {
     const appended = await committed(db, async (tx) => {
       const out = [];
       for (const id of ['A-1', 'A-2', 'A-1', 'A-3']) {
@@ -263,6 +263,17 @@ describe('relay side', () => {
     );
     assert.equal(pages, 2);
     assert.deepEqual((await outbox.listRows('account-audit', undefined, 10)).rows, []);
+    const first = await outbox.listChains('accounts', undefined, 2);
+    const rest = await outbox.listChains('accounts', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'A-1', 2],
+        [SOURCE, 'A-2', 1],
+        [SOURCE, 'A-3', 1],
+      ],
+    );
   });
 
   it('relays starting together never both take a partition', async () => {

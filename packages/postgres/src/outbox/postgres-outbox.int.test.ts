@@ -294,7 +294,7 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
     );
   });
 
-  it('listRows pages through the rows of one topic, pending in the outbox and delivered in the archive', async () => {
+  it('listRows pages through the rows of one topic, pending in the outbox and delivered in the archive; listChains its counters', async () => {
     const o = await outbox({ keepDeliveredMs: 60_000 });
     const ex = fromPg(db.pool);
     const appended = [];
@@ -320,6 +320,17 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
     assert.deepEqual(
       (await o.listRows('account-audit', undefined, 10)).rows.map((r) => [r.key, r.delivered]),
       [['A-1', false]],
+    );
+    const first = await o.listChains('accounts', undefined, 2);
+    const rest = await o.listChains('accounts', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'A-1', 2],
+        [SOURCE, 'A-2', 1],
+        [SOURCE, 'A-3', 1],
+      ],
     );
   });
 

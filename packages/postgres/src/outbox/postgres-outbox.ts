@@ -7,6 +7,8 @@ import {
   type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxChain,
+  type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
   type OutboxStats,
@@ -53,6 +55,7 @@ export class PostgresOutbox implements OutboxStore {
   readonly #ackSql: string;
   readonly #statsSql: string;
   readonly #listSql: string;
+  readonly #chainsSql: string;
   readonly #reader: OutboxReader;
   readonly #listener: AppendListener;
   readonly #lease: PartitionLease;
@@ -103,6 +106,8 @@ FROM (
    WHERE position > $1 AND topic = $2 AND value IS NOT NULL ORDER BY position LIMIT $3)
 ) rows
 ORDER BY position LIMIT $3`;
+    this.#chainsSql = `SELECT source, key, last::text AS appended FROM ${s}.outbox_sequence
+WHERE topic = $1 AND (source, key) > ($2, $3) ORDER BY source, key LIMIT $4`;
     this.#statsSql = `WITH parts AS MATERIALIZED (
   SELECT count(*)::int AS n FROM ${s}.relay_partition
 ), pending AS (
@@ -299,6 +304,27 @@ ORDER BY p.partition`;
       }),
     );
     return { rows, cursor: rows.length < limit ? undefined : found[found.length - 1]!.position };
+  }
+
+  /** The chains of `topic` from `outbox_sequence`, ordered by source and key. */
+  async listChains(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing> {
+    const [source, key] = cursor === undefined ? ['', ''] : (JSON.parse(cursor) as [string, string]);
+    let found: { source: string; key: string; appended: string }[];
+    try {
+      found = (
+        await queryPrepared<(typeof found)[number]>(this.#pool, this.#chainsSql, [topic, source, key, limit])
+      ).rows;
+    } catch (error) {
+      throw this.#error(error, 'listing outbox chains');
+    }
+    const chains = found.map(
+      (c): OutboxChain => ({ source: c.source, key: c.key, appended: Number(c.appended) }),
+    );
+    const last = chains[chains.length - 1];
+    return {
+      chains,
+      cursor: chains.length < limit || !last ? undefined : JSON.stringify([last.source, last.key]),
+    };
   }
 
   /**

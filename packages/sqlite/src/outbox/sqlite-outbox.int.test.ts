@@ -391,7 +391,7 @@ describe('SqliteOutbox: relay side', () => {
     );
   });
 
-  it('listRows pages through the rows of one topic: pending ones and the kept delivered row', async () => {
+  it('listRows pages through the rows of one topic: pending ones and the kept delivered row; listChains its counters', async () => {
     const db = app();
     const outbox = createSqliteOutbox(db, { source: SOURCE });
     const appended = ['C-1', 'C-2', 'C-1', 'C-3'].map((k) =>
@@ -424,6 +424,21 @@ describe('SqliteOutbox: relay side', () => {
       [['C-1', 1, true]],
     );
     assert.deepEqual((await list('nothing', 10)).rows, []);
+    // Every chain the outbox counted, delivered or not, paged by source and key.
+    const first = await outbox.listChains('courses', undefined, 2);
+    const rest = await outbox.listChains('courses', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'C-1', 2],
+        [SOURCE, 'C-2', 1],
+        [SOURCE, 'C-3', 1],
+      ],
+    );
+    assert.deepEqual((await outbox.listChains('course-audit', undefined, 10)).chains, [
+      { source: SOURCE, key: 'C-1', appended: 1 },
+    ]);
   });
 
   it('leases: a second owner is refused while the lease is live, takes over after expiry or release', async () => {

@@ -9,6 +9,8 @@ import {
   type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxChain,
+  type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
   type OutboxStats,
@@ -55,6 +57,7 @@ export class SqliteOutbox implements OutboxStore {
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
   #list: Statement<unknown[]> | undefined;
+  #chains: Statement<unknown[]> | undefined;
   #wakeup: CommitWakeup | undefined;
   #ack: Transaction<(positions: string, now: number) => void> | undefined;
 
@@ -253,6 +256,33 @@ export class SqliteOutbox implements OutboxStore {
       };
     });
     return { rows, cursor: rows.length < limit ? undefined : String(rows[rows.length - 1]!.position) };
+  }
+
+  /** The chains of `topic` from `sluice_outbox_sequence`, ordered by source and key. */
+  async listChains(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing> {
+    try {
+      this.#chains ??= this.#db.prepare(
+        `SELECT source, key, last AS appended FROM sluice_outbox_sequence
+         WHERE topic = ? AND (source, key) > (?, ?) ORDER BY source, key LIMIT ?`,
+      );
+    } catch (cause) {
+      if (String(cause).includes('no such table')) {
+        throw new MigrationRequiredError(
+          `outbox table sluice_outbox_sequence is missing in ${this.#db.name}`,
+          {
+            cause,
+          },
+        );
+      }
+      throw cause;
+    }
+    const [source, key] = cursor === undefined ? ['', ''] : (JSON.parse(cursor) as [string, string]);
+    const chains = this.#chains.all(topic, source, key, limit) as OutboxChain[];
+    const last = chains[chains.length - 1];
+    return {
+      chains,
+      cursor: chains.length < limit || !last ? undefined : JSON.stringify([last.source, last.key]),
+    };
   }
 
   async close(): Promise<void> {
