@@ -122,7 +122,7 @@ describe('sluice audit with a PostgreSQL outbox (--db postgres://...)', () => {
       [
         ['missing', keys[0], '4', [middle.id]],
         ['missing', keys[1], '10', [tail.id]],
-      ],
+      ].sort((a, b) => (String(a[1]) < String(b[1]) ? -1 : 1)), // missing ones come by key
     );
   });
 

@@ -118,32 +118,40 @@ describe('sluice audit on the embedded log with the SQLite outbox', () => {
   it('reports exactly the events deleted from the log: the key, sequence and the id the outbox still has (exit 1)', async () => {
     const key = keys[5]!;
     const middle = appended.get(key)![16]!;
+    const end = appended.get(keys[6]!)![39]!;
     const log = openDatabase(bus);
     try {
       const remove = log.prepare(
         `DELETE FROM sluice_log_records WHERE topic = 'enrollments' AND json_extract(value, '$.id') = ?`,
       );
       assert.equal(remove.run(middle.id).changes, 1);
+      assert.equal(remove.run(end.id).changes, 1);
       assert.equal(remove.run(last.id).changes, 1);
     } finally {
       log.close();
     }
     const json = await audit('--json');
-    assertExit(json, 1, 'audit after deleting two records');
+    assertExit(json, 1, 'audit after deleting three records');
     const report = JSON.parse(json.stdout) as Report;
     assert.equal(report.failed, true);
+    const byKey = (a: unknown[], b: unknown[]) => String(a[1]).localeCompare(String(b[1]));
     assert.deepEqual(
-      report.problems.filter((p) => p.kind !== 'duplicate').map((p) => [p.kind, p.key, p.expected, p.ids]),
+      report.problems
+        .filter((p) => p.kind !== 'duplicate')
+        .map((p) => [p.kind, p.key, p.expected, p.ids])
+        .sort(byKey),
       [
         // A gap: the SQLite outbox deleted the delivered row, so only the key and sequence are known.
         ['missing', key, '17', []],
+        // The end of a key: the outbox counted 40 for it and holds no pending row, so 40 was delivered.
+        ['missing', keys[6], '40', []],
         // The newest row is kept by the outbox: the event is named.
         ['missing', last.key, String(last.sequence), [last.id]],
-      ],
+      ].sort(byKey),
     );
-    assert.equal(report.counts.missing, 2);
-    const text = await audit('--max-lines', '1');
-    assertExit(text, 1, 'audit after deleting two records (text)');
+    assert.equal(report.counts.missing, 3);
+    const text = await audit('--max-lines', '0');
+    assertExit(text, 1, 'audit after deleting three records (text)');
     assert.match(
       text.stdout,
       new RegExp(
@@ -151,8 +159,18 @@ describe('sluice audit on the embedded log with the SQLite outbox', () => {
         'm',
       ),
     );
-    assert.match(text.stdout, /^problems \(first 1 of 3; --max-lines 0 shows all\):$/m);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^ {2}missing +topic=enrollments key=${keys[6]} expected=40 : counter sequence 40 delivered \\(the outbox counted 40\\) but not on the topic: the key's last event there is 39$`,
+        'm',
+      ),
+    );
+    assert.match(text.stdout, /^problems:$/m);
     assert.match(text.stdout, /^result: FAILED/m);
+    const few = await audit('--max-lines', '1');
+    assertExit(few, 1, 'audit --max-lines 1');
+    assert.match(few.stdout, /^problems \(first 1 of 4; --max-lines 0 shows all\):$/m);
   });
 
   it('refuses to run without a topic (exit 2)', async () => {

@@ -61,7 +61,7 @@ export interface AuditReport {
   readonly counts: Readonly<Record<AuditProblemKind, number>>;
   /** True when a problem other than `duplicate` was found: events were lost, invented, reused or reordered. */
   readonly failed: boolean;
-  /** Every problem, missing ones first, then in the order found. */
+  /** Every problem: missing ones first (by source, key and sequence), then invented ones, then the rest in the order found. */
   readonly problems: readonly AuditProblem[];
   /** What the audit could not check, and why. */
   readonly notes: readonly string[];

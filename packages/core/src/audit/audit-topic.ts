@@ -8,8 +8,8 @@ import { TopicAudit } from './topic-audit.js';
 export interface AuditTopicOptions {
   readonly topic: string;
   /**
-   * The outbox the topic's events came from: its rows of the topic are listed first (it must implement
-   * `listRows`), then compared with the topic. Without it only the topic is checked (gaps, order, duplicates).
+   * The outbox the topic's events came from: its chains (`listChains`, if it has it) and rows of the topic
+   * (it must implement `listRows`) are listed first, then compared with the topic. Without it only the topic is checked (gaps, order, duplicates).
    */
   readonly outbox?: AuditedOutbox;
   /** See {@link TopicAuditOptions.fromStart}. Default false. */
@@ -26,7 +26,7 @@ export interface AuditTopicOptions {
 }
 
 /** What an audit needs of an outbox: its name for messages and its rows of a topic. */
-export type AuditedOutbox = Pick<OutboxStore, 'name' | 'listRows'>;
+export type AuditedOutbox = Pick<OutboxStore, 'name' | 'listRows' | 'listChains'>;
 
 /** How far an audit has read. */
 export interface AuditProgress {
@@ -67,6 +67,14 @@ export async function auditTopic(transport: Transport, options: AuditTopicOption
     }
     let cursor: string | undefined;
     let listed = 0;
+    // Chains first: a row appended after this is then never counted as delivered.
+    if (outbox.listChains) {
+      do {
+        const page = await outbox.listChains(options.topic, cursor, batchSize);
+        audit.outboxChains(page.chains);
+        cursor = page.cursor;
+      } while (cursor !== undefined && !options.signal?.aborted);
+    }
     do {
       const page = await outbox.listRows(options.topic, cursor, batchSize);
       audit.outboxRows(page.rows);

@@ -1,7 +1,7 @@
 import { decodeEnvelope } from '../envelope/codec.js';
 import type { SequenceKind } from '../envelope/envelope.js';
 import { errorMessage, SluiceError } from '../errors.js';
-import type { ListedOutboxRow } from '../outbox/outbox-store.js';
+import type { ListedOutboxRow, OutboxChain } from '../outbox/outbox-store.js';
 import { chainOf } from '../outbox/sequence-gate.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { AuditProblem, AuditProblemKind, AuditReport, RecordPosition } from './audit-report.js';
@@ -44,6 +44,10 @@ interface Chain {
   readonly outbox: Map<number, ListedOutboxRow>;
   outboxLow: number;
   outboxHigh: number;
+  /** Lowest sequence among the chain's pending (not yet delivered) outbox rows. */
+  pendingLow: number;
+  /** The outbox's counter of this chain (highest sequence appended), when the outbox listed its chains. */
+  appended: number | undefined;
   /** Distinct events of this chain on the topic. */
   events: number;
 }
@@ -92,6 +96,19 @@ export class TopicAudit {
       chain.outbox.set(row.sequence, row);
       chain.outboxLow = Math.min(chain.outboxLow, row.sequence);
       chain.outboxHigh = Math.max(chain.outboxHigh, row.sequence);
+      if (!row.delivered) chain.pendingLow = Math.min(chain.pendingLow, row.sequence);
+    }
+  }
+
+  /**
+   * Adds the outbox's chains of the topic with their counters (any number of calls, before {@link report};
+   * list them before the rows, as `auditTopic` does). Every sequence up to a chain's counter that is not among
+   * its pending rows was delivered, so one missing at the end of the key on the topic is lost.
+   */
+  outboxChains(chains: readonly OutboxChain[]): void {
+    for (const c of chains) {
+      const chain = this.#chain(c.source, c.key);
+      chain.appended = Math.max(chain.appended ?? 0, c.appended);
     }
   }
 
@@ -158,8 +175,12 @@ export class TopicAudit {
     const missing: AuditProblem[] = [];
     const notes: string[] = [];
     let unknownHistory = 0;
+    let absent = 0;
     for (const chain of this.#chains.values()) {
       missing.push(...this.#gaps(chain));
+      const tail = this.#tail(chain);
+      if (tail === 'absent') absent++;
+      else if (tail) missing.push(tail);
       if (this.#outboxGiven && !this.#outboxComplete && chain.counters.size > 0 && chain.outboxLow > 1) {
         unknownHistory++;
       }
@@ -178,11 +199,22 @@ export class TopicAudit {
         'no outbox given: delivered events missing from the topic and events the outbox never had were not checked (pass the outbox to check them)',
       );
     }
+    if (absent > 0) {
+      notes.push(
+        `${absent} key(s) the outbox delivered have no event on the topic: not reported, as retention may have removed them all (if the topic keeps every event, audit it from its start: --from-start)`,
+      );
+    }
     if (!this.#fromStart) {
       notes.push(
         "sequences before each key's first event on the topic were not checked, as retention may have removed them (if the topic keeps every event, audit it from its start: --from-start)",
       );
     }
+    missing.sort(
+      (a, b) =>
+        compare(a.source, b.source) ||
+        compare(a.key, b.key) ||
+        Number.parseInt(a.expected ?? '0', 10) - Number.parseInt(b.expected ?? '0', 10),
+    );
     const problems = [...missing, ...invented, ...this.#problems];
     const counts: Record<AuditProblemKind, number> = {
       missing: 0,
@@ -218,6 +250,30 @@ export class TopicAudit {
       previous = s;
     }
     return out;
+  }
+
+  /**
+   * The delivered sequences after the chain's last one on the topic: the outbox counted up to `appended`, and
+   * every sequence below its oldest pending row was delivered. `absent` when none of the chain's events is on
+   * the topic and the topic is not read from its start.
+   */
+  #tail(chain: Chain): AuditProblem | 'absent' | undefined {
+    if (chain.appended === undefined) return undefined;
+    const delivered = Math.min(chain.appended, chain.pendingLow - 1);
+    const last = chain.highest.counter;
+    if (last >= delivered) return undefined;
+    if (last === 0 && !this.#fromStart) return 'absent';
+    const problem = this.#gap(chain, last + 1, delivered, last, 0);
+    const from = last + 1;
+    const range = from === delivered ? `${from}` : `${from}-${delivered}`;
+    const known =
+      problem.ids.length === 0
+        ? ''
+        : ` (outbox id${problem.ids.length === 1 ? '' : 's'} ${problem.ids.join(', ')})`;
+    return {
+      ...problem,
+      message: `counter sequence${from === delivered ? '' : 's'} ${range}${known} delivered (the outbox counted ${chain.appended}${chain.pendingLow <= chain.appended ? `, ${chain.pendingLow} and later pending` : ''}) but not on the topic: ${last === 0 ? 'the key has no event there' : `the key's last event there is ${last}`}`,
+    };
   }
 
   #gap(chain: Chain, from: number, to: number, before: number, after: number): AuditProblem {
@@ -301,6 +357,8 @@ export class TopicAudit {
         outbox: new Map(),
         outboxLow: Number.POSITIVE_INFINITY,
         outboxHigh: Number.NEGATIVE_INFINITY,
+        pendingLow: Number.POSITIVE_INFINITY,
+        appended: undefined,
         events: 0,
       };
       this.#chains.set(id, chain);
@@ -318,6 +376,10 @@ export class TopicAudit {
   ): void {
     this.#problems.push({ kind, topic: this.#topic, source, key, ...more, ids, at });
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function where(at: RecordPosition): string {

@@ -211,6 +211,45 @@ describe('TopicAudit', () => {
       assert.deepEqual(kinds(audit([...events, ...extra], { outbox: events.map((e) => row(e)) })), []);
     });
 
+    it("reports delivered sequences missing at a key's end from the outbox's counter, rows deleted or not", () => {
+      const a = new TopicAudit({ topic: TOPIC });
+      // a: counted 5, nothing pending, so 1-5 were delivered; 4-5 are not on the topic.
+      // b: counted 6, 5 and 6 pending, so 1-4 were delivered; 4 is not on the topic (its row archived: named).
+      // c: counted 2, all there. d: counted 3, nothing on the topic (retention may have removed it all).
+      a.outboxChains([
+        { source: SOURCE, key: 'a', appended: 5 },
+        { source: SOURCE, key: 'b', appended: 6 },
+        { source: SOURCE, key: 'c', appended: 2 },
+        { source: SOURCE, key: 'd', appended: 3 },
+      ]);
+      a.outboxRows([
+        row({ key: 'b', sequence: 4 }),
+        row({ key: 'b', sequence: 5 }, false),
+        row({ key: 'b', sequence: 6 }, false),
+      ]);
+      for (const r of records([...chain('a', 1, 2, 3), ...chain('b', 1, 2, 3), ...chain('c', 1, 2)]))
+        a.record(r);
+      const report = a.report();
+      assert.deepEqual(
+        report.problems.map((p) => [p.kind, p.key, p.expected, p.ids]),
+        [
+          ['missing', 'a', '4-5', []],
+          ['missing', 'b', '4', ['b-4']],
+        ],
+      );
+      assert.match(
+        report.problems[0]!.message,
+        /delivered \(the outbox counted 5\) but not on the topic: the key's last event there is 3/,
+      );
+      assert.match(report.notes.join('\n'), /1 key\(s\) the outbox delivered have no event on the topic/);
+    });
+
+    it('from the start, a key the outbox delivered with no event on the topic is missing entirely', () => {
+      const a = new TopicAudit({ topic: TOPIC, fromStart: true });
+      a.outboxChains([{ source: SOURCE, key: 'd', appended: 3 }]);
+      assert.deepEqual(kinds(a.report()), [['missing', 'd', '1-3', undefined]]);
+    });
+
     it('says what it could not check without an outbox', () => {
       assert.match(audit(chain('a', 1)).notes.join('\n'), /no outbox given/);
     });
