@@ -191,7 +191,7 @@ export class TopicAudit {
       invented.push(...this.#invented());
       if (unknownHistory > 0) {
         notes.push(
-          `${unknownHistory} key(s) have events older than the outbox's oldest row of that key, or the outbox holds none of theirs (delivered rows are deleted, or archived only for a while): those events were not checked for invention, nor their delivered rows for loss`,
+          `${unknownHistory} key(s) have events older than the outbox's oldest row of that key, or the outbox holds none of theirs (delivered rows are deleted, or archived only for a while): those events were not checked for invention`,
         );
       }
     } else {
