@@ -38,6 +38,8 @@ interface Chain {
   readonly key: string;
   /** counter sequence -> first event id stored with it */
   readonly counters: Map<number, SeenEvent>;
+  /** Lowest counter sequence on the topic. */
+  counterLow: number;
   /** Highest sequence among first appearances, per kind. */
   highest: { counter: number; position: number };
   /** Outbox rows of this chain: sequence -> row, and the lowest and highest sequence among them. */
@@ -158,6 +160,7 @@ export class TopicAudit {
         return;
       }
       chain.counters.set(envelope.sequence, event);
+      chain.counterLow = Math.min(chain.counterLow, envelope.sequence);
     }
     const highest = chain.highest[kind];
     if (envelope.sequence < highest) {
@@ -296,12 +299,18 @@ export class TopicAudit {
     };
   }
 
-  /** Delivered outbox rows whose event is not on the topic (and not already named by a gap). */
+  /**
+   * Delivered outbox rows whose event is not on the topic (and not already named by a gap). Unless the topic
+   * is read from its start, rows before the key's first event on the topic are left out: retention may have
+   * removed them while the outbox still archives them.
+   */
   #undelivered(gaps: readonly AuditProblem[]): AuditProblem[] {
     const named = new Set(gaps.flatMap((g) => g.ids));
     const out: AuditProblem[] = [];
     for (const row of this.#outboxIds.values()) {
       if (!row.delivered || this.#events.has(row.id) || named.has(row.id)) continue;
+      const chain = this.#chain(row.source, row.key);
+      if (!this.#fromStart && !(row.sequence >= chain.counterLow)) continue;
       out.push({
         kind: 'missing',
         topic: this.#topic,
@@ -355,6 +364,7 @@ export class TopicAudit {
         counters: new Map(),
         highest: { counter: 0, position: Number.NEGATIVE_INFINITY },
         outbox: new Map(),
+        counterLow: Number.POSITIVE_INFINITY,
         outboxLow: Number.POSITIVE_INFINITY,
         outboxHigh: Number.NEGATIVE_INFINITY,
         pendingLow: Number.POSITIVE_INFINITY,

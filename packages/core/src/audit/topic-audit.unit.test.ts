@@ -166,6 +166,17 @@ describe('TopicAudit', () => {
       assert.equal(report.outboxRows, 4);
     });
 
+    it("reports delivered rows before a key's first event on the topic only when it is read from its start", () => {
+      const outbox = chain('a', 1, 2, 3, 4).map((e) => row(e));
+      const onTopic = chain('a', 3, 4);
+      assert.deepEqual(kinds(audit(onTopic, { outbox })), [], 'retention may have removed 1 and 2');
+      assert.deepEqual(kinds(audit([], { outbox })), [], 'retention may have removed all of them');
+      assert.deepEqual(kinds(audit(onTopic, { outbox, fromStart: true })), [
+        ['missing', 'a', '1-2', undefined],
+      ]);
+      assert.deepEqual(kinds(audit([], { outbox, fromStart: true })).length, 4);
+    });
+
     it('does not report pending rows that are not on the topic yet', () => {
       const events = chain('a', 1, 2);
       const report = audit([events[0]!], { outbox: [row(events[0]!), row(events[1]!, false)] });
