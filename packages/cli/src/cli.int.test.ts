@@ -129,7 +129,7 @@ describe('the sluice CLI, run as a child process', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   describe('help and usage errors', () => {
-    const commands = ['demo', 'migrate', 'relay', 'status', 'tail', 'replay', 'dlq', 'backfill'];
+    const commands = ['demo', 'migrate', 'relay', 'status', 'tail', 'replay', 'dlq', 'backfill', 'audit'];
 
     it('`sluice --help` lists every command and exits 0', async () => {
       const run = await sluice(['--help']);
@@ -196,6 +196,28 @@ describe('the sluice CLI, run as a child process', () => {
         backfill: {
           options: ['--db', '--table', '--where', '--chunk-size', '--backfill-schema', '--list', '--cancel'],
           env: ['SLUICE_DB', 'SLUICE_BACKFILL_SCHEMA'],
+        },
+        audit: {
+          options: [
+            '--topic',
+            '--log',
+            '--transport',
+            '--namespace',
+            '--db',
+            '--schema',
+            '--from-start',
+            '--idle-ms',
+            '--max-lines',
+            '--json',
+          ],
+          env: [
+            'SLUICE_TOPIC',
+            'SLUICE_LOG',
+            'SLUICE_TRANSPORT',
+            'SLUICE_NAMESPACE',
+            'SLUICE_DB',
+            'SLUICE_MAX_LINES',
+          ],
         },
       };
       assert.deepEqual(Object.keys(expected), commands);

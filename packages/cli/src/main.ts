@@ -1,4 +1,5 @@
 import { errorMessage, SluiceError } from '@sluice/core';
+import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import type { Command } from './commands/command.js';
 import { demoCommand } from './commands/demo.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   replayCommand,
   dlqCommand,
   backfillCommand,
+  auditCommand,
 ];
 
 function overview(): string {

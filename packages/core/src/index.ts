@@ -1,3 +1,17 @@
+// Audit
+export type {
+  AuditProblem,
+  AuditProblemKind,
+  AuditReport,
+  RecordPosition,
+} from './audit/audit-report.js';
+export {
+  type AuditedOutbox,
+  type AuditProgress,
+  type AuditTopicOptions,
+  auditTopic,
+} from './audit/audit-topic.js';
+export { TopicAudit, type TopicAuditOptions } from './audit/topic-audit.js';
 // Contracts and key types
 
 // Change data capture
@@ -86,7 +100,11 @@ export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.j
 export { CursorStates } from './outbox/cursor-states.js';
 // Outbox and relay
 export type {
+  ListedOutboxRow,
   OutboxBatch,
+  OutboxChain,
+  OutboxChainListing,
+  OutboxListing,
   OutboxPartitionStats,
   OutboxRow,
   OutboxStats,

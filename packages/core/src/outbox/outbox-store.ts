@@ -21,6 +21,42 @@ export interface OutboxBatch {
   readonly cursor: string | undefined;
 }
 
+/** An outbox row of one topic as {@link OutboxStore.listRows} returns it, for audits. */
+export interface ListedOutboxRow {
+  /** Store-defined position; listings are paged by it. */
+  readonly position: number;
+  readonly id: string;
+  /** The CloudEvents `source` the row was appended with. */
+  readonly source: string;
+  readonly key: string;
+  /** The row's gap-free counter sequence (source, topic and key). */
+  readonly sequence: number;
+  /** True when the relay has acknowledged (delivered) the row and the store still keeps it; false when pending. */
+  readonly delivered: boolean;
+}
+
+/** A page of {@link ListedOutboxRow}s and where the next page starts. */
+export interface OutboxListing {
+  readonly rows: ListedOutboxRow[];
+  /** Pass to the next `listRows`; `undefined` when this page was the last. */
+  readonly cursor: string | undefined;
+}
+
+/** How far one chain (source, topic and key) of an outbox got, as {@link OutboxStore.listChains} returns it. */
+export interface OutboxChain {
+  readonly source: string;
+  readonly key: string;
+  /** The highest sequence ever appended to the chain and committed (its counter; 0 never occurs). */
+  readonly appended: number;
+}
+
+/** A page of {@link OutboxChain}s and where the next page starts. */
+export interface OutboxChainListing {
+  readonly chains: OutboxChain[];
+  /** Pass to the next `listChains`; `undefined` when this page was the last. */
+  readonly cursor: string | undefined;
+}
+
 /** One key-hash partition of the outbox: who publishes it and how far behind it is. */
 export interface OutboxPartitionStats {
   readonly partition: number;
@@ -91,6 +127,31 @@ export interface OutboxStore {
   releaseLease(owner: string): Promise<void>;
 
   stats(): Promise<OutboxStats>;
+
+  /**
+   * Lists the rows of `topic` the store still holds, pending and delivered (`delivered` tells which), in
+   * position order, up to `limit` per call after `cursor` (`undefined`: from the first), keyset-paged so a large
+   * outbox streams. Tombstones (rows without a value) are left out. Used by `sluice audit` to compare the
+   * outbox with what a topic holds.
+   *
+   * The store owns saying which rows are delivered and returning each row it holds at most once across the
+   * pages of one listing. It does not own keeping delivered rows: a store that deletes them on acknowledgement
+   * lists only what is left (the caller must not conclude anything about rows it does not see). A row that
+   * commits during a listing at a position before the cursor may be missed. Optional: a store without it
+   * cannot be audited against. Throws `MigrationRequiredError` if the outbox table is missing.
+   */
+  listRows?(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing>;
+
+  /**
+   * Lists every chain (source and key) of `topic` the outbox ever appended to, with its highest committed
+   * sequence, up to `limit` per call after `cursor` (`undefined`: from the first), keyset-paged. Since rows
+   * leave the outbox only when delivered, every sequence up to `appended` that is not pending was delivered:
+   * an audit uses this to find delivered events missing at the end of a key, even when the delivered rows
+   * are gone. The store owns keeping the counter of each chain (never lowering it, never reusing a number);
+   * it does not own the rows. Optional, like `listRows`. Throws `MigrationRequiredError` if the tables are
+   * missing.
+   */
+  listChains?(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing>;
 
   /** Releases what the store opened itself (never the caller's own connection). Idempotent. */
   close(): Promise<void>;

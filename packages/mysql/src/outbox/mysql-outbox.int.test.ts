@@ -239,6 +239,43 @@ describe('relay side', () => {
     );
   });
 
+  it('listRows pages through the pending rows of one topic (acknowledged rows are gone); listChains its counters', async () => {
+    const appended = await committed(db, async (tx) => {
+      const out = [];
+      for (const id of ['A-1', 'A-2', 'A-1', 'A-3']) {
+        out.push(await outbox.append(tx, AccountOpened, { accountId: id, owner: 'ann' }));
+      }
+      return out;
+    });
+    await outbox.acknowledge((await outbox.readPending(undefined, 1)).rows);
+    const listed = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await outbox.listRows('accounts', cursor, 2);
+      listed.push(...page.rows);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined);
+    assert.deepEqual(
+      listed.map((r) => [r.id, r.source, r.key, r.sequence, r.delivered]),
+      appended.slice(1).map((a) => [a.id, SOURCE, a.key, a.sequence, false]),
+    );
+    assert.equal(pages, 2);
+    assert.deepEqual((await outbox.listRows('account-audit', undefined, 10)).rows, []);
+    const first = await outbox.listChains('accounts', undefined, 2);
+    const rest = await outbox.listChains('accounts', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'A-1', 2],
+        [SOURCE, 'A-2', 1],
+        [SOURCE, 'A-3', 1],
+      ],
+    );
+  });
+
   it('relays starting together never both take a partition', async () => {
     for (let round = 0; round < 10; round++) {
       await db.query(`UPDATE \`${db.database}\`.sluice_relay_partition SET owner = NULL, expires_at = NULL`);

@@ -6,8 +6,12 @@ import {
   encodeEnvelope,
   envelopeOf,
   InvalidOptionError,
+  type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxChain,
+  type OutboxChainListing,
+  type OutboxListing,
   type OutboxRow,
   type OutboxStats,
   type OutboxStore,
@@ -67,6 +71,8 @@ export class MysqlOutbox implements OutboxStore {
   readonly #ackDeliveredSql: string;
   readonly #ackDeleteSql: string;
   readonly #statsSql: string;
+  readonly #listSql: string;
+  readonly #chainsSql: string;
   readonly #reader: OutboxReader;
   readonly #lease: PartitionLease;
   readonly #waiting = new Set<() => void>();
@@ -94,6 +100,10 @@ VALUES (?, ?, ?, ?, ?, ?, CRC32(?), ?)`;
     this.#ackDeliveredSql = `INSERT INTO ${d}.sluice_outbox_delivered (source, topic, \`key\`, sequence) VALUES ?
 ON DUPLICATE KEY UPDATE sequence = GREATEST(sequence, VALUES(sequence))`;
     this.#ackDeleteSql = `DELETE o FROM ${ids}`;
+    this.#listSql = `SELECT position, id, source, \`key\` AS \`key\`, sequence FROM ${d}.sluice_outbox
+WHERE position > ? AND topic = ? AND value IS NOT NULL ORDER BY position LIMIT ?`;
+    this.#chainsSql = `SELECT source, \`key\` AS \`key\`, last AS appended FROM ${d}.sluice_outbox_sequence
+WHERE topic = ? AND (source, \`key\`) > (?, ?) ORDER BY source, \`key\` LIMIT ?`;
     this.#statsSql = `SELECT p.\`partition\` AS \`partition\`,
   CASE WHEN p.expires_at > NOW(3) THEN p.owner END AS owner,
   CASE WHEN p.expires_at > NOW(3) THEN TIMESTAMPDIFF(MICROSECOND, NOW(3), p.expires_at) / 1000 END AS expires_in,
@@ -242,6 +252,64 @@ ORDER BY p.\`partition\``;
   /** Gives up `owner`'s partitions and membership: the other relays take them at their next renewal. */
   releaseLease(owner: string): Promise<void> {
     return this.#lease.release(owner);
+  }
+
+  /**
+   * The pending rows of `topic`, in position order. Delivered rows are deleted on acknowledgement, so none is
+   * ever listed as delivered.
+   */
+  async listRows(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing> {
+    let found: {
+      position: number | string;
+      id: string;
+      source: string;
+      key: string;
+      sequence: number | string;
+    }[];
+    try {
+      found = await queryRows<(typeof found)[number]>(this.#pool, this.#listSql, [
+        cursor ?? '0',
+        topic,
+        limit,
+      ]);
+    } catch (error) {
+      throw this.#error(error, 'listing outbox rows');
+    }
+    const rows = found.map(
+      (r): ListedOutboxRow => ({
+        position: Number(r.position),
+        id: r.id,
+        source: r.source,
+        key: r.key,
+        sequence: Number(r.sequence),
+        delivered: false,
+      }),
+    );
+    return { rows, cursor: rows.length < limit ? undefined : String(found[found.length - 1]!.position) };
+  }
+
+  /** The chains of `topic` from `sluice_outbox_sequence`, ordered by source and key. */
+  async listChains(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing> {
+    const [source, key] = cursor === undefined ? ['', ''] : (JSON.parse(cursor) as [string, string]);
+    let found: { source: string; key: string; appended: number | string }[];
+    try {
+      found = await queryRows<(typeof found)[number]>(this.#pool, this.#chainsSql, [
+        topic,
+        source,
+        key,
+        limit,
+      ]);
+    } catch (error) {
+      throw this.#error(error, 'listing outbox chains');
+    }
+    const chains = found.map(
+      (c): OutboxChain => ({ source: c.source, key: c.key, appended: Number(c.appended) }),
+    );
+    const last = chains[chains.length - 1];
+    return {
+      chains,
+      cursor: chains.length < limit || !last ? undefined : JSON.stringify([last.source, last.key]),
+    };
   }
 
   /**

@@ -33,11 +33,14 @@ afterEach(async () => {
   await db.close();
 });
 
-async function outbox(options: { source?: string; pollIntervalMs?: number } = {}): Promise<PostgresOutbox> {
+async function outbox(
+  options: { source?: string; pollIntervalMs?: number; keepDeliveredMs?: number } = {},
+): Promise<PostgresOutbox> {
   const o = await createPostgresOutbox(db.pool, {
     source: options.source ?? SOURCE,
     schema: db.schema,
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.keepDeliveredMs === undefined ? {} : { keepDeliveredMs: options.keepDeliveredMs }),
   });
   opened.push(o);
   return o;
@@ -288,6 +291,46 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
     assert.deepEqual(
       (await o.readPending(batch.cursor, 10)).rows.map((r) => r.key),
       ['A-6'],
+    );
+  });
+
+  it('listRows pages through the rows of one topic, pending in the outbox and delivered in the archive; listChains its counters', async () => {
+    const o = await outbox({ keepDeliveredMs: 60_000 });
+    const ex = fromPg(db.pool);
+    const appended = [];
+    for (const id of ['A-1', 'A-2', 'A-1', 'A-3']) appended.push(await open(o, ex, id));
+    await o.append(ex, AccountAudited, { accountId: 'A-1' });
+    const batch = await o.readPending(undefined, 10);
+    await o.acknowledge([batch.rows[0]!, batch.rows[2]!]);
+    const listed = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await o.listRows('accounts', cursor, 2);
+      listed.push(...page.rows);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined);
+    assert.deepEqual(
+      listed.map((r) => [r.id, r.source, r.key, r.sequence, r.delivered]),
+      appended.map((a, i) => [a.id, SOURCE, a.key, a.sequence, i === 0 || i === 2]),
+    );
+    assert.equal(pages, 3, 'two full pages, then an empty one');
+    for (let i = 1; i < listed.length; i++) assert.ok(listed[i]!.position > listed[i - 1]!.position);
+    assert.deepEqual(
+      (await o.listRows('account-audit', undefined, 10)).rows.map((r) => [r.key, r.delivered]),
+      [['A-1', false]],
+    );
+    const first = await o.listChains('accounts', undefined, 2);
+    const rest = await o.listChains('accounts', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'A-1', 2],
+        [SOURCE, 'A-2', 1],
+        [SOURCE, 'A-3', 1],
+      ],
     );
   });
 

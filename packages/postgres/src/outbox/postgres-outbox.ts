@@ -4,8 +4,12 @@ import {
   type EventContract,
   type EventInput,
   InvalidOptionError,
+  type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxChain,
+  type OutboxChainListing,
+  type OutboxListing,
   type OutboxRow,
   type OutboxStats,
   type OutboxStore,
@@ -50,6 +54,8 @@ export class PostgresOutbox implements OutboxStore {
   readonly #appendSql: string;
   readonly #ackSql: string;
   readonly #statsSql: string;
+  readonly #listSql: string;
+  readonly #chainsSql: string;
   readonly #reader: OutboxReader;
   readonly #listener: AppendListener;
   readonly #lease: PartitionLease;
@@ -91,6 +97,17 @@ export class PostgresOutbox implements OutboxStore {
   ON CONFLICT (source, topic, key) DO UPDATE SET sequence = greatest(d.sequence, excluded.sequence)
 )
 SELECT source, topic, key, sequence::text AS sequence FROM last`;
+    this.#listSql = `SELECT position::text AS position, id::text AS id, source, key, sequence::text AS sequence, delivered
+FROM (
+  (SELECT position, id, source, key, sequence, false AS delivered FROM ${s}.outbox
+   WHERE position > $1 AND topic = $2 AND value IS NOT NULL ORDER BY position LIMIT $3)
+  UNION ALL
+  (SELECT position, id, source, key, sequence, true AS delivered FROM ${s}.outbox_archive
+   WHERE position > $1 AND topic = $2 AND value IS NOT NULL ORDER BY position LIMIT $3)
+) rows
+ORDER BY position LIMIT $3`;
+    this.#chainsSql = `SELECT source, key, last::text AS appended FROM ${s}.outbox_sequence
+WHERE topic = $1 AND (source, key) > ($2, $3) ORDER BY source, key LIMIT $4`;
     this.#statsSql = `WITH parts AS MATERIALIZED (
   SELECT count(*)::int AS n FROM ${s}.relay_partition
 ), pending AS (
@@ -252,6 +269,61 @@ ORDER BY p.partition`;
       pending: partitions.reduce((n, p) => n + p.pending, 0),
       oldestPendingAgeMs: ages.length === 0 ? null : Math.max(...ages),
       partitions,
+    };
+  }
+
+  /**
+   * The rows of `topic` in the outbox (pending) and in `outbox_archive` (delivered, kept there for
+   * `keepDeliveredMs`; without it delivered rows are deleted and not listed), in position order. One statement
+   * per page, so a row moving to the archive while a page is read is listed once.
+   */
+  async listRows(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing> {
+    let found: {
+      position: string;
+      id: string;
+      source: string;
+      key: string;
+      sequence: string;
+      delivered: boolean;
+    }[];
+    try {
+      found = (
+        await queryPrepared<(typeof found)[number]>(this.#pool, this.#listSql, [cursor ?? '0', topic, limit])
+      ).rows;
+    } catch (error) {
+      throw this.#error(error, 'listing outbox rows');
+    }
+    const rows = found.map(
+      (r): ListedOutboxRow => ({
+        position: Number(r.position),
+        id: r.id,
+        source: r.source,
+        key: r.key,
+        sequence: Number(r.sequence),
+        delivered: r.delivered,
+      }),
+    );
+    return { rows, cursor: rows.length < limit ? undefined : found[found.length - 1]!.position };
+  }
+
+  /** The chains of `topic` from `outbox_sequence`, ordered by source and key. */
+  async listChains(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing> {
+    const [source, key] = cursor === undefined ? ['', ''] : (JSON.parse(cursor) as [string, string]);
+    let found: { source: string; key: string; appended: string }[];
+    try {
+      found = (
+        await queryPrepared<(typeof found)[number]>(this.#pool, this.#chainsSql, [topic, source, key, limit])
+      ).rows;
+    } catch (error) {
+      throw this.#error(error, 'listing outbox chains');
+    }
+    const chains = found.map(
+      (c): OutboxChain => ({ source: c.source, key: c.key, appended: Number(c.appended) }),
+    );
+    const last = chains[chains.length - 1];
+    return {
+      chains,
+      cursor: chains.length < limit || !last ? undefined : JSON.stringify([last.source, last.key]),
     };
   }
 

@@ -391,6 +391,56 @@ describe('SqliteOutbox: relay side', () => {
     );
   });
 
+  it('listRows pages through the rows of one topic: pending ones and the kept delivered row; listChains its counters', async () => {
+    const db = app();
+    const outbox = createSqliteOutbox(db, { source: SOURCE });
+    const appended = ['C-1', 'C-2', 'C-1', 'C-3'].map((k) =>
+      outbox.append(db, CourseCreated, { courseId: k, title: 't' }),
+    );
+    outbox.append(db, CourseAudited, { courseId: 'C-1' });
+    const pending = (await outbox.readPending(undefined, 10)).rows;
+    // The first two are delivered: deleted. The last (another topic) too: it is kept, marked delivered.
+    await outbox.acknowledge([pending[0]!, pending[1]!, pending[4]!]);
+    const list = async (topic: string, limit: number) => {
+      const rows = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await outbox.listRows(topic, cursor, limit);
+        rows.push(...page.rows);
+        cursor = page.cursor;
+        pages++;
+      } while (cursor !== undefined);
+      return { rows, pages };
+    };
+    const courses = await list('courses', 1);
+    assert.deepEqual(
+      courses.rows.map((r) => [r.id, r.source, r.key, r.sequence, r.delivered]),
+      appended.slice(2).map((a) => [a.id, SOURCE, a.key, a.sequence, false]),
+    );
+    assert.equal(courses.pages, 3, 'one row per page, then an empty last page');
+    assert.deepEqual(
+      (await list('course-audit', 10)).rows.map((r) => [r.key, r.sequence, r.delivered]),
+      [['C-1', 1, true]],
+    );
+    assert.deepEqual((await list('nothing', 10)).rows, []);
+    // Every chain the outbox counted, delivered or not, paged by source and key.
+    const first = await outbox.listChains('courses', undefined, 2);
+    const rest = await outbox.listChains('courses', first.cursor, 2);
+    assert.equal(rest.cursor, undefined);
+    assert.deepEqual(
+      [...first.chains, ...rest.chains].map((c) => [c.source, c.key, c.appended]),
+      [
+        [SOURCE, 'C-1', 2],
+        [SOURCE, 'C-2', 1],
+        [SOURCE, 'C-3', 1],
+      ],
+    );
+    assert.deepEqual((await outbox.listChains('course-audit', undefined, 10)).chains, [
+      { source: SOURCE, key: 'C-1', appended: 1 },
+    ]);
+  });
+
   it('leases: a second owner is refused while the lease is live, takes over after expiry or release', async () => {
     app();
     const held = async (o: OutboxStore, owner: string, ttl: number) => {

@@ -1,12 +1,17 @@
 import { resolve } from 'node:path';
 import {
+  decodeEnvelope,
   type EventContext,
   type EventContract,
   type EventInput,
   encodeEnvelope,
   envelopeOf,
+  type ListedOutboxRow,
   MigrationRequiredError,
   type OutboxBatch,
+  type OutboxChain,
+  type OutboxChainListing,
+  type OutboxListing,
   type OutboxRow,
   type OutboxStats,
   type OutboxStore,
@@ -51,6 +56,8 @@ export class SqliteOutbox implements OutboxStore {
   readonly #db: SqliteDatabase;
   readonly #o: ResolvedSqliteOutboxOptions;
   #read: Statement<unknown[]> | undefined;
+  #list: Statement<unknown[]> | undefined;
+  #chains: Statement<unknown[]> | undefined;
   #wakeup: CommitWakeup | undefined;
   #ack: Transaction<(positions: string, now: number) => void> | undefined;
 
@@ -208,6 +215,73 @@ export class SqliteOutbox implements OutboxStore {
           oldestPendingAgeMs,
         },
       ],
+    };
+  }
+
+  /**
+   * The rows of `topic` still in the table, in position order: pending ones, and the one delivered row kept so
+   * positions are never reused (every other delivered row is deleted on acknowledgement). `source` and
+   * `sequence` come from the stored envelope.
+   */
+  async listRows(topic: string, cursor: string | undefined, limit: number): Promise<OutboxListing> {
+    try {
+      this.#list ??= this.#db.prepare(
+        `SELECT position, id, key, value, delivered_at IS NOT NULL AS delivered FROM sluice_outbox
+         WHERE position > ? AND topic = ? AND value IS NOT NULL ORDER BY position LIMIT ?`,
+      );
+    } catch (cause) {
+      if (String(cause).includes('no such table')) {
+        throw new MigrationRequiredError(`outbox table sluice_outbox is missing in ${this.#db.name}`, {
+          cause,
+        });
+      }
+      throw cause;
+    }
+    const found = this.#list.all(cursor === undefined ? 0 : Number(cursor), topic, limit) as {
+      position: number;
+      id: string;
+      key: string;
+      value: string;
+      delivered: number;
+    }[];
+    const rows = found.map((r): ListedOutboxRow => {
+      const envelope = decodeEnvelope(r.value);
+      return {
+        position: r.position,
+        id: r.id,
+        source: envelope.source,
+        key: r.key,
+        sequence: envelope.sequence,
+        delivered: r.delivered === 1,
+      };
+    });
+    return { rows, cursor: rows.length < limit ? undefined : String(rows[rows.length - 1]!.position) };
+  }
+
+  /** The chains of `topic` from `sluice_outbox_sequence`, ordered by source and key. */
+  async listChains(topic: string, cursor: string | undefined, limit: number): Promise<OutboxChainListing> {
+    try {
+      this.#chains ??= this.#db.prepare(
+        `SELECT source, key, last AS appended FROM sluice_outbox_sequence
+         WHERE topic = ? AND (source, key) > (?, ?) ORDER BY source, key LIMIT ?`,
+      );
+    } catch (cause) {
+      if (String(cause).includes('no such table')) {
+        throw new MigrationRequiredError(
+          `outbox table sluice_outbox_sequence is missing in ${this.#db.name}`,
+          {
+            cause,
+          },
+        );
+      }
+      throw cause;
+    }
+    const [source, key] = cursor === undefined ? ['', ''] : (JSON.parse(cursor) as [string, string]);
+    const chains = this.#chains.all(topic, source, key, limit) as OutboxChain[];
+    const last = chains[chains.length - 1];
+    return {
+      chains,
+      cursor: chains.length < limit || !last ? undefined : JSON.stringify([last.source, last.key]),
     };
   }
 

@@ -1,4 +1,4 @@
-import { decodeEnvelope } from '@sluice/core';
+import { type AuditProblemKind, auditTopic, type ListedOutboxRow } from '@sluice/core';
 import { createLogTransport } from '@sluice/sqlite';
 
 /** What the embedded log holds for one topic, checked against what was committed. */
@@ -7,70 +7,64 @@ export interface BusAudit {
   readonly records: number;
   /** Records whose event had been published before (a relay sent it again; consumers skip it). */
   readonly resent: number;
-  /** One message per problem: a key's event first published before its predecessor, a committed event never published, an event never committed published. */
+  /** One message per kind of problem: a key's event first published before its predecessor, a committed event never published, an event never committed published. */
   readonly problems: string[];
 }
 
+const KINDS: Readonly<Record<Exclude<AuditProblemKind, 'duplicate'>, string>> = {
+  missing: 'committed events were never published (or a key skipped sequences)',
+  'out-of-order': 'events were first published out of sequence order',
+  invented: 'published events were never committed',
+  'sequence-reused': 'events carry a sequence another event of their key has',
+  unreadable: 'records are not Sluice events',
+};
+
 /**
- * Reads the whole `topic` of the embedded log at `busPath` (an ephemeral reader: no group, nothing committed)
- * and checks the relay's side of the guarantees: each key's events appear for the first time in sequence
- * order (1, 2, 3...; re-sends of earlier ones are allowed), every committed event is there, nothing else is.
- * Tells a relay fault from a consumer fault when a consumer's ledger is wrong.
+ * Reads the whole `topic` of the embedded log at `busPath` with `auditTopic` (the check behind `sluice audit`:
+ * an ephemeral reader, no group, nothing committed) and checks the relay's side of the guarantees against
+ * the `committed` ledger (event id to key and sequence, every event appended by `source`): each key's events
+ * appear for the first time in sequence order (re-sends of earlier ones are allowed), every committed event
+ * is there, nothing else is. Tells a relay fault from a consumer fault when a consumer's ledger is wrong.
  */
 export async function auditBus(
   busPath: string,
   topic: string,
   committed: ReadonlyMap<string, { key: string; sequence: number }>,
+  source = 'urn:service:enrollments',
 ): Promise<BusAudit> {
+  const rows: ListedOutboxRow[] = [...committed].map(([id, e], i) => ({
+    position: i + 1,
+    id,
+    source,
+    key: e.key,
+    sequence: e.sequence,
+    delivered: true,
+  }));
   const bus = createLogTransport({ path: busPath });
-  const seen = new Set<string>();
-  const lastFirst = new Map<string, number>(); // key -> highest sequence published so far
-  const outOfOrder: string[] = [];
-  const invented: string[] = [];
-  let records = 0;
-  let resent = 0;
   try {
-    const sub = await bus.subscribe({ group: 'audit', topics: [topic], ephemeral: true });
-    try {
-      for (;;) {
-        const batch = await sub.poll({ maxRecords: 1000, maxWaitMs: 200 });
-        if (batch.length === 0) break;
-        for (const record of batch) {
-          records++;
-          const envelope = decodeEnvelope(record.value);
-          if (seen.has(envelope.id)) {
-            resent++;
-            continue;
-          }
-          seen.add(envelope.id);
-          if (!committed.has(envelope.id)) invented.push(envelope.id);
-          const last = lastFirst.get(envelope.subject) ?? 0;
-          if (envelope.sequence !== last + 1) {
-            outOfOrder.push(
-              `key ${envelope.subject}: sequence ${envelope.sequence} first published after ${last}`,
-            );
-          }
-          lastFirst.set(envelope.subject, Math.max(last, envelope.sequence));
-        }
-      }
-    } finally {
-      await sub.close();
+    const report = await auditTopic(bus, {
+      topic,
+      outbox: {
+        name: 'committed ledger',
+        listRows: async () => ({ rows, cursor: undefined }),
+      },
+      outboxComplete: true,
+      fromStart: true,
+      idleMs: 200,
+    });
+    const problems: string[] = [];
+    for (const [kind, what] of Object.entries(KINDS) as [keyof typeof KINDS, string][]) {
+      const found = report.problems.filter((p) => p.kind === kind);
+      if (found.length === 0) continue;
+      problems.push(
+        `${found.length} ${what} (${found
+          .slice(0, 3)
+          .map((p) => `key ${p.key}: ${p.message}`)
+          .join('; ')}${found.length > 3 ? '; ...' : ''})`,
+      );
     }
+    return { records: report.records, resent: report.counts.duplicate, problems };
   } finally {
     await bus.close();
   }
-  const problems: string[] = [];
-  if (outOfOrder.length > 0) {
-    problems.push(
-      `${outOfOrder.length} events first published out of sequence order or after a gap (${outOfOrder.slice(0, 3).join('; ')}${outOfOrder.length > 3 ? '; ...' : ''})`,
-    );
-  }
-  const missing = [...committed.keys()].filter((id) => !seen.has(id));
-  if (missing.length > 0) {
-    problems.push(`${missing.length} committed events were never published (first: ${missing[0]})`);
-  }
-  if (invented.length > 0) {
-    problems.push(`${invented.length} published events were never committed (first: ${invented[0]})`);
-  }
-  return { records, resent, problems };
 }
