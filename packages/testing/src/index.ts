@@ -1,4 +1,5 @@
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
+export { type InboxChainHarness, runInboxChainConformance } from './inbox-chain-conformance.js';
 export {
   memoryPositionStore,
   type PolledColumns,

@@ -40,8 +40,8 @@ DO UPDATE SET last_sequence = excluded.last_sequence, updated_at = excluded.upda
       .prepare('SELECT from_start FROM sluice_inbox_group WHERE consumer_group = ?')
       .pluck();
     this.#groupHasRows = db
-      .prepare(`SELECT EXISTS (SELECT 1 FROM sluice_inbox WHERE consumer_group = ?1)
-  OR EXISTS (SELECT 1 FROM sluice_inbox_chain WHERE consumer_group = ?1)`)
+      .prepare(`SELECT EXISTS (SELECT 1 FROM sluice_inbox WHERE consumer_group = ?)
+  OR EXISTS (SELECT 1 FROM sluice_inbox_chain WHERE consumer_group = ?)`)
       .pluck();
     this.#groupStart = db.prepare(
       'INSERT INTO sluice_inbox_group (consumer_group, from_start, started_at) VALUES (?, ?, ?)',
@@ -115,7 +115,7 @@ DO UPDATE SET last_sequence = excluded.last_sequence, updated_at = excluded.upda
       const recorded = this.#groupStarted.get(group) as number | undefined;
       let result = recorded === 1;
       if (recorded === undefined) {
-        result = fromStart && this.#groupHasRows.get(group) === 0;
+        result = fromStart && this.#groupHasRows.get(group, group) === 0;
         this.#groupStart.run(group, result ? 1 : 0, Date.now());
       }
       db.exec('COMMIT');
