@@ -39,7 +39,13 @@ export type { RowChange, RowImage } from './cdc/row-change.js';
 export { Consumer, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';
 export type { ConsumerStats } from './consumer/consumer-stats.js';
-export { type DeadLetter, DLQ_HEADERS, parseDeadLetter, redriveRecord } from './consumer/dead-letter.js';
+export {
+  type DeadLetter,
+  DLQ_HEADERS,
+  parseDeadLetter,
+  REDRIVEN_HEADER,
+  redriveRecord,
+} from './consumer/dead-letter.js';
 export {
   type ConsumedEvent,
   type Handler,

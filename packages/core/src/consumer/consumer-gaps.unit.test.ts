@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { consume } from './consumer.js';
 import type { ConsumeOptions, ConsumeOutcome } from './consumer-options.js';
+import { parseDeadLetter, redriveRecord } from './dead-letter.js';
 import { handle } from './handler.js';
 
 const AccountId = defineKey('accountId', z.string().min(1), { description: 'an account' });
@@ -330,6 +331,43 @@ describe('consumer: gaps and order', () => {
     await r.consumer.stop();
     assert.deepEqual(r.applied, ['a:1', 'a:3']);
     assert.equal(r.gaps().length, 0);
+  });
+
+  it('a dead-lettered event moves its chain on; redriven later, it applies without a gap or order alarm', async () => {
+    const transport = createMemoryTransport();
+    const c = contracts('event', 'gaps-redrive');
+    for (const s of [1, 2, 3]) await publish(transport, c, 'a', s);
+    let broken = true;
+    const applied: string[] = [];
+    const outcomes: ConsumeOutcome[] = [];
+    const consumer = consume({
+      transport,
+      group: 'g',
+      inbox: new MemoryInbox(),
+      maxAttempts: 2,
+      backoff: { initialMs: 1, maxMs: 2 },
+      onOutcome: (o) => void outcomes.push(o),
+      handlers: [
+        handle(c.deposited, (e) => {
+          if (broken && e.sequence === 2) throw new Error('a bug');
+          applied.push(`${e.key}:${e.sequence}`);
+        }),
+      ],
+    });
+    await until(() => applied.length === 2);
+    assert.deepEqual(applied, ['a:1', 'a:3'], '2 dead-lettered; 3 follows it');
+    broken = false;
+    const [letter] = await transport.read('g.dlq', { to: 'earliest' }, 10);
+    assert.ok(letter);
+    await transport.publish([redriveRecord(parseDeadLetter(letter), letter.headers)]);
+    await until(() => applied.length === 3);
+    await consumer.stop();
+    assert.deepEqual(applied, ['a:1', 'a:3', 'a:2']);
+    assert.deepEqual(
+      outcomes.filter((o) => o.kind === 'gap'),
+      [],
+    );
+    assert.equal(consumer.stats().heldKeys, 0);
   });
 
   it('validates onGap', () => {

@@ -15,7 +15,7 @@ import {
   resolveConsumeOptions,
 } from './consumer-options.js';
 import type { ConsumerStats } from './consumer-stats.js';
-import { deadLetterRecord } from './dead-letter.js';
+import { deadLetterRecord, REDRIVEN_HEADER } from './dead-letter.js';
 import type { ConsumedEvent, Handler } from './handler.js';
 import { judgeSequence, type SequenceVerdict } from './sequence-rule.js';
 import { toEvent } from './to-event.js';
@@ -428,11 +428,12 @@ export class Consumer<Tx> {
    * The inbox's check of an event's chain (its source, topic and key), run inside its transaction with the
    * chain's stored last sequence. Remembers on the item what it found; under `onGap: 'hold'` refuses an event
    * with a gap before it, and one out of order unless it is not to be applied (`unapplied`: a skipped or
-   * dead-lettered event out of order harms nothing). Without key order (`keyOrdering: 'none'`) nothing is
-   * checked: events of a key then run out of order on purpose.
+   * dead-lettered event out of order harms nothing). Not checked: events without key order (`keyOrdering:
+   * 'none'`: they run out of order on purpose) and redriven dead letters (behind their chain on purpose).
    */
   #chainCheck(item: Item, event: ChainEvent, unapplied: boolean): ChainCheck | undefined {
-    if (this.#o.keyOrdering === 'none') return undefined;
+    if (this.#o.keyOrdering === 'none' || item.record.headers[REDRIVEN_HEADER] !== undefined)
+      return undefined;
     const topic = item.record.topic;
     const fromFirst =
       this.#fromStart && event.sequenceKind === 'counter' && this.#topicKinds.get(topic) === 'event';
