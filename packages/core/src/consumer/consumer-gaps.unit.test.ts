@@ -370,6 +370,48 @@ describe('consumer: gaps and order', () => {
     assert.equal(consumer.stats().heldKeys, 0);
   });
 
+  it('a replay tries a dead-lettered event again without an order alarm; a gap is still held', async () => {
+    const transport = createMemoryTransport();
+    const c = contracts('event', 'gaps-replay');
+    const inbox = new MemoryInbox();
+    for (const s of [1, 2, 3]) await publish(transport, c, 'a', s);
+    const failing = { sequence: 2 };
+    const applied: string[] = [];
+    const start = (replay: boolean) => {
+      const outcomes: ConsumeOutcome[] = [];
+      const consumer = consume({
+        transport,
+        group: 'g',
+        inbox,
+        maxAttempts: 1,
+        backoff: { initialMs: 1, maxMs: 2 },
+        ...(replay ? { replay: { to: 'earliest' as const } } : {}),
+        onOutcome: (o) => void outcomes.push(o),
+        handlers: [
+          handle(c.deposited, (e) => {
+            if (e.sequence === failing.sequence) throw new Error('a bug');
+            applied.push(`${e.key}:${e.sequence}`);
+          }),
+        ],
+      });
+      return { consumer, outcomes };
+    };
+    const first = start(false);
+    await until(() => applied.length === 2);
+    await first.consumer.stop();
+    failing.sequence = 0; // fixed
+    await publish(transport, c, 'a', 5); // and 4 is lost
+    const again = start(true);
+    await until(() => applied.length === 3 && again.outcomes.some((o) => o.kind === 'gap'));
+    await again.consumer.stop();
+    assert.deepEqual(applied, ['a:1', 'a:3', 'a:2'], 'the replay applied the dead-lettered a:2; a:5 is held');
+    const gaps = again.outcomes.filter((o) => o.kind === 'gap');
+    assert.deepEqual(
+      gaps.map((g) => g.kind === 'gap' && `${g.problem} ${g.expected} ${g.received}`),
+      ['gap 4 5'],
+    );
+  });
+
   it('validates onGap', () => {
     const c = contracts('event', 'gaps-options');
     assert.throws(

@@ -428,7 +428,7 @@ export class Consumer<Tx> {
    * The inbox's check of an event's chain (its source, topic and key), run inside its transaction with the
    * chain's stored last sequence. Remembers on the item what it found; under `onGap: 'hold'` refuses an event
    * with a gap before it, and one out of order unless it is not to be applied (`unapplied`: a skipped or
-   * dead-lettered event out of order harms nothing). Not checked: events without key order (`keyOrdering:
+   * dead-lettered event out of order harms nothing) or the consumer replays. Not checked: events without key order (`keyOrdering:
    * 'none'`: they run out of order on purpose) and redriven dead letters (behind their chain on purpose).
    */
   #chainCheck(item: Item, event: ChainEvent, unapplied: boolean): ChainCheck | undefined {
@@ -443,7 +443,11 @@ export class Consumer<Tx> {
       key: event.key,
       check: (last) => {
         const verdict = judgeSequence(event.sequenceKind, last, event.sequence, fromFirst);
-        const problem = unapplied && verdict.problem === 'out-of-order' ? undefined : verdict.problem;
+        // Out of order is no alarm for an event that is not applied, nor in a replay: the group went back on
+        // purpose, and an event behind its chain that the inbox did not record was skipped or dead-lettered
+        // the first time; it is tried again as it was then, without moving the chain back.
+        const lenient = unapplied || this.#o.replay !== undefined;
+        const problem = lenient && verdict.problem === 'out-of-order' ? undefined : verdict.problem;
         item.verdict = problem === undefined ? undefined : verdict;
         return problem !== undefined && this.#o.onGap === 'hold' ? undefined : verdict.next;
       },
