@@ -50,9 +50,16 @@ export { POLLED_ID_COLUMN, POLLED_TIMESTAMP_COLUMN } from './cdc/query/sql-polle
 export { type PolledTableStatements, SqlPolledTable } from './cdc/query/sql-polled-table.js';
 export { microsFromTimestampText, timestampTextFromMicros } from './cdc/query/timestamp-text.js';
 export type { RowChange, RowImage } from './cdc/row-change.js';
-export { Consumer, type ConsumerStats, consume } from './consumer/consumer.js';
+export { Consumer, consume } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';
-export { type DeadLetter, DLQ_HEADERS, parseDeadLetter, redriveRecord } from './consumer/dead-letter.js';
+export type { ConsumerStats } from './consumer/consumer-stats.js';
+export {
+  type DeadLetter,
+  DLQ_HEADERS,
+  parseDeadLetter,
+  REDRIVEN_HEADER,
+  redriveRecord,
+} from './consumer/dead-letter.js';
 export {
   type ConsumedEvent,
   type Handler,
@@ -61,6 +68,7 @@ export {
   type Handlers,
   handle,
 } from './consumer/handler.js';
+export type { SequenceProblem } from './consumer/sequence-rule.js';
 export { type ContractRegistry, createRegistry } from './contracts/contract-registry.js';
 export {
   checkEvent,
@@ -96,6 +104,7 @@ export {
   TransportError,
 } from './errors.js';
 // Inbox and consumers
+export type { ChainCheck } from './inbox/chain-check.js';
 export type { BatchEvent, BatchOutcome, InboxStore } from './inbox/inbox-store.js';
 export { CursorStates } from './outbox/cursor-states.js';
 // Outbox and relay

@@ -5,6 +5,7 @@ import type { Transport } from '../transport/transport.js';
 import type { BackoffOptions } from '../util/backoff.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { type ConsumedEvent, type Handler, type Handlers, resolveHandlers } from './handler.js';
+import type { SequenceProblem } from './sequence-rule.js';
 
 /** What happened to one delivered record. */
 export type ConsumeOutcome =
@@ -22,7 +23,24 @@ export type ConsumeOutcome =
       readonly attempts: number;
       readonly error: { code: string; message: string };
     }
-  | { readonly kind: 'skipped'; readonly record: ConsumedRecord; readonly reason: string };
+  | { readonly kind: 'skipped'; readonly record: ConsumedRecord; readonly reason: string }
+  | {
+      /**
+       * An event's sequence does not follow its chain's last applied one (reported once per event): `held` (not
+       * settled; checked again with backoff) under `onGap: 'hold'`, `continued` (applied, or skipped or
+       * dead-lettered as it would have been) under `onGap: 'continue'`. `record` names topic, partition and
+       * offset; for a counter `expected` is the next sequence, for a position the least acceptable one.
+       */
+      readonly kind: 'gap';
+      readonly record: ConsumedRecord;
+      readonly id: string;
+      readonly key: string;
+      readonly source: string;
+      readonly problem: SequenceProblem;
+      readonly expected: number;
+      readonly received: number;
+      readonly action: 'held' | 'continued';
+    };
 
 export interface ConsumeOptions<Tx> {
   readonly transport: Transport;
@@ -62,6 +80,14 @@ export interface ConsumeOptions<Tx> {
    * is undone alone. 1 turns batching off. Default 100.
    */
   readonly maxBatch?: number;
+  /**
+   * What to do with an event whose sequence shows a gap before it or is out of order in its chain (source,
+   * topic and key; see "Gaps and order" in the core README). `hold` (default): do not apply it; it stays at the
+   * head of its key (later events of the key wait, other keys flow on, committed positions do not pass it) and
+   * is checked again with `backoff`, with an error logged, `stats().gaps`/`heldKeys` and a `gap` outcome.
+   * `continue`: report it the same way, then apply it.
+   */
+  readonly onGap?: 'hold' | 'continue';
   /** Where a group with no committed position starts. Default `earliest`. */
   readonly startFrom?: 'earliest' | 'latest';
   /** Replay: move the group's committed position in every subscribed topic here before joining. */
@@ -118,6 +144,18 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
   if (onUnknownType !== 'skip' && onUnknownType !== 'dead-letter') {
     throw new InvalidOptionError(c, 'onUnknownType', 'must be skip or dead-letter');
   }
+  const onGap = options.onGap ?? 'hold';
+  if (onGap !== 'hold' && onGap !== 'continue') {
+    throw new InvalidOptionError(c, 'onGap', `must be hold or continue, got ${JSON.stringify(onGap)}`);
+  }
+  const startFrom = options.startFrom ?? 'earliest';
+  if (startFrom !== 'earliest' && startFrom !== 'latest') {
+    throw new InvalidOptionError(
+      c,
+      'startFrom',
+      `must be earliest or latest, got ${JSON.stringify(startFrom)}`,
+    );
+  }
   return Object.freeze({
     transport: options.transport,
     group: options.group,
@@ -135,7 +173,8 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
     maxBuffered: Math.floor(positive('maxBuffered', options.maxBuffered, 5000)),
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
     maxBatch: Math.floor(positive('maxBatch', options.maxBatch, 100)),
-    startFrom: options.startFrom ?? 'earliest',
+    onGap,
+    startFrom,
     replay: options.replay,
     memberId: options.memberId,
     onOutcome: options.onOutcome,

@@ -1,7 +1,8 @@
-import { checkEvent, type EventContract } from '../contracts/define-event.js';
+import type { TopicKind } from '../contracts/define-topic.js';
 import { decodeEnvelope } from '../envelope/codec.js';
-import type { Envelope } from '../envelope/envelope.js';
+import type { Envelope, SequenceKind } from '../envelope/envelope.js';
 import { errorCode, errorMessage, isDatabaseUnavailable, SluiceError } from '../errors.js';
+import type { ChainCheck } from '../inbox/chain-check.js';
 import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
@@ -13,11 +14,17 @@ import {
   type ResolvedConsumeOptions,
   resolveConsumeOptions,
 } from './consumer-options.js';
-import { deadLetterRecord } from './dead-letter.js';
+import type { ConsumerStats } from './consumer-stats.js';
+import { deadLetterRecord, REDRIVEN_HEADER } from './dead-letter.js';
 import type { ConsumedEvent, Handler } from './handler.js';
+import { judgeSequence, type SequenceVerdict } from './sequence-rule.js';
+import { toEvent } from './to-event.js';
 
 /** Longest wait between tries while the consumer's database is unreachable. */
 const UNAVAILABLE_MAX_WAIT_MS = 2000;
+
+/** How often a key still held for a gap is logged again (its first detection is always logged). */
+const HELD_LOG_INTERVAL_MS = 60_000;
 
 /** An event ready for its handler. */
 interface Prepared<Tx> {
@@ -30,8 +37,21 @@ interface Prepared<Tx> {
 
 /** Why a record is not handed to a handler. */
 type Unapplied =
-  | { readonly kind: 'skip'; readonly reason: string }
-  | { readonly kind: 'dead-letter'; readonly error: { code: string; message: string } };
+  | { readonly kind: 'skip'; readonly reason: string; readonly envelope?: Envelope }
+  | {
+      readonly kind: 'dead-letter';
+      readonly error: { code: string; message: string };
+      readonly envelope?: Envelope;
+    };
+
+/** What the chain check needs of an event: a `ConsumedEvent`, or an envelope's attributes (see `chainEventOf`). */
+interface ChainEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly key: string;
+  readonly sequence: number;
+  readonly sequenceKind: SequenceKind;
+}
 
 /** One delivered record while the consumer holds it. */
 interface Item {
@@ -41,18 +61,10 @@ interface Item {
   done: boolean;
   /** The handler failed for good; only the dead-letter publish remains (retried if the transport is down). */
   deadLetter?: { code: string; message: string };
-}
-
-export interface ConsumerStats {
-  readonly applied: number;
-  readonly duplicates: number;
-  readonly retries: number;
-  readonly deadLettered: number;
-  readonly skipped: number;
-  /** Records held in memory now. */
-  readonly buffered: number;
-  /** Keys whose head event is waiting for a retry. */
-  readonly waitingKeys: number;
+  /** What the inbox's chain check found on the last try, when something was wrong. */
+  verdict?: SequenceVerdict | undefined;
+  /** Held for a gap or order: how many checks refused it, and when that was last logged. */
+  held?: { checks: number; loggedAt: number };
 }
 
 /**
@@ -80,7 +92,13 @@ export class Consumer<Tx> {
   #committedAt = 0;
   /** Records settled since the last commit. */
   #pendingCommit = 0;
-  #stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0 };
+  #stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0, gaps: 0 };
+  /** Items held for a gap or order (`onGap: 'hold'`): each is the head of its key. */
+  #held = new Set<Item>();
+  /** Each subscribed topic's kind. */
+  readonly #topicKinds = new Map<string, TopicKind>();
+  /** Whether the inbox tracks this group's chains from their first event (see `InboxStore.startGroup`). */
+  #fromStart = false;
   /** Consecutive inbox calls that found the consumer's database unreachable. */
   #unavailable = 0;
 
@@ -91,6 +109,7 @@ export class Consumer<Tx> {
       const versions = this.#knownTypes.get(h.contract.type) ?? [];
       versions.push(h.contract.version);
       this.#knownTypes.set(h.contract.type, versions);
+      this.#topicKinds.set(h.contract.topic.name, h.contract.topic.kind);
     }
   }
 
@@ -122,6 +141,7 @@ export class Consumer<Tx> {
       ...this.#stats,
       buffered: this.#buffered,
       waitingKeys: this.#delayed.length,
+      heldKeys: this.#held.size,
     };
   }
 
@@ -148,6 +168,12 @@ export class Consumer<Tx> {
       }
       await untilDone('creating the dead-letter topic', () =>
         o.transport.ensureTopic({ name: o.deadLetterTopic, kind: 'event', partitions: 1 }),
+      );
+      // A new group reading every topic from its beginning sees every chain from its first event; a group that
+      // applied events before (perhaps before chains were kept), starts at the latest offset or replays does not.
+      const fromStart = o.startFrom === 'earliest' && o.replay === undefined;
+      this.#fromStart = await untilDone('starting the group in the inbox', () =>
+        o.inbox.startGroup(o.group, fromStart),
       );
       if (o.replay) {
         const target = o.replay;
@@ -234,8 +260,11 @@ export class Consumer<Tx> {
       this.#keys.set(record.topic, keys);
     }
     const queue = keys.get(record.key);
-    if (queue) queue.push(item);
-    else {
+    if (queue) {
+      queue.push(item);
+      const head = queue[0]!;
+      if (this.#held.has(head) && this.#isMissing(head, item)) this.#runFirst(head, item, queue);
+    } else {
       keys.set(record.key, [item]);
       this.#ready.push(item);
     }
@@ -268,8 +297,18 @@ export class Consumer<Tx> {
       return this.#process(this.#ready.shift()!);
     }
     const batch: Prepared<Tx>[] = [];
+    // With keyOrdering `none` two events of a key may be ready together; a batch holds one event per chain.
+    const keys = this.#o.keyOrdering === 'none' ? new Set<string>() : undefined;
     while (this.#ready.length > 0 && batch.length < maxBatch) {
       const item = this.#ready.shift()!;
+      if (keys) {
+        const key = `${item.record.topic}\u0000${item.record.key}`;
+        if (keys.has(key)) {
+          this.#ready.unshift(item);
+          break;
+        }
+        keys.add(key);
+      }
       const prepared = this.#prepare(item);
       if (prepared.kind === 'apply') batch.push(prepared);
       else await this.#settleUnapplied(item, prepared);
@@ -302,23 +341,29 @@ export class Consumer<Tx> {
         const message = versions
           ? `no handler for ${envelope.type} with dataschema ${envelope.dataschema}; this consumer handles version(s) ${versions.join(', ')}`
           : `no handler for event type ${envelope.type}`;
-        return { kind: 'dead-letter', error: { code: 'SLUICE_NO_HANDLER', message } };
+        return { kind: 'dead-letter', error: { code: 'SLUICE_NO_HANDLER', message }, envelope };
       }
-      return { kind: 'skip', reason: `no handler for ${envelope.type}` };
+      return { kind: 'skip', reason: `no handler for ${envelope.type}`, envelope };
     }
     try {
       return { kind: 'apply', item, envelope, handler, event: toEvent(handler.contract, envelope, record) };
     } catch (error) {
-      return { kind: 'dead-letter', error: { code: errorCode(error), message: errorMessage(error) } };
+      return {
+        kind: 'dead-letter',
+        error: { code: errorCode(error), message: errorMessage(error) },
+        envelope,
+      };
     }
   }
 
-  #settleUnapplied(item: Item, how: Unapplied): Promise<void> | undefined {
-    if (how.kind === 'skip') {
-      this.#skip(item, how.reason);
-      return;
-    }
-    return this.#deadLetter(item, how.error);
+  /**
+   * Skips or dead-letters an event. One with an envelope is still part of its chain (the outbox numbers every
+   * type of a key): its sequence is checked for a gap and stored first, so the next event of the key follows it.
+   */
+  async #settleUnapplied(item: Item, how: Unapplied): Promise<void> {
+    if (how.kind === 'dead-letter') return this.#deadLetter(item, how.error, how.envelope);
+    if (how.envelope && !(await this.#passChain(item, chainEventOf(how.envelope)))) return;
+    this.#skip(item, how.reason);
   }
 
   /** Runs one event's handler in its own inbox transaction. */
@@ -326,10 +371,14 @@ export class Consumer<Tx> {
     const { item, handler, event } = p;
     item.attempts++;
     try {
-      const status = await this.#o.inbox.runOnce(this.#o.group, event.id, (tx) =>
-        handler.fn(event, { tx, attempt: item.attempts }),
+      const status = await this.#o.inbox.runOnce(
+        this.#o.group,
+        event.id,
+        (tx) => handler.fn(event, { tx, attempt: item.attempts }),
+        this.#chainCheck(item, event, false),
       );
-      this.#applied(p, status);
+      if (status === 'refused') this.#hold(item, event);
+      else this.#applied(p, status);
     } catch (error) {
       await this.#failed(p, error);
     }
@@ -345,9 +394,10 @@ export class Consumer<Tx> {
     try {
       outcomes = await this.#o.inbox.runBatch!(
         this.#o.group,
-        batch.map(({ item, handler, event }) => ({
-          eventId: event.id,
-          apply: (tx: Tx) => handler.fn(event, { tx, attempt: item.attempts }),
+        batch.map((p) => ({
+          eventId: p.event.id,
+          apply: (tx: Tx) => p.handler.fn(p.event, { tx, attempt: p.item.attempts }),
+          chain: this.#chainCheck(p.item, p.event, false),
         })),
       );
     } catch {
@@ -359,16 +409,210 @@ export class Consumer<Tx> {
       const p = batch[i]!;
       const outcome = outcomes[i]!;
       if (outcome.status === 'failed') await this.#failed(p, outcome.error);
+      else if (outcome.status === 'refused') this.#hold(p.item, p.event);
       else this.#applied(p, outcome.status);
     }
   }
 
   #applied(p: Prepared<Tx>, status: 'applied' | 'duplicate'): void {
+    const { item, event } = p;
     if (status === 'applied') this.#stats.applied++;
     else this.#stats.duplicates++;
     this.#unavailable = 0;
-    this.#settle(p.item);
-    this.#o.onOutcome?.({ kind: status, event: p.event, attempt: p.item.attempts });
+    this.#passed(item, event, status === 'applied');
+    this.#settle(item);
+    this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
+  }
+
+  /**
+   * The inbox's check of an event's chain (its source, topic and key), run inside its transaction with the
+   * chain's stored last sequence. Remembers on the item what it found; under `onGap: 'hold'` refuses an event
+   * with a gap before it, and one out of order unless it is not to be applied (`unapplied`: a skipped or
+   * dead-lettered event out of order harms nothing) or the consumer replays. Not checked: events without key order (`keyOrdering:
+   * 'none'`: they run out of order on purpose) and redriven dead letters (behind their chain on purpose).
+   */
+  #chainCheck(item: Item, event: ChainEvent, unapplied: boolean): ChainCheck | undefined {
+    if (this.#o.keyOrdering === 'none' || item.record.headers[REDRIVEN_HEADER] !== undefined)
+      return undefined;
+    const topic = item.record.topic;
+    const fromFirst =
+      this.#fromStart && event.sequenceKind === 'counter' && this.#topicKinds.get(topic) === 'event';
+    return {
+      source: event.source,
+      topic,
+      key: event.key,
+      check: (last) => {
+        const verdict = judgeSequence(event.sequenceKind, last, event.sequence, fromFirst);
+        // Out of order is no alarm for an event that is not applied, nor in a replay: the group went back on
+        // purpose, and an event behind its chain that the inbox did not record was skipped or dead-lettered
+        // the first time; it is tried again as it was then, without moving the chain back.
+        const lenient = unapplied || this.#o.replay !== undefined;
+        const problem = lenient && verdict.problem === 'out-of-order' ? undefined : verdict.problem;
+        item.verdict = problem === undefined ? undefined : verdict;
+        return problem !== undefined && this.#o.onGap === 'hold' ? undefined : verdict.next;
+      },
+    };
+  }
+
+  /**
+   * Checks and stores the chain of an event settled without applying it; false when it is held (or the
+   * database is away: then it is tried again later).
+   */
+  async #passChain(item: Item, event: ChainEvent): Promise<boolean> {
+    const chain = this.#chainCheck(item, event, true);
+    if (chain === undefined) return true;
+    let status: 'passed' | 'refused';
+    try {
+      status = await this.#o.inbox.passChain(this.#o.group, chain);
+    } catch (error) {
+      this.#unavailable++;
+      const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
+      this.#o.logger.warn('storing the sequence of an event that is not applied failed; retrying', {
+        group: this.#o.group,
+        id: event.id,
+        key: event.key,
+        delayMs,
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+      item.nextAttemptAt = Date.now() + delayMs;
+      this.#delayed.push(item);
+      return false;
+    }
+    this.#unavailable = 0;
+    if (status === 'refused') {
+      this.#hold(item, event);
+      return false;
+    }
+    this.#passed(item, event, true);
+    return true;
+  }
+
+  /** An event got past its chain check: reports a problem let through (`continue`), releases a held key. */
+  #passed(item: Item, event: ChainEvent, checked: boolean): void {
+    if (checked && item.verdict && !item.held) this.#reportGap(item, event, item.verdict, 'continued');
+    if (item.held && this.#held.delete(item)) {
+      this.#o.logger.warn('a held event got past its chain check; its key flows again', {
+        ...this.#gapFields(item, event, item.verdict),
+      });
+    }
+    item.verdict = undefined;
+  }
+
+  /**
+   * The inbox refused an event (`onGap: 'hold'`): it stays at the head of its key, unsettled (so later events
+   * of the key wait and positions are not committed past it), and is checked again with backoff. Reported
+   * once; logged again at most every minute while held. If the event the chain misses is already waiting
+   * behind it (re-published), that one runs first.
+   */
+  #hold(item: Item, event: ChainEvent): void {
+    const verdict = item.verdict;
+    if (item.attempts > 0) item.attempts--; // not the handler's failure: never dead-lettered for it
+    this.#unavailable = 0;
+    const now = Date.now();
+    if (!item.held) {
+      item.held = { checks: 0, loggedAt: now };
+      this.#held.add(item);
+      if (verdict) this.#reportGap(item, event, verdict, 'held');
+    } else if (now - item.held.loggedAt >= HELD_LOG_INTERVAL_MS) {
+      item.held.loggedAt = now;
+      this.#o.logger.error('event still held: its chain has a gap or is out of order', {
+        ...this.#gapFields(item, event, verdict),
+        checks: item.held.checks,
+      });
+    }
+    item.held.checks++;
+    item.nextAttemptAt = now + backoffDelay(this.#o.backoff, item.held.checks);
+    if (verdict?.problem === 'gap') {
+      const queue = this.#keys.get(item.record.topic)?.get(item.record.key);
+      const missing = queue?.find((other, i) => i > 0 && this.#isMissing(item, other));
+      if (queue && missing) {
+        this.#runFirst(item, missing, queue);
+        return;
+      }
+    }
+    this.#delayed.push(item);
+  }
+
+  #reportGap(item: Item, event: ChainEvent, verdict: SequenceVerdict, action: 'held' | 'continued'): void {
+    this.#stats.gaps++;
+    const { record } = item;
+    const what =
+      verdict.problem === 'gap'
+        ? `sequence gap: expected ${verdict.expected}, received ${verdict.received}`
+        : `out of order: expected ${event.sequenceKind === 'counter' ? '' : 'at least '}${verdict.expected}, received ${verdict.received}`;
+    const doing =
+      action === 'held'
+        ? 'the event is held and its key waits (onGap: hold); re-publish the missing event, or see "Gaps and order" in the README'
+        : 'going on (onGap: continue)';
+    this.#o.logger.error(
+      `${what} on ${record.topic} partition ${record.partition} offset ${record.offset} key ${event.key}: ${doing}`,
+      this.#gapFields(item, event, verdict),
+    );
+    this.#o.onOutcome?.({
+      kind: 'gap',
+      record,
+      id: event.id,
+      key: event.key,
+      source: event.source,
+      problem: verdict.problem!,
+      expected: verdict.expected!,
+      received: verdict.received,
+      action,
+    });
+  }
+
+  #gapFields(item: Item, event: ChainEvent, verdict: SequenceVerdict | undefined) {
+    const { record } = item;
+    return {
+      group: this.#o.group,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      key: event.key,
+      source: event.source,
+      id: event.id,
+      problem: verdict?.problem,
+      expected: verdict?.expected,
+      received: event.sequence,
+      policy: this.#o.onGap,
+    };
+  }
+
+  /** Whether `other` (queued behind the held `held`) is the event `held`'s chain is missing. */
+  #isMissing(held: Item, other: Item): boolean {
+    const verdict = held.verdict;
+    if (verdict?.problem !== 'gap' || other.record.value === null) return false;
+    try {
+      const mine = decodeEnvelope(held.record.value);
+      const theirs = decodeEnvelope(other.record.value);
+      return (
+        theirs.sequence === verdict.expected &&
+        theirs.source === mine.source &&
+        theirs.subject === mine.subject &&
+        (theirs.sequencekind ?? 'position') === 'counter'
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** Moves `missing` to the head of its key, before the held event, and lets it run; the held one follows. */
+  #runFirst(held: Item, missing: Item, queue: Item[]): void {
+    queue.splice(queue.indexOf(missing), 1);
+    queue.unshift(missing);
+    this.#delayed = this.#delayed.filter((i) => i !== held);
+    this.#ready = this.#ready.filter((i) => i !== held);
+    held.nextAttemptAt = 0;
+    this.#ready.push(missing);
+    this.#o.logger.warn('the missing event of a held key arrived; applying it first', {
+      group: this.#o.group,
+      topic: missing.record.topic,
+      partition: missing.record.partition,
+      offset: missing.record.offset,
+      key: missing.record.key,
+      sequence: held.verdict?.expected,
+    });
   }
 
   /** A handler (or the inbox) failed: wait for the database, retry with backoff, or dead-letter. */
@@ -395,7 +639,7 @@ export class Consumer<Tx> {
     }
     const permanent = error instanceof SluiceError && !error.retryable;
     if (permanent || item.attempts >= this.#o.maxAttempts) {
-      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) });
+      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
     }
     const delayMs = backoffDelay(this.#o.backoff, item.attempts);
     this.#stats.retries++;
@@ -414,15 +658,21 @@ export class Consumer<Tx> {
     this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
   }
 
-  async #deadLetter(item: Item, error: { code: string; message: string }): Promise<void> {
+  async #deadLetter(item: Item, error: { code: string; message: string }, known?: Envelope): Promise<void> {
     item.deadLetter = error;
     const { record } = item;
-    let eventId = `${record.topic}/${record.partition}/${record.offset}`;
-    try {
-      eventId = decodeEnvelope(record.value).id;
-    } catch {
-      // malformed: keep the position as its id
+    let envelope = known;
+    if (envelope === undefined && record.value !== null) {
+      try {
+        envelope = decodeEnvelope(record.value);
+      } catch {
+        // malformed: keep the position as its id
+      }
     }
+    const eventId = envelope?.id ?? `${record.topic}/${record.partition}/${record.offset}`;
+    // Stored before the publish: a retried publish (or a redelivery after a crash) finds it at or below the
+    // chain's last sequence, which an event not applied may be.
+    if (envelope && !(await this.#passChain(item, chainEventOf(envelope)))) return;
     const attempts = Math.max(1, item.attempts);
     try {
       await this.#o.transport.publish([
@@ -530,6 +780,7 @@ export class Consumer<Tx> {
     const live = (item: Item) => owned.has(`${item.record.topic}\u0000${item.record.partition}`);
     this.#ready = this.#ready.filter(live);
     this.#delayed = this.#delayed.filter(live);
+    for (const item of this.#held) if (!live(item)) this.#held.delete(item);
     for (const keys of this.#keys.values()) {
       for (const [key, queue] of keys) {
         const kept = queue.filter(live);
@@ -540,25 +791,14 @@ export class Consumer<Tx> {
   }
 }
 
-function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRecord): ConsumedEvent {
-  const { data } = checkEvent(contract, envelope.data, 'consume');
-  // The envelope is this consumer's own (decoded from the record just now): it takes the validated data.
-  const validated = envelope as Envelope<typeof data>;
-  (validated as { data: unknown }).data = data;
+/** The chain check's view of an envelope: the key is its subject, an absent sequence kind reads as `position`. */
+function chainEventOf(envelope: Envelope): ChainEvent {
   return {
     id: envelope.id,
-    type: envelope.type,
-    version: contract.version,
+    source: envelope.source,
     key: envelope.subject,
     sequence: envelope.sequence,
     sequenceKind: envelope.sequencekind ?? 'position',
-    source: envelope.source,
-    time: envelope.time,
-    data,
-    envelope: validated,
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
   };
 }
 

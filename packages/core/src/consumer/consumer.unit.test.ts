@@ -34,7 +34,8 @@ const DepositedV2 = defineEvent({
   schema: z.object({ accountId: z.string().min(1), amount: z.int().positive(), currency: z.string() }),
 });
 
-const sequences = new Map<string, number>();
+/** Each key's counter, per transport (each test starts its own bus, so its keys count from 1). */
+const counters = new WeakMap<Transport, Map<string, number>>();
 async function publish(
   transport: Transport,
   accountId: string,
@@ -43,6 +44,8 @@ async function publish(
 ): Promise<string> {
   await transport.ensureTopic(topic);
   const p = prepareEvent(Deposited, { accountId, amount });
+  const sequences = counters.get(transport) ?? new Map<string, number>();
+  counters.set(transport, sequences);
   const seq = (sequences.get(accountId) ?? 0) + 1;
   sequences.set(accountId, seq);
   const envelope = { ...envelopeOf(p, 'urn:test', seq), ...(id ? { id } : {}) };
@@ -102,6 +105,8 @@ describe('consumer', () => {
         }
         return inbox.runOnce(group, id, apply);
       },
+      startGroup: async () => false,
+      passChain: async () => 'passed' as const,
       close: async () => {},
     };
     await publish(transport, 'u', 1);

@@ -81,11 +81,21 @@ export function parseDeadLetter(record: ConsumedRecord): DeadLetter {
   };
 }
 
-/** The record that puts a dead letter back on its original topic (redrive), without the dead-letter headers. */
+/**
+ * Marks a redriven record (its value: the group that dead-lettered it). A redriven event is behind its chain on
+ * purpose, so consumers apply it without the chain check (and without moving the chain).
+ */
+export const REDRIVEN_HEADER = 'sluice-redriven-from';
+
+/**
+ * The record that puts a dead letter back on its original topic (redrive), without the dead-letter headers and
+ * marked {@link REDRIVEN_HEADER}.
+ */
 export function redriveRecord(letter: DeadLetter, headers: Readonly<Record<string, string>>): OutgoingRecord {
   const kept: Record<string, string> = {};
   const dlq = new Set<string>(Object.values(DLQ_HEADERS));
   for (const [k, v] of Object.entries(headers)) if (!dlq.has(k)) kept[k] = v;
+  kept[REDRIVEN_HEADER] = letter.group;
   return {
     topic: letter.original.topic,
     key: letter.original.key,

@@ -1,6 +1,8 @@
+import type { ChainCheck } from '../inbox/chain-check.js';
 import type { BatchEvent, BatchOutcome, InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
+import { chainOf } from '../outbox/sequence-gate.js';
 import { waitForWake } from '../util/wait-for-wake.js';
 
 /**
@@ -76,6 +78,10 @@ export class MemoryOutbox implements OutboxStore {
 export class MemoryInbox implements InboxStore<{ effects: string[] }> {
   readonly name = 'memory';
   readonly applied = new Map<string, Set<string>>();
+  /** Per group, each chain's (`chainOf(source, topic, key)`) last applied sequence. */
+  readonly chains = new Map<string, Map<string, number>>();
+  /** Per group, whether its chains are tracked from their first event (what `startGroup` recorded). */
+  readonly groups = new Map<string, boolean>();
   readonly effects: string[] = [];
   /** Sizes of the batches `runBatch` was called with. */
   readonly batches: number[] = [];
@@ -84,13 +90,23 @@ export class MemoryInbox implements InboxStore<{ effects: string[] }> {
     group: string,
     eventId: string,
     apply: (tx: { effects: string[] }) => unknown,
-  ): Promise<'applied' | 'duplicate'> {
+    chain?: ChainCheck,
+  ): Promise<'applied' | 'duplicate' | 'refused'> {
     const seen = this.applied.get(group) ?? new Set<string>();
     this.applied.set(group, seen);
     if (seen.has(eventId)) return 'duplicate';
+    const chains = this.chains.get(group) ?? new Map<string, number>();
+    this.chains.set(group, chains);
+    const id = chain && chainOf(chain.source, chain.topic, chain.key);
+    let next: number | undefined;
+    if (chain && id !== undefined) {
+      next = chain.check(chains.get(id));
+      if (next === undefined) return 'refused';
+    }
     const tx = { effects: [] as string[] };
     await apply(tx);
     seen.add(eventId);
+    if (id !== undefined && next !== undefined) chains.set(id, next);
     this.effects.push(...tx.effects);
     return 'applied';
   }
@@ -104,12 +120,30 @@ export class MemoryInbox implements InboxStore<{ effects: string[] }> {
     const outcomes: BatchOutcome[] = [];
     for (const e of events) {
       try {
-        outcomes.push({ status: await this.runOnce(group, e.eventId, e.apply) });
+        outcomes.push({ status: await this.runOnce(group, e.eventId, e.apply, e.chain) });
       } catch (error) {
         outcomes.push({ status: 'failed', error });
       }
     }
     return outcomes;
+  }
+
+  async passChain(group: string, chain: ChainCheck): Promise<'passed' | 'refused'> {
+    const chains = this.chains.get(group) ?? new Map<string, number>();
+    this.chains.set(group, chains);
+    const id = chainOf(chain.source, chain.topic, chain.key);
+    const next = chain.check(chains.get(id));
+    if (next === undefined) return 'refused';
+    chains.set(id, next);
+    return 'passed';
+  }
+
+  async startGroup(group: string, fromStart: boolean): Promise<boolean> {
+    const recorded = this.groups.get(group);
+    if (recorded !== undefined) return recorded;
+    const empty = !this.applied.get(group)?.size && !this.chains.get(group)?.size;
+    this.groups.set(group, fromStart && empty);
+    return fromStart && empty;
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import {
   type BatchEvent,
   type BatchOutcome,
+  type ChainCheck,
   DATABASE_UNAVAILABLE,
   errorMessage,
   type InboxStore,
@@ -39,6 +41,10 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
   readonly #table: string;
   readonly #recordSql: string;
   readonly #checkSql: string;
+  readonly #chainLastSql: string;
+  readonly #chainStoreSql: string;
+  readonly #groupStartSql: string;
+  readonly #groupReadSql: string;
 
   /** Use {@link createMysqlInbox}: it resolves the database and checks the migrations first. */
   constructor(pool: MysqlPool, database: string) {
@@ -47,6 +53,15 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
     this.name = `mysql:${database}`;
     this.#recordSql = `INSERT INTO ${quoteIdentifier(database)}.sluice_inbox (consumer_group, event_id) VALUES (?, ?)`;
     this.#checkSql = `SELECT 1 AS kept FROM ${quoteIdentifier(database)}.sluice_inbox WHERE consumer_group = ? AND event_id = ?`;
+    const d = quoteIdentifier(database);
+    this.#chainLastSql = `SELECT last_sequence FROM ${d}.sluice_inbox_chain WHERE consumer_group = ? AND chain_hash = ? FOR UPDATE`;
+    // VALUES(): MariaDB has no row alias; MySQL 8 still accepts it.
+    this.#chainStoreSql = `INSERT INTO ${d}.sluice_inbox_chain (consumer_group, chain_hash, source, topic, \`key\`, last_sequence)
+VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_sequence = VALUES(last_sequence)`;
+    this.#groupStartSql = `INSERT IGNORE INTO ${d}.sluice_inbox_group (consumer_group, from_start)
+SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group = ?)
+  AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox_chain WHERE consumer_group = ?)`;
+    this.#groupReadSql = `SELECT from_start FROM ${d}.sluice_inbox_group WHERE consumer_group = ?`;
   }
 
   /**
@@ -60,13 +75,22 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
     group: string,
     eventId: string,
     apply: (tx: SqlExecutor) => unknown,
-  ): Promise<'applied' | 'duplicate'> {
+    chain?: ChainCheck,
+  ): Promise<'applied' | 'duplicate' | 'refused'> {
     const conn = await this.#connect();
     let broken = false;
+    let next: number | undefined;
     try {
       try {
         await conn.query('START TRANSACTION');
         await conn.query(this.#recordSql, [group, eventId]);
+        if (chain) {
+          next = chain.check(await this.#chainLast(conn, group, chain));
+          if (next === undefined) {
+            broken = await rollback(conn);
+            return 'refused';
+          }
+        }
       } catch (error) {
         broken = await rollback(conn);
         if (errorCodeOf(error) === DUPLICATE) return 'duplicate';
@@ -93,6 +117,7 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
         // would have us commit nothing (its later statements ran outside any transaction). The record, read in
         // the transaction, tells: it is visible only if the transaction still holds it.
         kept = (await queryRows(conn, this.#checkSql, [group, eventId])).length > 0;
+        if (chain && next !== undefined) await this.#chainStore(conn, group, chain, next);
         await conn.query('COMMIT');
       } catch (error) {
         broken = await rollback(conn);
@@ -136,8 +161,15 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
             outcomes.push({ status: 'duplicate' });
             continue;
           }
+          const next = e.chain ? e.chain.check(await this.#chainLast(conn, group, e.chain)) : undefined;
+          if (e.chain && next === undefined) {
+            await conn.query('ROLLBACK TO SAVEPOINT sluice_event');
+            outcomes.push({ status: 'refused' });
+            continue;
+          }
           try {
             await e.apply(tx);
+            if (e.chain && next !== undefined) await this.#chainStore(conn, group, e.chain, next);
             await conn.query('RELEASE SAVEPOINT sluice_event');
             outcomes.push({ status: 'applied' });
           } catch (error) {
@@ -163,6 +195,68 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
     }
   }
 
+  /** The chain's stored last sequence for `group`, locked until the transaction ends. */
+  async #chainLast(conn: MysqlPoolConnection, group: string, chain: ChainCheck): Promise<number | undefined> {
+    const rows = await queryRows<{ last_sequence: number | string }>(conn, this.#chainLastSql, [
+      group,
+      chainHash(chain),
+    ]);
+    return rows[0] === undefined ? undefined : Number(rows[0].last_sequence);
+  }
+
+  async #chainStore(
+    conn: MysqlPoolConnection,
+    group: string,
+    chain: ChainCheck,
+    last: number,
+  ): Promise<void> {
+    await conn.query(this.#chainStoreSql, [
+      group,
+      chainHash(chain),
+      chain.source,
+      chain.topic,
+      chain.key,
+      last,
+    ]);
+  }
+
+  /** Checks and stores the chain of an event the consumer settles without applying it, in one transaction. */
+  async passChain(group: string, chain: ChainCheck): Promise<'passed' | 'refused'> {
+    const conn = await this.#connect();
+    let broken = false;
+    try {
+      await conn.query('START TRANSACTION');
+      const next = chain.check(await this.#chainLast(conn, group, chain));
+      if (next === undefined) {
+        broken = await rollback(conn);
+        return 'refused';
+      }
+      await this.#chainStore(conn, group, chain, next);
+      await conn.query('COMMIT');
+      return 'passed';
+    } catch (error) {
+      broken = await rollback(conn);
+      throw this.#error(error, `storing the sequence of key ${chain.key} for group ${group}`);
+    } finally {
+      if (broken) conn.destroy();
+      else conn.release();
+    }
+  }
+
+  /**
+   * Records, once, whether `group`'s chains are tracked from their first event: `fromStart` if the inbox holds
+   * nothing for the group yet, else false; later calls resolve what was recorded.
+   */
+  async startGroup(group: string, fromStart: boolean): Promise<boolean> {
+    try {
+      await this.#pool.query(this.#groupStartSql, [group, fromStart, group, group]);
+      const rows = await queryRows<{ from_start: number }>(this.#pool, this.#groupReadSql, [group]);
+      return Number(rows[0]?.from_start ?? 0) === 1;
+    } catch (error) {
+      throw this.#error(error, `starting group ${group}`);
+    }
+  }
+
   /** Nothing to release: connections go back to the caller's pool after each run. */
   async close(): Promise<void> {}
 
@@ -177,6 +271,11 @@ export class MysqlInbox implements InboxStore<SqlExecutor> {
   #error(error: unknown, doing: string) {
     return toSluiceError(error, `${doing} in ${this.#table}`, `inbox table ${this.#table} is missing`);
   }
+}
+
+/** The chain's primary-key part: SHA-256 of source, topic and key, NUL-separated. */
+function chainHash(chain: ChainCheck): Buffer {
+  return createHash('sha256').update(`${chain.source}\u0000${chain.topic}\u0000${chain.key}`).digest();
 }
 
 /** Whether an error means the connection is gone (not a deadlock or another retryable statement error). */

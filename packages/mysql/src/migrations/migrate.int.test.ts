@@ -63,6 +63,8 @@ describe('migrations', () => {
     assert.equal(await schemaVersion(db.pool, db.database), LATEST_VERSION);
     assert.deepEqual(await tables(db.database), [
       'sluice_inbox',
+      'sluice_inbox_chain',
+      'sluice_inbox_group',
       'sluice_migrations',
       'sluice_outbox',
       'sluice_outbox_delivered',

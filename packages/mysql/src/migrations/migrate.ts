@@ -9,6 +9,8 @@ import { createInbox } from './004-create-inbox.js';
 import { createRelayPartition } from './005-create-relay-partition.js';
 import { seedRelayPartition } from './006-seed-relay-partition.js';
 import { createRelayMember } from './007-create-relay-member.js';
+import { createInboxChain } from './008-create-inbox-chain.js';
+import { createInboxGroup } from './009-create-inbox-group.js';
 import { createDatabase } from './create-database.js';
 import { createHistory } from './create-history.js';
 import type { Migration, MigrationStep } from './migration.js';
@@ -22,6 +24,8 @@ export const MIGRATIONS: readonly Migration[] = [
   createRelayPartition,
   seedRelayPartition,
   createRelayMember,
+  createInboxChain,
+  createInboxGroup,
 ];
 /** The schema version this Sluice needs: the last migration's. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -67,6 +67,8 @@ describe('migrations', () => {
     assert.equal(await schemaVersion(ex, db.schema), LATEST_VERSION);
     assert.deepEqual(await tables(db.schema), [
       'inbox',
+      'inbox_chain',
+      'inbox_group',
       'migrations',
       'outbox',
       'outbox_archive',

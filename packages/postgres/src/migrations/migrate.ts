@@ -16,6 +16,8 @@ import { tuneOutboxAutovacuum } from './011-tune-outbox-autovacuum.js';
 import { createOutboxArchive } from './012-create-outbox-archive.js';
 import { indexOutboxArchive } from './013-index-outbox-archive.js';
 import { createRelayWaiter } from './014-create-relay-waiter.js';
+import { createInboxChain } from './015-create-inbox-chain.js';
+import { createInboxGroup } from './016-create-inbox-group.js';
 import { createHistory } from './create-history.js';
 import { createSchema } from './create-schema.js';
 import type { Migration, MigrationStep } from './migration.js';
@@ -36,6 +38,8 @@ export const MIGRATIONS: readonly Migration[] = [
   createOutboxArchive,
   indexOutboxArchive,
   createRelayWaiter,
+  createInboxChain,
+  createInboxGroup,
 ];
 /** The schema version this Sluice needs: the last migration's. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -5,6 +5,8 @@ import { createOutboxSequence } from './002-create-outbox-sequence.js';
 import { createRelayLease } from './003-create-relay-lease.js';
 import { createInbox } from './004-create-inbox.js';
 import { indexOutboxDelivered } from './005-index-outbox-delivered.js';
+import { createInboxChain } from './006-create-inbox-chain.js';
+import { createInboxGroup } from './007-create-inbox-group.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. */
@@ -14,6 +16,8 @@ export const MIGRATIONS: readonly Migration[] = [
   createRelayLease,
   createInbox,
   indexOutboxDelivered,
+  createInboxChain,
+  createInboxGroup,
 ];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

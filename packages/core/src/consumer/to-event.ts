@@ -1,0 +1,27 @@
+import { checkEvent, type EventContract } from '../contracts/define-event.js';
+import type { Envelope } from '../envelope/envelope.js';
+import type { ConsumedRecord } from '../transport/records.js';
+import type { ConsumedEvent } from './handler.js';
+
+/** The event a handler receives: the contract-validated data with the envelope's attributes and position. */
+export function toEvent(contract: EventContract, envelope: Envelope, record: ConsumedRecord): ConsumedEvent {
+  const { data } = checkEvent(contract, envelope.data, 'consume');
+  // The envelope is this consumer's own (decoded from the record just now): it takes the validated data.
+  const validated = envelope as Envelope<typeof data>;
+  (validated as { data: unknown }).data = data;
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    version: contract.version,
+    key: envelope.subject,
+    sequence: envelope.sequence,
+    sequenceKind: envelope.sequencekind ?? 'position',
+    source: envelope.source,
+    time: envelope.time,
+    data,
+    envelope: validated,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+  };
+}
