@@ -48,6 +48,7 @@ export class CommitWakeup {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         this.#waiters.delete(done);
+        if (this.#waiters.size === 0) this.#stopTicker();
         resolve();
       };
       const timer = setTimeout(done, delay);
@@ -66,12 +67,17 @@ export class CommitWakeup {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#ticker);
-    this.#ticker = undefined;
+    this.#stopTicker();
     const set = listeners.get(this.#file);
     set?.delete(this.#listener);
     if (set?.size === 0) listeners.delete(this.#file);
     this.wakeAll();
+  }
+
+  /** No one waits: no data_version check is due (a pending one would also keep the process alive). */
+  #stopTicker(): void {
+    clearTimeout(this.#ticker);
+    this.#ticker = undefined;
   }
 
   #startTicker(): void {
