@@ -111,6 +111,17 @@ async function problemsOf(transport: Transport, log: TopicRun, checkOrder: boole
   return problems;
 }
 
+/** Acknowledgements and published records over several topics' runs. */
+function totals(logs: Iterable<TopicRun>): { acked: number; published: number } {
+  let acked = 0;
+  let published = 0;
+  for (const log of logs) {
+    acked += log.run.acks.length;
+    published += log.run.published.size;
+  }
+  return { acked, published };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a scenario found and did. */
@@ -152,8 +163,14 @@ export async function smallFirstScenario(
       const log = newTopicRun(topic.name);
       const first = records(log, keys, 0, 1, 0);
       const second = records(log, keys, 1, 21, 0);
+      // The larger publish goes out once the broker has refused the first request of every partition, while
+      // those refusals are still held back by the proxy: librdkafka then pipelines it behind them.
+      const refused = kafka.proxy.corrupted;
       const a = publishUntilAcked(transport, first, log);
-      await sleep(delayMs * 1.5);
+      for (const until = Date.now() + 10_000; Date.now() < until; ) {
+        if (kafka.proxy.corrupted >= refused + topic.partitions) break;
+        await sleep(2);
+      }
       await Promise.all([a, publishUntilAcked(transport, second, log)]);
       // Order per key is not checked here: the two publishes are in flight together and a refused one is sent
       // again after the other (the relay never has two in flight).
@@ -236,12 +253,10 @@ export async function fullRateScenario(
     const retried = new Map<string, number>();
     for (const log of logs)
       for (const [code, n] of log.retried) retried.set(code, (retried.get(code) ?? 0) + n);
-    const acked = logs.reduce((sum, log) => sum + log.run.acks.length, 0);
-    const published = logs.reduce((sum, log) => sum + log.run.published.size, 0);
-    const unconfirmed = retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
+    const { acked, published } = totals(logs);
     return {
       problems,
-      unconfirmed,
+      unconfirmed: retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0,
       acked,
       published,
       summary: `${topics.length} fresh topics x 8 partitions, ${options.publishers} publishers: ${acked} records acknowledged, ${kafka.proxy.corrupted - refusedBefore} first requests refused, retried publishes ${JSON.stringify(Object.fromEntries(retried))}`,
@@ -340,12 +355,10 @@ export async function relayScenario(
     const left = outboxes.reduce((sum, o) => sum + o.rows.length, 0);
     if (left > 0) problems.push(`${left} outbox rows were still pending after 120 s`);
     for (const log of logs.values()) problems.push(...(await problemsOf(transports[0]!, log, true)));
-    const acked = [...logs.values()].reduce((sum, log) => sum + log.run.acks.length, 0);
-    const published = [...logs.values()].reduce((sum, log) => sum + log.run.published.size, 0);
-    const unconfirmed = retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0;
+    const { acked, published } = totals(logs.values());
     return {
       problems,
-      unconfirmed,
+      unconfirmed: retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0,
       acked,
       published,
       summary: `${options.relays} relays, ${topicNames.length} topics they created: ${acked} acknowledgements for ${published} events, ${kafka.proxy.corrupted - refusedBefore} first requests refused, failed publishes ${JSON.stringify(Object.fromEntries(retried))}`,
