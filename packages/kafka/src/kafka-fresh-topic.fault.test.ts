@@ -36,7 +36,7 @@ describe('kafka: acknowledged means stored on a freshly created topic', () => {
   it('a first request refused on a new partition while the next is stored: nothing acknowledged is lost', {
     timeout: 180_000,
   }, async (t) => {
-    const result = await smallFirstScenario(kafka, 'fresh-small-first', 4);
+    const result = await smallFirstScenario(kafka, 'fresh-small-first', 3);
     t.diagnostic(result.summary);
     assert.deepEqual(result.problems, []);
     // The fault this test exists for must have happened, or it proves nothing.

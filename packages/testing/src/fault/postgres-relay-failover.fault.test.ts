@@ -17,7 +17,7 @@ const url = process.env['SLUICE_TEST_PG_URL'];
 if (!url)
   throw new Error('SLUICE_TEST_PG_URL is not set: run the tests with `npm test` (it starts PostgreSQL)');
 
-const SECONDS = Number(process.env['SLUICE_FAILOVER_SECONDS'] ?? 60);
+const SECONDS = Number(process.env['SLUICE_FAILOVER_SECONDS'] ?? 40);
 const LEASE_TTL_MS = 2000;
 /** A survivor renews every third of the TTL: the dead relay's leases expire, then the next renewal takes them. */
 const FAILOVER_BOUND_MS = LEASE_TTL_MS + LEASE_TTL_MS / 3 + 1500;
