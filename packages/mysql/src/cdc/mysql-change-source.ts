@@ -15,7 +15,7 @@ import {
   type ResolvedMysqlChangeSourceOptions,
   resolveMysqlChangeSourceOptions,
 } from './mysql-change-source-options.js';
-import { openReader } from './open-reader.js';
+import { lockName, openReader } from './open-reader.js';
 import { rowImage } from './row-image.js';
 
 /** A transaction being received or read, until it is acknowledged whole. */
@@ -388,12 +388,16 @@ export class MysqlChangeSource implements ChangeSource {
       zongji.removeAllListeners('binlog');
       zongji.on('error', () => undefined);
     }
-    // Ending the control connection releases the reader lock; a frozen server never answers, so it is closed
-    // after a second regardless.
+    // The reader lock is released explicitly first: ending the connection releases it too, but only once the
+    // server has handled the disconnect, after `end()` resolved, so a reader opened right after `close()` could
+    // still find it taken. A frozen server never answers, so the connection is closed after a second regardless.
     if (control !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        control.end(),
+        control
+          .query('SELECT RELEASE_LOCK(?)', [lockName(this.#o.name)])
+          .catch(() => undefined)
+          .then(() => control.end()),
         new Promise((resolve) => (timer = setTimeout(resolve, 1_000))),
       ]).catch(() => undefined);
       clearTimeout(timer);
