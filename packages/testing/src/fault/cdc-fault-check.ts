@@ -152,7 +152,9 @@ export function assertCdcOutcome(
     : '';
   assert.ok(committed.length > run.minCommitted, `only ${committed.length} transactions committed`);
   assert.equal(run.restarts, run.expectedRestarts);
-  assert.ok(run.kills >= 5, `the relay was killed ${run.kills} times`);
+  // The fault must have happened several times; how often depends on how fast a relay process starts on the
+  // machine (clean-clone CI runs here saw 4 to 6), so the floor is not a tight bound.
+  assert.ok(run.kills >= 3, `the relay was killed ${run.kills} times`);
   assert.deepEqual(
     missing.slice(0, 5),
     [],
