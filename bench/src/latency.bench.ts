@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTransport, killHard, spawnSluice, type TransportConfig } from '@sluice/cli';
-import { consume, sleep } from '@sluice/core';
+import { createConsumer } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
 import { createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
 import { type BenchResult, percentile } from './report.js';
@@ -42,7 +43,7 @@ export async function latencyBench(
   const consumerDb = openDatabase(consumerPath);
   const committedAt = new Map<string, number>();
   const appliedAt = new Map<string, number>();
-  const consumer = consume({
+  const consumer = createConsumer({
     transport: bus,
     group: 'bench',
     inbox: createSqliteInbox(consumerDb, { migrate: true }),

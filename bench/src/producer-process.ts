@@ -3,7 +3,7 @@
  * each in its own transaction, and reports each event's commit time to the parent over IPC.
  * argv: <app.db> <rate> <seconds>
  */
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import {
   type ChangeSource,
-  changeOutbox,
-  consume,
+  createChangeOutbox,
+  createConsumer,
   createRelay,
   defineEvent,
   defineKey,
   defineTopic,
   mapped,
-  sleep,
 } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
 import { z } from 'zod';
 import { type LatencySummary, latencySummary } from '../postgres/latency-figures.js';
@@ -67,7 +67,7 @@ export async function runSluiceCdc(
     acknowledged += records.length;
     for (const r of records) arrivedAt.set(r.key, now);
   });
-  const outbox = changeOutbox({ source, map, eventSource: 'urn:service:legacy-courses' });
+  const outbox = createChangeOutbox({ source, map, eventSource: 'urn:service:legacy-courses' });
   const relay = createRelay({
     outbox,
     transport: counting,
@@ -85,7 +85,7 @@ export async function runSluiceCdc(
     // A consumer joins at the end of the backlog: it applies the live changes only.
     const appliedAt = new Map<string, number>();
     const consumerDb = openDatabase(join(dir, `cdc-consumer-${Date.now()}.db`));
-    const consumer = consume({
+    const consumer = createConsumer({
       transport: bus,
       group: `cdc-bench-${Date.now()}`,
       inbox: createSqliteInbox(consumerDb, { migrate: true }),

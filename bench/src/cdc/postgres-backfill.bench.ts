@@ -3,20 +3,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type ChangeMapping,
-  changeOutbox,
+  createChangeOutbox,
   createRelay,
   defineEvent,
   defineKey,
   defineTopic,
   mapped,
-  sleep,
   withBackfill,
 } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import {
   createChangeCapture,
+  createPostgresSnapshotter,
   dropChangeCapture,
   PostgresChangeSource,
-  postgresSnapshotter,
 } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
@@ -101,12 +101,12 @@ export async function postgresBackfillBench(
         if (!arrivedAt.has(k)) arrivedAt.set(k, now);
       }
     });
-    const snapshotter = postgresSnapshotter(pool, { schema, chunkSize });
+    const snapshotter = createPostgresSnapshotter(pool, { schema, chunkSize });
     const source = withBackfill(new PostgresChangeSource({ connectionString: url, ...capture }), {
       snapshotter,
       pollIntervalMs: 50,
     });
-    const outbox = changeOutbox({ source, map, eventSource: 'urn:service:catalogue' });
+    const outbox = createChangeOutbox({ source, map, eventSource: 'urn:service:catalogue' });
     const relay = createRelay({
       outbox,
       transport: counting,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
-  changeOutbox,
+  createChangeOutbox,
+  createQueryChangeSource,
   createRelay,
   defineEvent,
   defineKey,
@@ -8,11 +9,10 @@ import {
   FilePositionStore,
   mapped,
   type QueryMode,
-  queryChangeSource,
   type RowChange,
-  sleep,
 } from '@sluice/core';
-import { postgresPolledTable } from '@sluice/postgres';
+import { sleep } from '@sluice/core/adapter';
+import { createPostgresPolledTable } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { z } from 'zod';
@@ -111,8 +111,8 @@ function startPipeline(
   onArrived: (key: string, at: number) => void,
 ) {
   const bus = createLogTransport({ path: join(p.dir, `${table}-bus.db`) });
-  const source = queryChangeSource({
-    table: postgresPolledTable(p.pool, {
+  const source = createQueryChangeSource({
+    table: createPostgresPolledTable(p.pool, {
       schema: p.schema,
       table,
       incrementingColumn: 'id',
@@ -122,7 +122,7 @@ function startPipeline(
     safetyDelayMs,
     pollIntervalMs: 50,
   });
-  const outbox = changeOutbox({ source, map, eventSource: 'urn:service:legacy-items' });
+  const outbox = createChangeOutbox({ source, map, eventSource: 'urn:service:legacy-items' });
   const transport = observedTransport(bus, (records, at) => {
     for (const r of records) onArrived(r.key, at);
   });

@@ -1,4 +1,5 @@
-import { encodeEnvelope, envelopeOf, prepareEvent } from '@sluice/core';
+import { encodeEnvelope } from '@sluice/core';
+import { envelopeOf, prepareEvent } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import type pg from 'pg';
 

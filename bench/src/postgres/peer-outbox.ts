@@ -1,4 +1,4 @@
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import type pg from 'pg';
 import {
   createReplicationMutexConcurrencyController,

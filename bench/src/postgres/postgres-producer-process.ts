@@ -5,7 +5,7 @@
  * reports each event's id and commit time (wall clock, ms) to the parent over IPC.
  * argv: <sluice|peer> <url> <schema> <rate> <seconds> <connections>
  */
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createPostgresOutbox, fromPg } from '@sluice/postgres';
 import type pg from 'pg';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { killHard, spawnSluice } from '@sluice/cli';
-import { consume, type InboxStore } from '@sluice/core';
+import { createConsumer, type InboxStore } from '@sluice/core';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
 import { createPostgresInbox, createPostgresOutbox } from '@sluice/postgres';
 import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
@@ -59,7 +59,7 @@ export async function measureSluiceLatency(
     const inbox: InboxStore<unknown> = consumerDb
       ? createSqliteInbox(consumerDb, { migrate: true })
       : await createPostgresInbox(inboxPool, { schema, migrate: true });
-    const consumer = consume({
+    const consumer = createConsumer({
       transport: bus,
       group: 'bench',
       inbox,

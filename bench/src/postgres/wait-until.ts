@@ -1,4 +1,4 @@
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 
 /** Polls `done` every `intervalMs` until it is true (resolves true) or `timeoutMs` passed (resolves false). */
 export async function waitUntil(

@@ -1,4 +1,5 @@
-import type { BatchOutcome, InboxStore } from '@sluice/core';
+import type { InboxStore } from '@sluice/core';
+import type { BatchOutcome } from '@sluice/core/adapter';
 
 /**
  * An inbox that remembers applied ids in a Set: the transports benchmark measures the bus and the consumer

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createTransport } from '@sluice/cli';
-import { consume, createRelay, handle, partitionFor, sleep, type Transport } from '@sluice/core';
+import { createConsumer, createRelay, handle, type Transport } from '@sluice/core';
+import { partitionFor, sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase, type SqliteDatabase, type SqliteOutbox } from '@sluice/sqlite';
 import type { BenchResult } from '../report.js';
@@ -64,8 +65,8 @@ export async function transportThroughputBench(
       'raw client publish, events/s': best(raw, 'publish'),
       'publish ratio (sluice/raw)': best(sluice, 'publish') / best(raw, 'publish'),
       'publish ratio of the medians': median(sluice, 'publish') / median(raw, 'publish'),
-      'sluice consume, events/s': best(sluice, 'consume'),
-      'raw client consume, events/s': best(raw, 'consume'),
+      'sluice createConsumer, events/s': best(sluice, 'consume'),
+      'raw client createConsumer, events/s': best(raw, 'consume'),
       'consume ratio (sluice/raw)': best(sluice, 'consume') / best(raw, 'consume'),
       'consume ratio of the medians': median(sluice, 'consume') / median(raw, 'consume'),
       'sluice consumer startup (to first event), median ms': median(sluice, 'startupMs'),
@@ -172,7 +173,7 @@ async function sluiceRound(
     let lastAt = 0;
     let handled = 0;
     t = performance.now();
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: `${namespace}-consumer`,
       inbox,

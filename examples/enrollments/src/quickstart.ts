@@ -1,5 +1,5 @@
 // The README's quick start, kept runnable (and tested by quickstart.int.test.ts). Run it in an empty folder.
-import { consume, createRelay, defineEvent, defineKey, defineTopic } from '@sluice/core';
+import { createConsumer, createRelay, defineEvent, defineKey, defineTopic } from '@sluice/core';
 import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { z } from 'zod';
 
@@ -32,7 +32,7 @@ const relay = createRelay({ outbox, transport: bus, topics: [orders] }).start();
 // 4. Consumer: the handler's writes and the inbox record commit together, so each event applies once.
 const billing = openDatabase('billing.db');
 billing.exec('CREATE TABLE IF NOT EXISTS invoices (order_id TEXT PRIMARY KEY, total REAL)');
-const consumer = consume({
+const consumer = createConsumer({
   transport: bus,
   group: 'billing',
   inbox: createSqliteInbox(billing, { migrate: true }),

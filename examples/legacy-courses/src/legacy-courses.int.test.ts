@@ -3,18 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   type ChangeSource,
-  changeOutbox,
-  createMemoryTransport,
+  createChangeOutbox,
   createRelay,
   decodeEnvelope,
-  sleep,
   withBackfill,
 } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
+import { createMemoryTransport } from '@sluice/core/testing';
 import {
   createChangeCapture,
+  createPostgresSnapshotter,
   dropChangeCapture,
   PostgresChangeSource,
-  postgresSnapshotter,
 } from '@sluice/postgres';
 import pg from 'pg';
 import { catalogueTopic, courseListingTopic } from './contracts.js';
@@ -49,7 +49,7 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
   /** The catalogue's CDC relay, reading `source` into a memory transport. */
   function startRelay(source: ChangeSource) {
     const transport = createMemoryTransport();
-    const outbox = changeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
+    const outbox = createChangeOutbox({ source, map: mapCourseChange, eventSource: 'urn:service:catalogue' });
     const relay = createRelay({
       outbox,
       transport,
@@ -118,12 +118,16 @@ describe('example: a legacy "courses" table liberated as catalogue events', () =
     }
     await past.close();
     const source = withBackfill(new PostgresChangeSource({ connectionString: url, ...capture }), {
-      snapshotter: postgresSnapshotter(pool, { schema, chunkSize: 25 }),
+      snapshotter: createPostgresSnapshotter(pool, { schema, chunkSize: 25 }),
       pollIntervalMs: 50,
     });
     const { transport, relay, outbox } = startRelay(source);
     try {
-      await postgresSnapshotter(pool, { schema }).request({ source: source.name, schema, table: 'course' });
+      await createPostgresSnapshotter(pool, { schema }).request({
+        source: source.name,
+        schema,
+        table: 'course',
+      });
       // The legacy application carries on meanwhile.
       await pool.query(
         `UPDATE ${t} SET seats = seats + 100 WHERE course_code IN ('C-202', 'C-203', 'C-301')`,

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createChangeCapture, createPostgresOutbox, dropChangeCapture, fromPg } from '@sluice/postgres';
 import { openDatabase } from '@sluice/sqlite';

@@ -12,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type ConsumeOutcome, consume, encodeEnvelope, envelopeOf, prepareEvent, sleep } from '@sluice/core';
+import { type ConsumeOutcome, createConsumer, encodeEnvelope } from '@sluice/core';
+import { envelopeOf, prepareEvent, sleep } from '@sluice/core/adapter';
 import { EnrollmentCancelled, EnrollmentCreated, EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createLogTransport, createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 
@@ -97,7 +98,7 @@ async function deadLetterOne(dir: string): Promise<string> {
   const deadLettered = new Promise<void>((resolve) => {
     settled = resolve;
   });
-  const consumer = consume({
+  const consumer = createConsumer({
     transport: bus,
     group: GROUP,
     inbox: createSqliteInbox(inboxDb, { migrate: true }),

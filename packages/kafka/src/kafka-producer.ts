@@ -1,4 +1,5 @@
-import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, partitionFor } from '@sluice/core';
+import { type OutgoingRecord, PayloadTooLargeError, type PublishAck } from '@sluice/core';
+import { partitionFor } from '@sluice/core/adapter';
 import { promised, type RdKafka, rdkafka } from './kafka-client.js';
 import { KAFKA_NAME, kafkaError, unconfirmedError } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';

@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   type ConsumedRecord,
-  consume,
+  createConsumer,
   defineEvent,
   defineKey,
   defineTopic,
   encodeEnvelope,
-  envelopeOf,
   handle,
   type InboxStore,
   type OutgoingRecord,
-  prepareEvent,
 } from '@sluice/core';
+import { envelopeOf, prepareEvent } from '@sluice/core/adapter';
 import { ackedStoredAcrossRestart } from '@sluice/testing';
 import { type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
@@ -83,9 +82,9 @@ describe('kafka transport across a broker restart', () => {
     t.diagnostic(await scenario(broker, 'subscription', restartOnce(broker)));
   });
 
-  // One broker restart serves two checks at once (each restart costs about 15 s): consume() across it, and
+  // One broker restart serves two checks at once (each restart costs about 15 s): createConsumer() across it, and
   // acknowledged means stored on a fresh topic written by 4 publishers at full rate.
-  it('keeps every acknowledged publish, invents none and keeps per-key order (consume()); acknowledged means stored: a fresh topic, 4 publishers at full rate, the broker SIGKILLed mid-stream', {
+  it('keeps every acknowledged publish, invents none and keeps per-key order (createConsumer()); acknowledged means stored: a fresh topic, 4 publishers at full rate, the broker SIGKILLed mid-stream', {
     timeout: 240_000,
   }, async (t) => {
     const restart = restartOnce(broker);
@@ -218,7 +217,7 @@ async function scenario(broker: PrivateKafka, mode: Mode, restart: () => Promise
         },
         async close() {},
       };
-      const consumer = consume({
+      const consumer = createConsumer({
         transport: consumerTransport,
         group: 'audit',
         inbox,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { partitionFor } from '@sluice/core';
+import { partitionFor } from '@sluice/core/adapter';
 import { runTransportConformance } from '@sluice/testing';
 import { deleteNamespace, freshNamespace, testBrokerUrl } from './kafka.test-support.js';
 import { describeTopicConfigs } from './kafka-describe-configs.js';

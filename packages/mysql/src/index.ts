@@ -5,10 +5,14 @@ export {
 } from './cdc/mysql-backfill-tables.js';
 export { MysqlChangeSource } from './cdc/mysql-change-source.js';
 export type { MysqlChangeSourceOptions } from './cdc/mysql-change-source-options.js';
-export { MysqlPolledTable, mysqlPolledTable } from './cdc/mysql-polled-table.js';
+export { createMysqlPolledTable, MysqlPolledTable } from './cdc/mysql-polled-table.js';
 export type { MysqlPolledTableOptions } from './cdc/mysql-polled-table-options.js';
 export { MysqlPositionStore, type MysqlPositionStoreOptions } from './cdc/mysql-position-store.js';
-export { MysqlSnapshotter, type MysqlSnapshotterOptions, mysqlSnapshotter } from './cdc/mysql-snapshotter.js';
+export {
+  createMysqlSnapshotter,
+  MysqlSnapshotter,
+  type MysqlSnapshotterOptions,
+} from './cdc/mysql-snapshotter.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

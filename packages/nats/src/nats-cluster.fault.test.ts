@@ -9,17 +9,16 @@ import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, Empty } from '@nats-io/transport-node';
 import {
-  consume,
+  createConsumer,
   defineEvent,
   defineKey,
   defineTopic,
   encodeEnvelope,
-  envelopeOf,
   handle,
   type InboxStore,
   type OutgoingRecord,
-  prepareEvent,
 } from '@sluice/core';
+import { envelopeOf, prepareEvent } from '@sluice/core/adapter';
 import { ackedStoredAcrossRestart } from '@sluice/testing';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { natsNames } from './nats-names.js';
@@ -60,7 +59,7 @@ const BATCH = 30;
 const PACE_MS = 50;
 
 /**
- * Through the Sluice transport and core's consume() runtime: publish a continuous stream over many keys to an
+ * Through the Sluice transport and core's createConsumer() runtime: publish a continuous stream over many keys to an
  * R3 stream while consuming, SIGKILL the stream's leader node mid-stream, keep going, restart it with
  * scripts/services; then every acknowledged record was applied, nothing invented, per-key order held.
  */
@@ -118,7 +117,7 @@ describe('NATS JetStream transport on the 3-node cluster', () => {
         },
         async close() {},
       };
-      const consumer = consume({
+      const consumer = createConsumer({
         transport: consumerTransport,
         group: 'readers',
         inbox,

@@ -1,11 +1,10 @@
+import { SluiceError, TransportError } from '@sluice/core';
 import {
   invalidOffsetError as invalidOffset,
   parseOffset as parseOffsetOf,
-  SluiceError,
-  TransportError,
   topicMismatchError as topicMismatch,
   unknownTopicError as unknownTopic,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 
 /** The transport's name in messages and `Transport.name`. */
 export const NATS_NAME = 'nats-jetstream';

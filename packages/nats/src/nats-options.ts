@@ -1,4 +1,5 @@
-import { InvalidOptionError, integerOption } from '@sluice/core';
+import { InvalidOptionError } from '@sluice/core';
+import { integerOption } from '@sluice/core/adapter';
 
 /**
  * Options of {@link createNatsTransport}. Only `url` is required.

@@ -1,11 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  type OutgoingRecord,
-  PayloadTooLargeError,
-  type PublishAck,
-  partitionFor,
-  TransportError,
-} from '@sluice/core';
+import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, TransportError } from '@sluice/core';
+import { partitionFor } from '@sluice/core/adapter';
 import { type EncodedRecord, encodeRecord } from './nats-codec.js';
 import { NATS_NAME } from './nats-errors.js';
 import type { NatsNames } from './nats-names.js';

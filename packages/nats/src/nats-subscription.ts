@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription as NatsSub } from '@nats-io/transport-node';
 import {
-  type AssignableMember,
-  assignPartitions,
   ClosedError,
   type ConsumedRecord,
-  checkPollOptions,
-  checkSubscribeOptions,
   InvalidOptionError,
   type PollOptions,
   type SeekTarget,
@@ -14,6 +10,12 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
+import {
+  type AssignableMember,
+  assignPartitions,
+  checkPollOptions,
+  checkSubscribeOptions,
+} from '@sluice/core/adapter';
 
 import { decodeRecord } from './nats-codec.js';
 import { type CursorContext, NatsCursor, type PulledMessage } from './nats-cursor.js';

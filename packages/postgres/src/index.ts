@@ -5,12 +5,12 @@ export {
   dropChangeCapture,
 } from './cdc/change-capture-setup.js';
 export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
-export { PostgresPolledTable, postgresPolledTable } from './cdc/postgres-polled-table.js';
+export { createPostgresPolledTable, PostgresPolledTable } from './cdc/postgres-polled-table.js';
 export type { PostgresPolledTableOptions } from './cdc/postgres-polled-table-options.js';
 export {
+  createPostgresSnapshotter,
   PostgresSnapshotter,
   type PostgresSnapshotterOptions,
-  postgresSnapshotter,
 } from './cdc/postgres-snapshotter.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';

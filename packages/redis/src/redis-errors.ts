@@ -1,11 +1,10 @@
 import { ErrorReply } from '@redis/client';
+import { SluiceError, TransportError } from '@sluice/core';
 import {
   invalidOffsetError as invalidOffset,
-  SluiceError,
-  TransportError,
   topicMismatchError as topicMismatch,
   unknownTopicError as unknownTopic,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 
 /** The transport's name in messages. */
 export const REDIS_NAME = 'redis-streams';

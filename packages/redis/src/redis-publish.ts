@@ -1,10 +1,5 @@
-import {
-  type OutgoingRecord,
-  PayloadTooLargeError,
-  type PublishAck,
-  partitionFor,
-  TransportError,
-} from '@sluice/core';
+import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, TransportError } from '@sluice/core';
+import { partitionFor } from '@sluice/core/adapter';
 import { brokerError, REDIS_NAME } from './redis-errors.js';
 import type { RedisKeys } from './redis-keys.js';
 import { offsetOfId } from './redis-offsets.js';

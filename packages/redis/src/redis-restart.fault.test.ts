@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import {
-  consume,
+  createConsumer,
   defineEvent,
   defineKey,
   defineTopic,
   encodeEnvelope,
-  envelopeOf,
   handle,
   type InboxStore,
   type OutgoingRecord,
-  prepareEvent,
   type Subscription,
 } from '@sluice/core';
+import { envelopeOf, prepareEvent } from '@sluice/core/adapter';
 import { ackedStoredAcrossRestart, PrivateRedis } from '@sluice/testing';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
@@ -186,7 +185,7 @@ describe('Redis Streams transport across SIGKILLs of the server', () => {
     assert.equal(appliedCount, ackedCount, 'each acknowledged record applied exactly once');
   });
 
-  it('core consume() with an inbox rides out SIGKILLs of the server: each acknowledged event applied once, in order', {
+  it('core createConsumer() with an inbox rides out SIGKILLs of the server: each acknowledged event applied once, in order', {
     timeout: 120_000,
   }, async (t) => {
     const server = await PrivateRedis.start('always');
@@ -251,7 +250,7 @@ describe('Redis Streams transport across SIGKILLs of the server', () => {
     let appliedCount = 0;
     let duplicates = 0;
     let orderViolations = 0;
-    const consumer = consume({
+    const consumer = createConsumer({
       transport: consumerTransport,
       group: 'steps-view',
       inbox,

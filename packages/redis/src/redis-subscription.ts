@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type AssignableMember,
-  assignPartitions,
   ClosedError,
   type ConsumedRecord,
-  checkPollOptions,
-  checkSubscribeOptions,
   InvalidOptionError,
   type PollOptions,
   type SeekTarget,
@@ -13,6 +9,12 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
+import {
+  type AssignableMember,
+  assignPartitions,
+  checkPollOptions,
+  checkSubscribeOptions,
+} from '@sluice/core/adapter';
 
 import { brokerError, REDIS_NAME } from './redis-errors.js';
 import {

@@ -3,7 +3,6 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
-  mergeByTime,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
@@ -12,6 +11,7 @@ import {
   type TopicSpec,
   type Transport,
 } from '@sluice/core';
+import { mergeByTime } from '@sluice/core/adapter';
 import { brokerError, REDIS_NAME } from './redis-errors.js';
 import { fetchPartitions, partitionsOf, positionsOf } from './redis-fetch.js';
 import { RedisKeys } from './redis-keys.js';

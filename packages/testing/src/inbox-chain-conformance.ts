@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ChainCheck, InboxStore } from '@sluice/core';
+import type { InboxStore } from '@sluice/core';
+import type { ChainCheck } from '@sluice/core/adapter';
 
 /**
  * What the suite needs of an inbox implementation: a fresh, migrated inbox per test, and a business write

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
-  changeOutbox,
+  createChangeOutbox,
+  createQueryChangeSource,
   createRelay,
   decodeEnvelope,
   defineEvent,
@@ -12,15 +13,13 @@ import {
   defineTopic,
   FilePositionStore,
   mapped,
-  type PolledTable,
   type PositionStore,
   type QueryChangeSource,
   type QueryChangeSourceOptions,
   type QueryMode,
-  queryChangeSource,
   type RowChange,
-  sleep,
 } from '@sluice/core';
+import { type PolledTable, sleep } from '@sluice/core/adapter';
 import { createLogTransport } from '@sluice/sqlite';
 import { z } from 'zod';
 
@@ -85,7 +84,7 @@ const ItemAdded = defineEvent({
 
 /** Reads from `source` until `count` changes came or `timeoutMs` passed. */
 async function readAll(
-  source: ReturnType<typeof queryChangeSource>,
+  source: ReturnType<typeof createQueryChangeSource>,
   count: number,
   timeoutMs = 20_000,
 ): Promise<RowChange[]> {
@@ -122,7 +121,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
     /** Sources made by a test, closed after it (each holds a connection for its reading lock). */
     const sources: QueryChangeSource[] = [];
     const source = (mode: QueryMode, options: Partial<QueryChangeSourceOptions> = {}) => {
-      const s = queryChangeSource({ table: items(mode), positions, pollIntervalMs: 50, ...options });
+      const s = createQueryChangeSource({ table: items(mode), positions, pollIntervalMs: 50, ...options });
       sources.push(s);
       return s;
     };
@@ -263,7 +262,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       const committed = new Map<number, string>();
       const rolledBack = new Set<number>();
       const bus = createLogTransport({ path: join(dir, 'bus.db') });
-      const outbox = changeOutbox({
+      const outbox = createChangeOutbox({
         source: source('incrementing', { safetyDelayMs: 1000 }),
         map: (c) => {
           const row = c.after as { id: number; title: string };

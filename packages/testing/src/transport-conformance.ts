@@ -2,21 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type ConsumedRecord,
-  consume,
+  createConsumer,
   encodeEnvelope,
-  envelopeOf,
-  fromBinary,
   handle,
   type InboxStore,
   type OutgoingRecord,
   type PublishAck,
   parseDeadLetter,
-  prepareEvent,
   type Subscription,
   type TopicSpec,
   type Transport,
-  toBinary,
 } from '@sluice/core';
+import { envelopeOf, fromBinary, prepareEvent, toBinary } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import {
   ackedStoredProblems,
@@ -674,7 +671,7 @@ export function runTransportConformance(
         async close() {},
       };
       let deadLettered = 0;
-      const consumer = consume({
+      const consumer = createConsumer({
         transport: t,
         group: 'g',
         inbox,

@@ -1,5 +1,5 @@
-import { type MysqlSnapshotter, mysqlSnapshotter } from '@sluice/mysql';
-import { type PostgresSnapshotter, postgresSnapshotter } from '@sluice/postgres';
+import { createMysqlSnapshotter, type MysqlSnapshotter } from '@sluice/mysql';
+import { createPostgresSnapshotter, type PostgresSnapshotter } from '@sluice/postgres';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { isPostgresUrl, JSON_OPTION, stringOption } from '../context.js';
@@ -123,11 +123,11 @@ function openSnapshotter(
   if (isPostgresUrl(db)) {
     const pool = new pg.Pool({ connectionString: db, max: 1 });
     pool.on('error', () => undefined);
-    return { snapshotter: postgresSnapshotter(pool, { schema }), end: () => pool.end() };
+    return { snapshotter: createPostgresSnapshotter(pool, { schema }), end: () => pool.end() };
   }
   if (/^(mysql|mariadb):\/\//i.test(db)) {
     const pool = mysql.createPool({ uri: db.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 1 });
-    return { snapshotter: mysqlSnapshotter(pool, { database: schema }), end: () => pool.end() };
+    return { snapshotter: createMysqlSnapshotter(pool, { database: schema }), end: () => pool.end() };
   }
   throw new UsageError('--db must be the captured database: a postgres:// or mysql:// URL');
 }

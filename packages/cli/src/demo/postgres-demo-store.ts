@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { consume, SluiceError } from '@sluice/core';
+import { createConsumer, SluiceError } from '@sluice/core';
 import {
   createPostgresEnrollmentsService,
   type ProjectionHooks,
@@ -78,7 +78,7 @@ export async function openPostgresDemoStore(o: PostgresDemoStoreOptions): Promis
       service,
       relayArgs: ['--schema', schema],
       relayEnv: { SLUICE_DB: o.url },
-      consume: (options) => consume({ ...options, inbox, handlers }),
+      consume: (options) => createConsumer({ ...options, inbox, handlers }),
       async appliedCount() {
         const { rows } = await consumerPool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${quoted}.side_effects`,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { consume } from '@sluice/core';
+import { createConsumer } from '@sluice/core';
 import { EnrollmentsService, enrollmentProjection, type ProjectionHooks } from '@sluice/example-enrollments';
 import { createSqliteInbox, createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { type DemoStore, leaseOwnersOf } from './demo-store.js';
@@ -28,7 +28,7 @@ export function openSqliteDemoStore(dir: string, hooks: ProjectionHooks): DemoSt
     },
     relayArgs: ['--db', appFile],
     relayEnv: {},
-    consume: (options) => consume({ ...options, inbox, handlers }),
+    consume: (options) => createConsumer({ ...options, inbox, handlers }),
     appliedCount: async () => applied.get() as number,
     async sideEffects() {
       const rows = consumerDb.prepare('SELECT event_id, applied, latency_ms FROM side_effects').all() as {

@@ -232,7 +232,7 @@ export function changeEventId(sourceName: string, sequence: number, index: numbe
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The relay's view of a change source: `createRelay({ outbox: changeOutbox({ source, map, eventSource }), ... })`. */
-export function changeOutbox(options: ChangeOutboxOptions): ChangeOutbox {
+/** The relay's view of a change source: `createRelay({ outbox: createChangeOutbox({ source, map, eventSource }), ... })`. */
+export function createChangeOutbox(options: ChangeOutboxOptions): ChangeOutbox {
   return new ChangeOutbox(options);
 }

@@ -11,7 +11,7 @@ import { MemoryChangeLog } from '../testing/memory-change-source.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
 import { sleep } from '../util/sleep.js';
 import { type ChangeMapping, mapped } from './change-mapping.js';
-import { changeEventId, changeOutbox } from './change-outbox.js';
+import { changeEventId, createChangeOutbox } from './change-outbox.js';
 import type { RowChange } from './row-change.js';
 
 const CourseId = defineKey('courseId', z.string().regex(/^c-\d+$/), { description: 'a course' });
@@ -89,7 +89,11 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       }
     }
     const transport = createMemoryTransport();
-    const outbox = changeOutbox({ source: log.reader('pg:courses'), map, eventSource: 'urn:service:legacy' });
+    const outbox = createChangeOutbox({
+      source: log.reader('pg:courses'),
+      map,
+      eventSource: 'urn:service:legacy',
+    });
     const relay = createRelay({ outbox, transport, topics: [courses], batchSize: 7, idleWaitMs: 20 });
     relay.start();
     const onBus = async () => transport.read(courses.name, { to: 'earliest' }, 10_000);
@@ -130,7 +134,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     const hidden = change('insert', 2, { title: 'hidden', published: false }); // maps to nothing
     const b = change('insert', 3, { title: 'b', published: true });
     log.commit(a, hidden, b);
-    const outbox = changeOutbox({ source: log.reader(), map, eventSource: 'urn:service:legacy' });
+    const outbox = createChangeOutbox({ source: log.reader(), map, eventSource: 'urn:service:legacy' });
     const { rows } = await outbox.readPending(undefined, 10);
     assert.equal(rows.length, 2);
     assert.equal(log.acknowledged, undefined, 'nothing is delivered yet');
@@ -146,11 +150,11 @@ describe('changeOutbox: a change source shipped by the relay', () => {
   it('after a crash, reads again from the acknowledged change and gives the same events the same ids', async () => {
     const log = new MemoryChangeLog();
     for (let id = 1; id <= 6; id++) log.commit(change('insert', id, { title: `t${id}`, published: true }));
-    const first = changeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
+    const first = createChangeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
     const before = (await first.readPending(undefined, 10)).rows;
     await first.acknowledge(before.slice(0, 2));
     // The process dies here: the other four were perhaps published, but never acknowledged.
-    const again = changeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
+    const again = createChangeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
     const after = (await again.readPending(undefined, 10)).rows;
     assert.deepEqual(
       after.map((r) => [r.id, r.value]),
@@ -166,7 +170,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       change('insert', 7, { title: 'a', published: true }, { ...tx, index: 0 }),
       change('update', 7, { title: 'b', published: true }, { ...tx, index: 1 }),
     );
-    const outbox = changeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
+    const outbox = createChangeOutbox({ source: log.reader('src'), map, eventSource: 'urn:service:legacy' });
     const { rows } = await outbox.readPending(undefined, 10);
     const envelopes = rows.map((r) => decodeEnvelope(r.value));
     assert.deepEqual(
@@ -182,7 +186,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
   it('serves the same rows again when the relay reads from an earlier cursor (a failed publish)', async () => {
     const log = new MemoryChangeLog();
     for (let id = 1; id <= 4; id++) log.commit(change('insert', id, { title: `t${id}`, published: true }));
-    const outbox = changeOutbox({ source: log.reader(), map, eventSource: 'urn:service:legacy' });
+    const outbox = createChangeOutbox({ source: log.reader(), map, eventSource: 'urn:service:legacy' });
     const one = await outbox.readPending(undefined, 2);
     const two = await outbox.readPending(one.cursor, 2);
     const retried = await outbox.readPending(one.cursor, 2);
@@ -207,7 +211,11 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       const log = new MemoryChangeLog();
       const c = change('insert', 1, { title: 'x', published: true });
       log.commit(c);
-      const outbox = changeOutbox({ source: log.reader(), map: bad, eventSource: 'urn:service:legacy' });
+      const outbox = createChangeOutbox({
+        source: log.reader(),
+        map: bad,
+        eventSource: 'urn:service:legacy',
+      });
       const relay = createRelay({ outbox, transport: createMemoryTransport(), topics: [courses] });
       relay.start();
       const error = await relay.done.then(

@@ -11,7 +11,7 @@ export interface ChangeSourceStats {
 /**
  * A stream of row changes out of a database that Sluice does not write to: change data capture from its log,
  * or query-based polling where the log cannot be read. The relay ships its changes (mapped to contract events
- * by {@link changeOutbox}) with the same ordering, batching and delivery guarantees as an outbox.
+ * by {@link createChangeOutbox}) with the same ordering, batching and delivery guarantees as an outbox.
  *
  * Implementers own:
  * - handing over changes of committed transactions only, in commit order, each exactly once per `read` chain

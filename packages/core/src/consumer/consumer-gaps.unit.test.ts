@@ -14,7 +14,7 @@ import { createMemoryTransport } from '../transport/memory/memory-transport.js';
 import type { Transport } from '../transport/transport.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
-import { consume } from './consumer.js';
+import { createConsumer } from './consumer.js';
 import type { ConsumeOptions, ConsumeOutcome } from './consumer-options.js';
 import { parseDeadLetter, redriveRecord } from './dead-letter.js';
 import { handle } from './handler.js';
@@ -90,7 +90,7 @@ function run(
   const applied: string[] = [];
   const outcomes: ConsumeOutcome[] = [];
   const logger = capture();
-  const consumer = consume({
+  const consumer = createConsumer({
     transport,
     group: 'g',
     inbox,
@@ -340,7 +340,7 @@ describe('consumer: gaps and order', () => {
     let broken = true;
     const applied: string[] = [];
     const outcomes: ConsumeOutcome[] = [];
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: new MemoryInbox(),
@@ -379,7 +379,7 @@ describe('consumer: gaps and order', () => {
     const applied: string[] = [];
     const start = (replay: boolean) => {
       const outcomes: ConsumeOutcome[] = [];
-      const consumer = consume({
+      const consumer = createConsumer({
         transport,
         group: 'g',
         inbox,
@@ -416,7 +416,7 @@ describe('consumer: gaps and order', () => {
     const c = contracts('event', 'gaps-options');
     assert.throws(
       () =>
-        consume({
+        createConsumer({
           transport: createMemoryTransport(),
           group: 'g',
           inbox: new MemoryInbox(),

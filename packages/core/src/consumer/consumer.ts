@@ -803,6 +803,6 @@ function chainEventOf(envelope: Envelope): ChainEvent {
 }
 
 /** Starts a consumer: `consume({ transport, group, inbox, handlers })`. Stop it with `await consumer.stop()`. */
-export function consume<Tx>(options: ConsumeOptions<Tx>): Consumer<Tx> {
+export function createConsumer<Tx>(options: ConsumeOptions<Tx>): Consumer<Tx> {
   return new Consumer(options).start();
 }

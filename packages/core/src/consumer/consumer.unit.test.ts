@@ -11,7 +11,7 @@ import { MemoryInbox } from '../testing/memory-stores.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { sleep } from '../util/sleep.js';
-import { consume } from './consumer.js';
+import { createConsumer } from './consumer.js';
 import { parseDeadLetter } from './dead-letter.js';
 import { handle } from './handler.js';
 
@@ -69,7 +69,7 @@ describe('consumer', () => {
     const inbox = new MemoryInbox();
     for (let i = 0; i < 20; i++) await publish(transport, `k${i}`, 1);
     let failedOnce = false;
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -112,7 +112,7 @@ describe('consumer', () => {
     await publish(transport, 'u', 1);
     await publish(transport, 'u', 2);
     const attempts: number[] = [];
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: flaky,
@@ -140,7 +140,7 @@ describe('consumer', () => {
     await publish(transport, 'a', 2);
     await publish(transport, 'a', 1, dupId); // the relay sent it twice
     let duplicates = 0;
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -162,7 +162,7 @@ describe('consumer', () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();
     for (let i = 1; i <= 60; i++) await publish(transport, `full-${i % 7}`, i);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -215,7 +215,7 @@ describe('consumer', () => {
       },
     };
     const inbox = new MemoryInbox();
-    const consumer = consume({
+    const consumer = createConsumer({
       transport: flaky,
       group: 'g',
       inbox,
@@ -241,7 +241,7 @@ describe('consumer', () => {
     await publish(transport, 'slow', 1);
     await publish(transport, 'slow', 2);
     for (let i = 1; i <= 5; i++) await publish(transport, `fast${i}`, i);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -271,7 +271,7 @@ describe('consumer', () => {
     let failed = false;
     await publish(transport, 'k', 1);
     await publish(transport, 'k', 2);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: new MemoryInbox(),
@@ -299,7 +299,7 @@ describe('consumer', () => {
     await publish(transport, 'a', 1);
     const poisonId = await publish(transport, 'a', 66);
     await publish(transport, 'a', 3);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'billing',
       inbox,
@@ -333,7 +333,7 @@ describe('consumer', () => {
     await publish(transport, 'x', 5);
     await publish(transport, 'y', 6);
     let attempts = 0;
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -359,7 +359,7 @@ describe('consumer', () => {
     const p = prepareEvent(Deposited, { accountId: 'a', amount: 1 });
     const bad = encodeEnvelope({ ...envelopeOf(p, 'urn:test', 1), data: { accountId: 'a', amount: -5 } });
     await transport.publish([{ topic: topic.name, key: 'a', value: bad, id: p.id }]);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: new MemoryInbox(),
@@ -387,7 +387,7 @@ describe('consumer', () => {
       dataschema: 'urn:x',
     };
     await transport.publish([{ topic: topic.name, key: 'b', value: encodeEnvelope(other), id: other.id }]);
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: new MemoryInbox(),
@@ -404,7 +404,7 @@ describe('consumer', () => {
     const transport = createMemoryTransport();
     await publish(transport, 'a', 1);
     let calls = 0;
-    const consumer = consume({
+    const consumer = createConsumer({
       transport,
       group: 'g',
       inbox: new MemoryInbox(),
@@ -429,7 +429,7 @@ describe('consumer', () => {
       release = r;
     });
     const finished: number[] = [];
-    const first = consume({
+    const first = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -446,7 +446,7 @@ describe('consumer', () => {
     release();
     await stopping;
     assert.deepEqual(finished, [1, 2], 'the in-flight event finished; the next one did not start');
-    const second = consume({
+    const second = createConsumer({
       transport,
       group: 'g',
       inbox,
@@ -462,7 +462,7 @@ describe('consumer', () => {
     for (let i = 1; i <= 3; i++) await publish(transport, 'a', i);
     const seen: number[] = [];
     const run = async (replay?: boolean) => {
-      const c = consume({
+      const c = createConsumer({
         transport,
         group: 'g',
         inbox: new MemoryInbox(),

@@ -6,7 +6,7 @@ import { type TestDatabase, testDatabase, testUrl } from '../test-database.test-
 import { createMysqlBackfillTables } from './mysql-backfill-tables.js';
 import { MysqlChangeSource } from './mysql-change-source.js';
 import { MysqlPositionStore } from './mysql-position-store.js';
-import { mysqlSnapshotter } from './mysql-snapshotter.js';
+import { createMysqlSnapshotter } from './mysql-snapshotter.js';
 
 type Item = { id: number; value: string; n: number };
 
@@ -41,7 +41,7 @@ describe('backfill with watermarks over the MariaDB binlog (MysqlSnapshotter, My
         tables: [`${db.database}.items`, `${db.database}.cdc_watermark`],
       }),
       {
-        snapshotter: mysqlSnapshotter(db.pool, { database: db.database, chunkSize: 50 }),
+        snapshotter: createMysqlSnapshotter(db.pool, { database: db.database, chunkSize: 50 }),
         pollIntervalMs: 50,
       },
     );
@@ -72,7 +72,7 @@ describe('backfill with watermarks over the MariaDB binlog (MysqlSnapshotter, My
       const consumer = new Map<string, Item>();
       const seen: RowChange[] = [];
       await drain(s, consumer, async () => seen.length > 0, seen); // the writers are under way first
-      const snapshotter = mysqlSnapshotter(db.pool, { database: db.database });
+      const snapshotter = createMysqlSnapshotter(db.pool, { database: db.database });
       const id = await snapshotter.request({ source: s.name, schema: db.database, table: 'items' });
       const done = async () => (await snapshotter.list(s.name)).find((r) => r.id === id)?.status === 'done';
       await drain(s, consumer, done, seen);

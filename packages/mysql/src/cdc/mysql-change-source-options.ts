@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { InvalidOptionError, integerOption, type PositionStore } from '@sluice/core';
+import { InvalidOptionError, type PositionStore } from '@sluice/core';
+import { integerOption } from '@sluice/core/adapter';
 
 /** Options of {@link MysqlChangeSource}. */
 export interface MysqlChangeSourceOptions {

@@ -1,10 +1,5 @@
-import {
-  ChangeBuffer,
-  type ChangeSource,
-  type ChangeSourceStats,
-  type RowChange,
-  SluiceError,
-} from '@sluice/core';
+import { type ChangeSource, type ChangeSourceStats, type RowChange, SluiceError } from '@sluice/core';
+import { ChangeBuffer } from '@sluice/core/adapter';
 import ZongJi from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
 import { type BinlogLocation, binlogBytesAfter } from './binlog-lag.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { queryChangeSource } from '@sluice/core';
+import { createQueryChangeSource } from '@sluice/core';
 import { memoryPositionStore, runPolledTableConformance, type WriterSession } from '@sluice/testing';
 import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
-import { mysqlPolledTable } from './mysql-polled-table.js';
+import { createMysqlPolledTable } from './mysql-polled-table.js';
 
 let db: TestDatabase | undefined;
 const open = () => {
@@ -27,7 +27,7 @@ runPolledTableConformance('MariaDB', {
   },
   polledTable(columns) {
     const { pool, database } = open();
-    return mysqlPolledTable(pool, { database, ...columns });
+    return createMysqlPolledTable(pool, { database, ...columns });
   },
   async session(): Promise<WriterSession> {
     const d = open();
@@ -74,8 +74,8 @@ describe('mysqlPolledTable: columns and types', () => {
       `INSERT INTO \`${d.database}\`.\`Local\` VALUES (9007199254740991, 'max id', NOW(6) - INTERVAL 1 MINUTE),
          (2, 'two', '2026-01-02 03:04:05.123456'), (3, 'future', NOW(6) + INTERVAL 1 HOUR)`,
     );
-    const s = queryChangeSource({
-      table: mysqlPolledTable(d.pool, {
+    const s = createQueryChangeSource({
+      table: createMysqlPolledTable(d.pool, {
         database: d.database,
         table: 'Local',
         incrementingColumn: 'Id',

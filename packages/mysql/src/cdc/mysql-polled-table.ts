@@ -9,7 +9,7 @@ import {
   polledTableMissing,
   SqlPolledTable,
   timestampTextFromMicros,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { inReadCommitted, type MysqlPool, queryRows } from '../mysql-client.js';
@@ -180,7 +180,7 @@ export class MysqlPolledTable extends SqlPolledTable {
   }
 }
 
-/** A MySQL/MariaDB table for `queryChangeSource`: `mysqlPolledTable(pool, { database, table, incrementingColumn })`. */
-export function mysqlPolledTable(pool: MysqlPool, options: MysqlPolledTableOptions): MysqlPolledTable {
+/** A MySQL/MariaDB table for `createQueryChangeSource`: `createMysqlPolledTable(pool, { database, table, incrementingColumn })`. */
+export function createMysqlPolledTable(pool: MysqlPool, options: MysqlPolledTableOptions): MysqlPolledTable {
   return new MysqlPolledTable(pool, options);
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { keyValues } from '@sluice/core';
+import { keyValues } from '@sluice/core/adapter';
 import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
 import { createMysqlBackfillTables } from './mysql-backfill-tables.js';
-import { mysqlSnapshotter } from './mysql-snapshotter.js';
+import { createMysqlSnapshotter } from './mysql-snapshotter.js';
 
 describe('MysqlSnapshotter on a real MariaDB', () => {
   let db: TestDatabase;
@@ -27,7 +27,7 @@ describe('MysqlSnapshotter on a real MariaDB', () => {
     await db.close();
   });
 
-  const snapshotter = () => mysqlSnapshotter(db.pool, { database: db.database, chunkSize: 70 });
+  const snapshotter = () => createMysqlSnapshotter(db.pool, { database: db.database, chunkSize: 70 });
 
   it('reads a composite-key table in chunks, each row exactly once, in key order, honouring where', async () => {
     const s = snapshotter();

@@ -1,15 +1,17 @@
+import type {
+  BackfillOrder,
+  BackfillRequest,
+  RowChange,
+  RowImage,
+  SluiceError,
+  Snapshotter,
+} from '@sluice/core';
 import {
-  type BackfillOrder,
-  type BackfillRequest,
   backfillRequestFromRow,
   checkChunkSize,
   invalidWhereError,
   noPrimaryKeyError,
-  type RowChange,
-  type RowImage,
-  type SluiceError,
-  type Snapshotter,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import { checkIdentifier, quoteIdentifier } from '../identifier.js';
 import type { MysqlQueryable, MysqlWriteResult } from '../mysql-client.js';
@@ -240,8 +242,11 @@ function tableName(t: { schema: string; table: string }): string {
   return `${quoteIdentifier(t.schema)}.${quoteIdentifier(t.table)}`;
 }
 
-/** `mysqlSnapshotter(pool)`: the MySQL/MariaDB side of `withBackfill`. */
-export function mysqlSnapshotter(db: MysqlQueryable, options?: MysqlSnapshotterOptions): MysqlSnapshotter {
+/** `createMysqlSnapshotter(pool)`: the MySQL/MariaDB side of `withBackfill`. */
+export function createMysqlSnapshotter(
+  db: MysqlQueryable,
+  options?: MysqlSnapshotterOptions,
+): MysqlSnapshotter {
   return new MysqlSnapshotter(db, options);
 }
 

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, it } from 'node:test';
-import { consume, createMemoryTransport, createRelay } from '@sluice/core';
+import { createConsumer, createRelay } from '@sluice/core';
+import { createMemoryTransport } from '@sluice/core/testing';
 import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';
 import { createMysqlOutbox } from '../outbox/mysql-outbox.js';
@@ -41,7 +42,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
-it('outbox -> relay -> memory transport -> consume() with the MySQL inbox: each committed event applied once, in order', {
+it('outbox -> relay -> memory transport -> createConsumer() with the MySQL inbox: each committed event applied once, in order', {
   timeout: 60_000,
 }, async () => {
   const outbox = await createMysqlOutbox(db.pool, {
@@ -60,7 +61,7 @@ it('outbox -> relay -> memory transport -> consume() with the MySQL inbox: each 
   const inbox = await createMysqlInbox(db.pool, { database: db.database });
   const outcomes = { applied: 0, duplicate: 0 };
   const startConsumer = (replay: boolean) =>
-    consume({
+    createConsumer({
       transport,
       group: 'credit',
       inbox,

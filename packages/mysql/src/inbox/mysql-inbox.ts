@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
-  type BatchEvent,
-  type BatchOutcome,
-  type ChainCheck,
   DATABASE_UNAVAILABLE,
   errorMessage,
   type InboxStore,
   InvalidOptionError,
   SluiceError,
 } from '@sluice/core';
+import type { BatchEvent, BatchOutcome, ChainCheck } from '@sluice/core/adapter';
 import { errorCodeOf, isRetryable, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';

@@ -8,14 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  createMemoryTransport,
-  createRelay,
-  DATABASE_UNAVAILABLE,
-  decodeEnvelope,
-  type OutboxRow,
-  SluiceError,
-} from '@sluice/core';
+import { createRelay, DATABASE_UNAVAILABLE, decodeEnvelope, SluiceError } from '@sluice/core';
+import type { OutboxRow } from '@sluice/core/adapter';
+import { createMemoryTransport } from '@sluice/core/testing';
 import type mysql from 'mysql2/promise';
 import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';

@@ -1,24 +1,26 @@
 import {
-  chainOf,
   type EventContext,
   type EventContract,
   type EventInput,
   encodeEnvelope,
-  envelopeOf,
   InvalidOptionError,
-  type ListedOutboxRow,
   MigrationRequiredError,
+  type OutboxStats,
+  type OutboxStore,
+  SluiceError,
+} from '@sluice/core';
+import {
+  chainOf,
+  envelopeOf,
+  type ListedOutboxRow,
   type OutboxBatch,
   type OutboxChain,
   type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
-  type OutboxStats,
-  type OutboxStore,
   prepareEvent,
   type RelayLease,
-  SluiceError,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';

@@ -6,7 +6,7 @@ import {
   type OutboxBatch,
   type OutboxRow,
   releaseInSequence,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import { inReadCommitted, type MysqlPool, type MysqlQueryable, queryRows } from '../mysql-client.js';
 

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   type ChangeMapping,
-  changeOutbox,
-  createMemoryTransport,
+  createChangeOutbox,
   createRelay,
   decodeEnvelope,
   defineEvent,
@@ -14,6 +13,7 @@ import {
   SluiceError,
   type Transport,
 } from '@sluice/core';
+import { createMemoryTransport } from '@sluice/core/testing';
 import { z } from 'zod';
 import { sleep, type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { createChangeCapture, dropChangeCapture } from './change-capture-setup.js';
@@ -183,7 +183,7 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
       }
     };
     const run = () => {
-      const outbox = changeOutbox({ source: source(), map, eventSource: 'urn:service:legacy-courses' });
+      const outbox = createChangeOutbox({ source: source(), map, eventSource: 'urn:service:legacy-courses' });
       const relay = createRelay({ outbox, transport, topics: [courses], batchSize: 50, idleWaitMs: 50 });
       relay.start();
       relay.done.catch(() => undefined); // a killed reader stops its relay; the next one takes over

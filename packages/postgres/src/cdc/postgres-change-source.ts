@@ -1,11 +1,11 @@
 import {
-  ChangeBuffer,
   type ChangeSource,
   type ChangeSourceStats,
   InvalidOptionError,
   type RowChange,
   SluiceError,
 } from '@sluice/core';
+import { ChangeBuffer } from '@sluice/core/adapter';
 import pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';

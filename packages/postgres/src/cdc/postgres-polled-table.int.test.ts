@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { queryChangeSource, type RowChange } from '@sluice/core';
+import { createQueryChangeSource, type RowChange } from '@sluice/core';
 import { memoryPositionStore, runPolledTableConformance, type WriterSession } from '@sluice/testing';
 import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
-import { postgresPolledTable } from './postgres-polled-table.js';
+import { createPostgresPolledTable } from './postgres-polled-table.js';
 
 let db: TestDatabase | undefined;
 const open = () => {
@@ -27,7 +27,7 @@ runPolledTableConformance('PostgreSQL', {
   },
   polledTable(columns) {
     const { pool, schema } = open();
-    return postgresPolledTable(pool, { schema, ...columns });
+    return createPostgresPolledTable(pool, { schema, ...columns });
   },
   async session(): Promise<WriterSession> {
     const d = open();
@@ -79,8 +79,8 @@ describe('postgresPolledTable: columns and types', () => {
       `INSERT INTO "${d.schema}"."Local" VALUES (9007199254740991, 'max id', localtimestamp - interval '1 minute'),
          (2, 'two', localtimestamp - interval '1 minute'), (3, 'future', localtimestamp + interval '1 hour')`,
     );
-    const s = queryChangeSource({
-      table: postgresPolledTable(d.pool, {
+    const s = createQueryChangeSource({
+      table: createPostgresPolledTable(d.pool, {
         schema: d.schema,
         table: 'Local',
         incrementingColumn: 'Id',

@@ -8,7 +8,7 @@ import {
   polledTableMissing,
   SqlPolledTable,
   timestampTextFromMicros,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import type { PgPool, PgPoolClient } from '../pg-client.js';
@@ -160,7 +160,10 @@ export class PostgresPolledTable extends SqlPolledTable {
   }
 }
 
-/** A PostgreSQL table for `queryChangeSource`: `postgresPolledTable(pool, { table, incrementingColumn, ... })`. */
-export function postgresPolledTable(pool: PgPool, options: PostgresPolledTableOptions): PostgresPolledTable {
+/** A PostgreSQL table for `createQueryChangeSource`: `createPostgresPolledTable(pool, { table, incrementingColumn, ... })`. */
+export function createPostgresPolledTable(
+  pool: PgPool,
+  options: PostgresPolledTableOptions,
+): PostgresPolledTable {
   return new PostgresPolledTable(pool, options);
 }

@@ -5,7 +5,7 @@ import { drainChanges, liveChangesInsideBackfill, startWriteLoops } from '@sluic
 import { sleep, type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { createChangeCapture, dropChangeCapture } from './change-capture-setup.js';
 import { PostgresChangeSource } from './postgres-change-source.js';
-import { postgresSnapshotter } from './postgres-snapshotter.js';
+import { createPostgresSnapshotter } from './postgres-snapshotter.js';
 
 type Item = { id: string; value: string; n: number };
 
@@ -43,7 +43,7 @@ describe('backfill with watermarks (PostgresSnapshotter) on a real server', () =
     await db.close();
   });
 
-  const snapshotter = () => postgresSnapshotter(db.pool, { schema: db.schema, chunkSize: 150 });
+  const snapshotter = () => createPostgresSnapshotter(db.pool, { schema: db.schema, chunkSize: 150 });
   const source = () =>
     withBackfill(new PostgresChangeSource({ connectionString: testUrl(), slot, publication }), {
       snapshotter: snapshotter(),

@@ -1,14 +1,10 @@
+import type { BackfillOrder, BackfillRequest, RowChange, RowImage, Snapshotter } from '@sluice/core';
 import {
-  type BackfillOrder,
-  type BackfillRequest,
   backfillRequestFromRow,
   checkChunkSize,
   invalidWhereError,
   noPrimaryKeyError,
-  type RowChange,
-  type RowImage,
-  type Snapshotter,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import { checkIdentifier, quoteIdentifier } from '../identifier.js';
 import type { PgQueryable } from '../pg-client.js';
@@ -208,8 +204,8 @@ export class PostgresSnapshotter implements Snapshotter {
   }
 }
 
-/** `postgresSnapshotter(pool)`: the PostgreSQL side of `withBackfill`. */
-export function postgresSnapshotter(
+/** `createPostgresSnapshotter(pool)`: the PostgreSQL side of `withBackfill`. */
+export function createPostgresSnapshotter(
   db: PgQueryable,
   options?: PostgresSnapshotterOptions,
 ): PostgresSnapshotter {

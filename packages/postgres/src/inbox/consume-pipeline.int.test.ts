@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, it } from 'node:test';
-import { consume, createMemoryTransport, createRelay } from '@sluice/core';
+import { createConsumer, createRelay } from '@sluice/core';
+import { createMemoryTransport } from '@sluice/core/testing';
 import { migrate } from '../migrations/migrate.js';
 import { createPostgresOutbox } from '../outbox/postgres-outbox.js';
 import { fromPg } from '../pg-client.js';
@@ -41,7 +42,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
-it('outbox -> relay -> memory transport -> consume() with the PostgreSQL inbox: each committed event applied once, in order', {
+it('outbox -> relay -> memory transport -> createConsumer() with the PostgreSQL inbox: each committed event applied once, in order', {
   timeout: 60_000,
 }, async () => {
   const outbox = await createPostgresOutbox(db.pool, { source: SOURCE, schema: db.schema });
@@ -56,7 +57,7 @@ it('outbox -> relay -> memory transport -> consume() with the PostgreSQL inbox: 
   const inbox = await createPostgresInbox(db.pool, { schema: db.schema });
   const outcomes = { applied: 0, duplicate: 0 };
   const startConsumer = (replay: boolean) =>
-    consume({
+    createConsumer({
       transport,
       group: 'credit',
       inbox,

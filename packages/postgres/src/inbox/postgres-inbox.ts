@@ -1,13 +1,11 @@
 import {
-  type BatchEvent,
-  type BatchOutcome,
-  type ChainCheck,
   DATABASE_UNAVAILABLE,
   errorMessage,
   type InboxStore,
   InvalidOptionError,
   SluiceError,
 } from '@sluice/core';
+import type { BatchEvent, BatchOutcome, ChainCheck } from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';

@@ -1,4 +1,5 @@
-import { type EventContext, encodeEnvelope, envelopeOf, type PreparedEvent, SluiceError } from '@sluice/core';
+import { type EventContext, encodeEnvelope, SluiceError } from '@sluice/core';
+import { envelopeOf, type PreparedEvent } from '@sluice/core/adapter';
 
 const MARKER = '"sequence":"';
 const PLACEHOLDER = 1;

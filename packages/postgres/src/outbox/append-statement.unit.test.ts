@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { decodeEnvelope, defineEvent, defineKey, defineTopic, prepareEvent } from '@sluice/core';
+import { decodeEnvelope, defineEvent, defineKey, defineTopic } from '@sluice/core';
+import { prepareEvent } from '@sluice/core/adapter';
 import { z } from 'zod';
 import { splitEnvelope } from './append-statement.js';
 

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createMemoryTransport, createRelay, decodeEnvelope, type OutboxRow } from '@sluice/core';
+import { createRelay, decodeEnvelope } from '@sluice/core';
+import type { OutboxRow } from '@sluice/core/adapter';
+import { createMemoryTransport } from '@sluice/core/testing';
 import type pg from 'pg';
 import { migrate } from '../migrations/migrate.js';
 import { fromPg } from '../pg-client.js';

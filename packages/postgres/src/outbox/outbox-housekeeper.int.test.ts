@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { OutboxRow } from '@sluice/core';
+import type { OutboxRow } from '@sluice/core/adapter';
 import { migrate } from '../migrations/migrate.js';
 import { fromPg } from '../pg-client.js';
 import {

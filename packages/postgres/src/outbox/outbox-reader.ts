@@ -6,7 +6,7 @@ import {
   type OutboxBatch,
   type OutboxRow,
   releaseInSequence,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import type { PgQueryable } from '../pg-client.js';
 import { partitionOfSql } from './partition-sql.js';

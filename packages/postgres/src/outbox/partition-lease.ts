@@ -1,4 +1,4 @@
-import type { RelayLease } from '@sluice/core';
+import type { RelayLease } from '@sluice/core/adapter';
 import { toSluiceError } from '../errors.js';
 import { checkOut, type PgPool } from '../pg-client.js';
 

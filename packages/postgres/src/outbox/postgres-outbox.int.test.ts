@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  ContractViolationError,
-  decodeEnvelope,
-  MigrationRequiredError,
-  type OutboxRow,
-  SluiceError,
-} from '@sluice/core';
+import { ContractViolationError, decodeEnvelope, MigrationRequiredError, SluiceError } from '@sluice/core';
+import type { OutboxRow } from '@sluice/core/adapter';
 import { migrate } from '../migrations/migrate.js';
 import { fromPg } from '../pg-client.js';
 import {

@@ -1,21 +1,23 @@
 import {
-  chainOf,
   type EventContext,
   type EventContract,
   type EventInput,
   InvalidOptionError,
-  type ListedOutboxRow,
   MigrationRequiredError,
+  type OutboxStats,
+  type OutboxStore,
+} from '@sluice/core';
+import {
+  chainOf,
+  type ListedOutboxRow,
   type OutboxBatch,
   type OutboxChain,
   type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
-  type OutboxStats,
-  type OutboxStore,
   prepareEvent,
   type RelayLease,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';

@@ -13,15 +13,15 @@ import { afterEach, beforeEach, it } from 'node:test';
 import {
   type ConsumeOutcome,
   type Consumer,
-  consume,
+  createConsumer,
   createRelay,
   decodeEnvelope,
   defineEvent,
   defineKey,
   defineTopic,
   handle,
-  sleep,
 } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { z } from 'zod';
 import { createLogTransport } from '../log/log-transport.js';
 import { openDatabase, type SqliteDatabase } from '../open-database.js';
@@ -117,7 +117,7 @@ it('a record deleted from the embedded log is noticed: its key is held with expe
     const applied: string[] = [];
     const gaps: Extract<ConsumeOutcome, { kind: 'gap' }>[] = [];
     const alerts: string[] = [];
-    const running = consume({
+    const running = createConsumer({
       transport,
       group: 'balances',
       inbox,

@@ -1,4 +1,5 @@
-import { type ChainCheck, type InboxStore, SluiceError } from '@sluice/core';
+import { type InboxStore, SluiceError } from '@sluice/core';
+import type { ChainCheck } from '@sluice/core/adapter';
 import type { Statement } from 'better-sqlite3';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
 import type { SqliteDatabase } from '../open-database.js';

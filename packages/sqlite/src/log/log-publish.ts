@@ -1,10 +1,5 @@
-import {
-  type OutgoingRecord,
-  PayloadTooLargeError,
-  type PublishAck,
-  partitionFor,
-  TransportError,
-} from '@sluice/core';
+import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, TransportError } from '@sluice/core';
+import { partitionFor } from '@sluice/core/adapter';
 import { LOG_NAME } from './log-errors.js';
 import type { LogStore, LogTopic } from './log-store.js';
 

@@ -2,7 +2,6 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
-  mergeByTime,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
@@ -11,6 +10,7 @@ import {
   type TopicSpec,
   type Transport,
 } from '@sluice/core';
+import { mergeByTime } from '@sluice/core/adapter';
 import { CommitWakeup, notifyCommitted } from '../commit-wakeup.js';
 import { LOG_NAME } from './log-errors.js';
 import { type LogTransportOptions, type ResolvedLogOptions, resolveLogOptions } from './log-options.js';

@@ -13,9 +13,9 @@ import {
   defineTopic,
   InvalidOptionError,
   MigrationRequiredError,
-  type OutboxRow,
   type OutboxStore,
 } from '@sluice/core';
+import type { OutboxRow } from '@sluice/core/adapter';
 import { z } from 'zod';
 import { LATEST_VERSION, migrate, schemaVersion } from '../migrations/migrate.js';
 import { openDatabase, type SqliteDatabase } from '../open-database.js';

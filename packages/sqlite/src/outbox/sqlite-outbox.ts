@@ -5,20 +5,22 @@ import {
   type EventContract,
   type EventInput,
   encodeEnvelope,
+  MigrationRequiredError,
+  type OutboxStats,
+  type OutboxStore,
+  SluiceError,
+} from '@sluice/core';
+import {
   envelopeOf,
   type ListedOutboxRow,
-  MigrationRequiredError,
   type OutboxBatch,
   type OutboxChain,
   type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
-  type OutboxStats,
-  type OutboxStore,
   prepareEvent,
   type RelayLease,
-  SluiceError,
-} from '@sluice/core';
+} from '@sluice/core/adapter';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { CommitWakeup } from '../commit-wakeup.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';

@@ -40,7 +40,8 @@ db.transaction(() => {
 process.send?.({ committed: data.enrollmentId });
 await new Promise((resolve) => process.once('message', resolve));
 if (mode === 'hook') {
-  const { envelopeOf, prepareEvent, encodeEnvelope } = await import('@sluice/core');
+  const { encodeEnvelope } = await import('@sluice/core');
+  const { envelopeOf, prepareEvent } = await import('@sluice/core/adapter');
   const envelope = envelopeOf(prepareEvent(EnrollmentCreated, data), 'urn:service:enrollments', 1);
   await bus.publish([
     {

@@ -1,4 +1,5 @@
-import { type AuditProblemKind, auditTopic, type ListedOutboxRow } from '@sluice/core';
+import { type AuditProblemKind, auditTopic } from '@sluice/core';
+import type { ListedOutboxRow } from '@sluice/core/adapter';
 import { createLogTransport } from '@sluice/sqlite';
 
 /** What the embedded log holds for one topic, checked against what was committed. */

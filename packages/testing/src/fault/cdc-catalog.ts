@@ -1,12 +1,5 @@
-import {
-  type ChangeMapping,
-  defineEvent,
-  defineKey,
-  defineTopic,
-  type Envelope,
-  mapped,
-  sleep,
-} from '@sluice/core';
+import { type ChangeMapping, defineEvent, defineKey, defineTopic, type Envelope, mapped } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { z } from 'zod';
 
 /**

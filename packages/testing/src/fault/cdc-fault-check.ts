@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { killHard } from '@sluice/cli';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import {
   applyCatalogEvent,
   type Catalog,

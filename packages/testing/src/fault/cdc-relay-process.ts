@@ -6,7 +6,7 @@
  * once started.
  */
 import { jsonLogger, withBackfill } from '@sluice/core';
-import { PostgresChangeSource, postgresSnapshotter } from '@sluice/postgres';
+import { createPostgresSnapshotter, PostgresChangeSource } from '@sluice/postgres';
 import pg from 'pg';
 import { runCdcRelay } from './run-cdc-relay.js';
 
@@ -20,7 +20,7 @@ runCdcRelay(
   withBackfill(
     new PostgresChangeSource({ connectionString: url, slot, publication, heartbeatIntervalMs: 500 }),
     {
-      snapshotter: postgresSnapshotter(pool, { chunkSize: 50 }),
+      snapshotter: createPostgresSnapshotter(pool, { chunkSize: 50 }),
       initialSnapshot: initialSnapshot ? initialSnapshot.split(',') : [],
       pollIntervalMs: 200,
       logger: jsonLogger('backfill'),

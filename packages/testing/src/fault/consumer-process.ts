@@ -3,7 +3,7 @@
  * argv: <consumer.db> <bus.db | TransportConfig as JSON> <memberId>
  */
 import { createTransport, type TransportConfig } from '@sluice/cli';
-import { consume } from '@sluice/core';
+import { createConsumer } from '@sluice/core';
 import { enrollmentProjection } from '@sluice/example-enrollments';
 import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
 
@@ -14,7 +14,7 @@ const db = openDatabase(consumerPath);
 const transport = bus.startsWith('{')
   ? await createTransport(JSON.parse(bus) as TransportConfig)
   : createLogTransport({ path: bus, sessionTimeoutMs: 1500 });
-const consumer = consume({
+const consumer = createConsumer({
   transport,
   group: 'fault',
   memberId,

@@ -1,4 +1,4 @@
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import type { CourseWrite } from './cdc-fault-check.js';
 
 /** One writer's session on the legacy courses table, in whatever driver the database under test has. */

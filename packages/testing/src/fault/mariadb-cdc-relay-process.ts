@@ -6,7 +6,7 @@
  * Args: <mysql url> <source name> <bus path> [publish delay ms] [initial snapshot tables]. Sends `ready` once started.
  */
 import { jsonLogger, withBackfill } from '@sluice/core';
-import { MysqlChangeSource, MysqlPositionStore, mysqlSnapshotter } from '@sluice/mysql';
+import { createMysqlSnapshotter, MysqlChangeSource, MysqlPositionStore } from '@sluice/mysql';
 import mysql from 'mysql2/promise';
 import { runCdcRelay } from './run-cdc-relay.js';
 
@@ -26,7 +26,7 @@ const source = new MysqlChangeSource({
 });
 runCdcRelay(
   withBackfill(source, {
-    snapshotter: mysqlSnapshotter(pool, { database: 'sluice', chunkSize: 50 }),
+    snapshotter: createMysqlSnapshotter(pool, { database: 'sluice', chunkSize: 50 }),
     initialSnapshot: initialSnapshot ? initialSnapshot.split(',') : [],
     pollIntervalMs: 200,
     logger: jsonLogger('backfill'),

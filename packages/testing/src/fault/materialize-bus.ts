@@ -1,4 +1,5 @@
-import { decodeEnvelope, type Envelope, sleep } from '@sluice/core';
+import { decodeEnvelope, type Envelope } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { createLogTransport } from '@sluice/sqlite';
 
 /** A topic of the embedded log replayed into a state, as a consumer with an inbox would apply it. */

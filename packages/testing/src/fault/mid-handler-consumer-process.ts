@@ -6,7 +6,7 @@
  * reads it back there, sends `{ blocked }` and never returns: the test SIGKILLs it with the transaction open.
  * argv: postgres <url> <schema> <bus.db> | sqlite <consumer.db> - <bus.db>
  */
-import { type Consumer, consume, errorMessage, handle } from '@sluice/core';
+import { type Consumer, createConsumer, errorMessage, handle } from '@sluice/core';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createPostgresInbox, type SqlExecutor } from '@sluice/postgres';
 import { createLogTransport, createSqliteInbox, openDatabase, type SqliteDatabase } from '@sluice/sqlite';
@@ -49,7 +49,7 @@ if (backend === 'postgres') {
   pool.on('error', () => undefined);
   const inbox = await createPostgresInbox(pool, { schema });
   start = () =>
-    consume<SqlExecutor>({
+    createConsumer<SqlExecutor>({
       transport,
       group: 'mid',
       memberId: 'member-1',
@@ -76,7 +76,7 @@ if (backend === 'postgres') {
   const db = openDatabase(target);
   const inbox = createSqliteInbox(db);
   start = () =>
-    consume<SqliteDatabase>({
+    createConsumer<SqliteDatabase>({
       transport,
       group: 'mid',
       memberId: 'member-1',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { type AppendResult, fromPg, type PostgresOutbox } from '@sluice/postgres';
 import type pg from 'pg';

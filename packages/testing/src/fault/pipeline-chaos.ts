@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createTransport, killHard, type TransportConfig } from '@sluice/cli';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { EnrollmentsService, enrollmentsTopic, RolledBack } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { firstMessage, forkFixture } from './child.js';

@@ -5,7 +5,7 @@
  * the server restarting: surviving that is the consumer runtime's and the inbox's job.
  * argv: <postgres url> <schema> <bus.db> <memberId>
  */
-import { type ConsumerStats, consume, errorMessage, handle, jsonLogger } from '@sluice/core';
+import { type ConsumerStats, createConsumer, errorMessage, handle, jsonLogger } from '@sluice/core';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import { createPostgresInbox, type SqlExecutor } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
@@ -27,7 +27,7 @@ const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMilli
 pool.on('error', () => undefined);
 const inbox = await createPostgresInbox(pool, { schema });
 let lastError: string | null = null;
-const consumer = consume<SqlExecutor>({
+const consumer = createConsumer<SqlExecutor>({
   transport: createLogTransport({ path: busPath, sessionTimeoutMs: 1500 }),
   group: 'fault',
   memberId,

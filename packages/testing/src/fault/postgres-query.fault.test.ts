@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killHard } from '@sluice/cli';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import pg from 'pg';
 import { forkReady } from './child.js';
 import { materializeBus } from './materialize-bus.js';

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cliEntry, killHard } from '@sluice/cli';
-import { sleep } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { enrollmentsTopic } from '@sluice/example-enrollments';
 import { createPostgresInbox, createPostgresOutbox } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';

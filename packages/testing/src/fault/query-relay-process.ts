@@ -1,11 +1,11 @@
 /**
  * A query-based liberation relay for the fault tests: polls `<schema>.items` in timestamp+incrementing mode
- * (`queryChangeSource` on `postgresPolledTable`), keeps its cursor in a `FilePositionStore` and ships the mapped
+ * (`createQueryChangeSource` on `createPostgresPolledTable`), keeps its cursor in a `FilePositionStore` and ships the mapped
  * events to the embedded log at `busPath`, until killed.
  * Args: <postgres url> <schema> <positions path> <bus path>. Sends `ready` once started.
  */
-import { changeOutbox, createRelay, FilePositionStore, queryChangeSource } from '@sluice/core';
-import { postgresPolledTable } from '@sluice/postgres';
+import { createChangeOutbox, createQueryChangeSource, createRelay, FilePositionStore } from '@sluice/core';
+import { createPostgresPolledTable } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { mapItem, queryItems } from './query-items.js';
@@ -17,8 +17,8 @@ if (!url || !schema || !positionsPath || !busPath) {
 
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 pool.on('error', () => undefined);
-const source = queryChangeSource({
-  table: postgresPolledTable(pool, {
+const source = createQueryChangeSource({
+  table: createPostgresPolledTable(pool, {
     schema,
     table: 'items',
     incrementingColumn: 'id',
@@ -28,7 +28,7 @@ const source = queryChangeSource({
   safetyDelayMs: 500,
   pollIntervalMs: 50,
 });
-const outbox = changeOutbox({ source, map: mapItem, eventSource: 'urn:service:legacy-items' });
+const outbox = createChangeOutbox({ source, map: mapItem, eventSource: 'urn:service:legacy-items' });
 const relay = createRelay({
   outbox,
   transport: createLogTransport({ path: busPath }),

@@ -1,4 +1,5 @@
-import { type ChangeSource, changeOutbox, createRelay, sleep, type Transport } from '@sluice/core';
+import { type ChangeSource, createChangeOutbox, createRelay, type Transport } from '@sluice/core';
+import { sleep } from '@sluice/core/adapter';
 import { createLogTransport } from '@sluice/sqlite';
 import { cdcCatalog, mapCatalog } from './cdc-catalog.js';
 import { cdcCourses, mapCourse } from './cdc-courses.js';
@@ -11,7 +12,7 @@ import { cdcCourses, mapCourse } from './cdc-courses.js';
  * not yet delivered, which the next one must read again.
  */
 export function runCdcRelay(source: ChangeSource, busPath: string, publishDelayMs = 0): void {
-  const outbox = changeOutbox({
+  const outbox = createChangeOutbox({
     source,
     map: (change) => (change.table === 'catalog' ? mapCatalog(change) : mapCourse(change)),
     eventSource: 'urn:service:legacy-courses',

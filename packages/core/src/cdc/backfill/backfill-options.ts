@@ -30,7 +30,7 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     throw new InvalidOptionError(
       'withBackfill',
       'snapshotter',
-      'must be a Snapshotter (e.g. postgresSnapshotter(pool))',
+      'must be a Snapshotter (e.g. createPostgresSnapshotter(pool))',
     );
   }
   const initialSnapshot = (options.initialSnapshot ?? []).map((t) => {

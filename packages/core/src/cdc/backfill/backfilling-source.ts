@@ -358,7 +358,7 @@ export class BackfillingSource implements ChangeSource {
 
 /**
  * Adds snapshots and on-request backfills to a change source:
- * `changeOutbox({ source: withBackfill(source, { snapshotter: postgresSnapshotter(pool) }), map, eventSource })`.
+ * `createChangeOutbox({ source: withBackfill(source, { snapshotter: createPostgresSnapshotter(pool) }), map, eventSource })`.
  * Map `snapshot` changes to the entity topic of the contract, so new consumers can rebuild current state.
  */
 export function withBackfill(source: ChangeSource, options: BackfillOptions): BackfillingSource {

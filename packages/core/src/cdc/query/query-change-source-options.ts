@@ -4,7 +4,7 @@ import type { PositionStore } from '../position-store.js';
 import type { PolledTable } from './polled-table.js';
 
 export interface QueryChangeSourceOptions {
-  /** The table and its dialect, e.g. `postgresPolledTable(pool, {...})` or `mysqlPolledTable(pool, {...})`. */
+  /** The table and its dialect, e.g. `createPostgresPolledTable(pool, {...})` or `createMysqlPolledTable(pool, {...})`. */
   readonly table: PolledTable;
   /**
    * Where the acknowledged cursor is kept (e.g. a `FilePositionStore`), under the source's `name`. The caller
@@ -45,7 +45,7 @@ export function resolveQueryChangeSourceOptions(
     o.table,
     ['fetch', 'databaseNow'],
     'table',
-    'a PolledTable, e.g. postgresPolledTable(pool, …)',
+    'a PolledTable, e.g. createPostgresPolledTable(pool, …)',
   );
   if (o.table.mode !== 'incrementing' && o.table.mode !== 'timestamp+incrementing') {
     throw new InvalidOptionError(COMPONENT, 'table', `has an unknown mode ${JSON.stringify(o.table.mode)}`);

@@ -22,7 +22,7 @@ interface Poll {
 
 /**
  * Query-based data liberation: a {@link ChangeSource} that polls a table with SQL, for databases whose log
- * cannot be read (no replication privilege, a managed service, a replica). `changeOutbox` maps its changes to
+ * cannot be read (no replication privilege, a managed service, a replica). `createChangeOutbox` maps its changes to
  * contract events and the relay ships them like any other source's.
  *
  * **Incrementing mode** (a strictly increasing integer column such as an auto-increment id) sees inserts only,
@@ -250,7 +250,7 @@ function after(r: PolledRow, cursor: QueryCursor, timestamped: boolean): boolean
   return ts > cts || (ts === cts && r.id > cursor.id);
 }
 
-/** A query-based change source: `changeOutbox({ source: queryChangeSource({ table, positions }), map, … })`. */
-export function queryChangeSource(options: QueryChangeSourceOptions): QueryChangeSource {
+/** A query-based change source: `createChangeOutbox({ source: createQueryChangeSource({ table, positions }), map, … })`. */
+export function createQueryChangeSource(options: QueryChangeSourceOptions): QueryChangeSource {
   return new QueryChangeSource(options);
 }

@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors.js';
 import { MemoryPolledTable } from '../../testing/memory-polled-table.js';
 import type { PositionStore } from '../position-store.js';
 import type { RowChange } from '../row-change.js';
-import { queryChangeSource } from './query-change-source.js';
+import { createQueryChangeSource } from './query-change-source.js';
 import type { QueryChangeSourceOptions } from './query-change-source-options.js';
 import { microsFromTimestampText, timestampTextFromMicros } from './timestamp-text.js';
 
@@ -30,7 +30,7 @@ function source(
   positions: PositionStore,
   options: Partial<QueryChangeSourceOptions> = {},
 ) {
-  return queryChangeSource({ table, positions, safetyDelayMs: DELAY, pollIntervalMs: 10, ...options });
+  return createQueryChangeSource({ table, positions, safetyDelayMs: DELAY, pollIntervalMs: 10, ...options });
 }
 
 const titles = (changes: RowChange[]) => changes.map((c) => c.after!['title']);
@@ -304,13 +304,13 @@ describe('queryChangeSource options', () => {
       [{ table, positions, name: '' }, 'name'],
     ] as const) {
       assert.throws(
-        () => queryChangeSource(options as unknown as QueryChangeSourceOptions),
+        () => createQueryChangeSource(options as unknown as QueryChangeSourceOptions),
         (e: unknown) =>
           e instanceof SluiceError &&
           e.code === 'SLUICE_INVALID_OPTION' &&
           e.message.includes(`\`${field}\``),
       );
     }
-    assert.equal(queryChangeSource({ table, positions }).name, 'query:memory.items');
+    assert.equal(createQueryChangeSource({ table, positions }).name, 'query:memory.items');
   });
 });
