@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTransport } from '@sluice/cli';
+import { createTransport } from '@sluice/core';
 import { createConsumer, createRelay, handle, type Transport } from '@sluice/core';
 import { partitionFor, sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';

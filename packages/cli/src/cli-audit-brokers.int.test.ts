@@ -4,9 +4,8 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type AuditReport, defineTopic, encodeEnvelope, uuidv7 } from '@sluice/core';
+import { type AuditReport, createTransport, defineTopic, encodeEnvelope, uuidv7 } from '@sluice/core';
 import { assertExit, sluice } from './cli-runner.test-support.js';
-import { createTransport } from './transport/create-transport.js';
 
 // `sluice audit --transport <broker URL>` on a topic alone (no outbox), against the real brokers of
 // `eval "$(bash scripts/services redis kafka)"`: records crafted with a gap and an order violation are published

@@ -263,6 +263,49 @@ describe('the sluice CLI, run as a child process', () => {
       assertExit(missing, 2, 'status --db');
       assert.match(missing.stderr, /option --db needs a value/);
     });
+
+    it('a --transport that names no transport exits 2, like every other usage error', async () => {
+      const run = await sluice([
+        'tail',
+        'enrollments',
+        '--transport',
+        'amqp://127.0.0.1:5672',
+        '--no-follow',
+      ]);
+      assertExit(run, 2, 'tail --transport amqp://');
+      assert.match(run.stderr, /--transport amqp:\/\/127\.0\.0\.1:5672 is not a transport/);
+    });
+
+    it('read-only commands on a log that does not exist create nothing and say so (exit 2)', async () => {
+      for (const args of [
+        ['tail', 'enrollments', '--no-follow'],
+        ['dlq', 'list', '--group', 'g'],
+        ['audit', '--topic', 'enrollments'],
+        ['replay', '--group', 'g', '--topic', 'enrollments', '--to', 'earliest'],
+      ]) {
+        const log = join(root, `missing-${args[0]}.db`);
+        const run = await sluice([...args, '--log', log]);
+        assertExit(run, 2, args.join(' '));
+        assert.match(
+          run.stderr,
+          new RegExp(`no embedded log at ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+        );
+        assert.equal(existsSync(log), false, `${args[0]} created ${log}`);
+      }
+    });
+
+    it('tail of a topic the log does not hold names the log and how topics appear (exit 1)', async () => {
+      const log = join(root, 'topicless.db');
+      const bus = createLogTransport({ path: log });
+      await bus.close();
+      const run = await sluice(['tail', 'enrolments', '--log', log, '--no-follow']);
+      assertExit(run, 1, 'tail of an unknown topic');
+      assert.match(
+        run.stderr,
+        /the embedded log .*topicless\.db has no topic "enrolments": a topic appears when a relay first publishes to it/,
+      );
+      assert.doesNotMatch(run.stderr, /ensureTopic/);
+    });
   });
 
   describe('demo, then the files it leaves (tail, dlq, replay)', () => {

@@ -1,4 +1,4 @@
-import { errorMessage, SluiceError } from '@sluice/core';
+import { errorMessage, InvalidOptionError, SluiceError } from '@sluice/core';
 import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import type { Command } from './commands/command.js';
@@ -57,7 +57,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return await command.run(options, positionals);
   } catch (error) {
-    if (error instanceof UsageError) {
+    // A usage problem exits 2 in every command: a bad flag, and an option a component refused.
+    if (error instanceof UsageError || error instanceof InvalidOptionError) {
       process.stderr.write(`sluice ${name}: ${error.message}\n`);
       return 2;
     }

@@ -1,7 +1,13 @@
-import { SluiceError, type Transport } from '@sluice/core';
-import type { OptionSpec, Resolved } from './options.js';
-import { brokerKindOf, createTransport } from './transport/create-transport.js';
-import type { TransportConfig } from './transport/transport-config.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  brokerKindOf,
+  createTransport,
+  SluiceError,
+  type Transport,
+  type TransportConfig,
+} from '@sluice/core';
+import { type OptionSpec, type Resolved, UsageError } from './options.js';
 
 export const TRANSPORT_OPTION: OptionSpec = {
   name: 'transport',
@@ -24,8 +30,7 @@ export function transportConfig(options: Resolved): TransportConfig {
   if (spec === 'embedded') return { kind: 'embedded', path: String(options['log']) };
   const kind = brokerKindOf(spec);
   if (kind === undefined) {
-    throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
+    throw new UsageError(
       `--transport ${spec} is not a transport: use embedded, nats://HOST:PORT, redis://HOST:PORT or kafka://HOST:PORT`,
     );
   }
@@ -37,7 +42,32 @@ export function transportConfig(options: Resolved): TransportConfig {
  * Opens the bus named by `--transport`: the embedded log in `--log` (the default), or a broker by URL. A broker
  * adapter is imported on demand, so the CLI needs only the adapter packages it is used with; a missing one is
  * a clear error that names the package to install.
+ *
+ * With `readOnly` (commands that only read: tail, dlq list/show, audit), an embedded log that does not exist is
+ * an error instead of a new empty file: a command that reads must create nothing.
  */
-export function openTransport(options: Resolved): Promise<Transport> {
-  return createTransport(transportConfig(options));
+export function openTransport(options: Resolved, open: { readOnly?: boolean } = {}): Promise<Transport> {
+  const config = transportConfig(options);
+  if (open.readOnly && config.kind === 'embedded' && !existsSync(resolve(config.path))) {
+    throw new UsageError(
+      `no embedded log at ${resolve(config.path)}: pass --log with the file the relay writes (the demo prints its own), or --transport with a broker URL`,
+    );
+  }
+  return createTransport(config);
+}
+
+/**
+ * Rewords a transport's "unknown topic" error (written for programs: "call ensureTopic") for the person at the
+ * terminal: which bus was read, and that topics appear when a relay first publishes to them.
+ */
+export function forTerminal(error: unknown, options: Resolved): unknown {
+  if (!(error instanceof SluiceError) || error.code !== 'SLUICE_UNKNOWN_TOPIC') return error;
+  const config = transportConfig(options);
+  const where = config.kind === 'embedded' ? `the embedded log ${resolve(config.path)}` : config.url;
+  const topic = /topic ("[^"]*")/.exec(error.message)?.[1] ?? 'that topic';
+  return new SluiceError(
+    'SLUICE_UNKNOWN_TOPIC',
+    `${where} has no topic ${topic}: a topic appears when a relay first publishes to it; check the name (and --namespace for a broker)`,
+    { cause: error },
+  );
 }

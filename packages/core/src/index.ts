@@ -94,8 +94,15 @@ export type {
   SubscribeOptions,
   TopicPartition,
 } from './transport/records.js';
+export {
+  type BrokerKind,
+  brokerKindOf,
+  createTransport,
+  transportConfigOf,
+} from './transport/create-transport.js';
 export type { Subscription } from './transport/subscription.js';
 export type { Transport } from './transport/transport.js';
+export type { TransportConfig } from './transport/transport-config.js';
 // Utilities
 export type { BackoffOptions } from './util/backoff.js';
 export { jsonLogger, type Logger, silentLogger } from './util/logger.js';

@@ -87,7 +87,7 @@ export const auditCommand: Command = {
       if (typeof db === 'string' && db !== '') {
         outbox = await openOutboxStore(options, { source: 'urn:sluice:audit' });
       }
-      transport = await openTransport(options);
+      transport = await openTransport(options, { readOnly: true });
       const progress = progressPrinter(topic);
       const report = await auditTopic(transport, {
         topic,

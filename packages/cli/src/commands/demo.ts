@@ -9,7 +9,7 @@ export const demoCommand: Command = {
   spec: {
     name: 'demo',
     summary:
-      'run the enrollments example end to end (on the embedded default, or on PostgreSQL) and check every guarantee',
+      'run the enrollments example end to end and check every guarantee: store SQLite (default) or PostgreSQL, bus the embedded log (default), NATS, Redis or Kafka',
     usage:
       'sluice demo [--events N] [--duration SECONDS] [--dir DIR] [--store sqlite|postgres --db postgres://URL [--keep]] [--transport embedded|nats://…|redis://…|kafka://… [--namespace NAME]] [--json]',
     options: [
@@ -94,9 +94,11 @@ export const demoCommand: Command = {
     examples: [
       'npx sluice demo',
       'npx sluice demo --events 20000 --duration 20',
-      'npx sluice demo --store postgres --db postgres://user:password@localhost:5432/app',
-      'npx sluice demo --transport nats://127.0.0.1:4222',
-      'npx sluice demo --store postgres --db postgres://localhost/app --transport kafka://127.0.0.1:9092',
+      '# the servers of this repository (bash scripts/services postgres nats redis kafka) listen on these ports:',
+      'npx sluice demo --store postgres --db postgres://sluice:sluice@127.0.0.1:55432/sluice',
+      'npx sluice demo --transport nats://127.0.0.1:54222',
+      'npx sluice demo --transport redis://127.0.0.1:56379',
+      'npx sluice demo --store postgres --db postgres://sluice:sluice@127.0.0.1:55432/sluice --transport kafka://127.0.0.1:59092',
     ],
   },
   async run(options) {

@@ -1,6 +1,6 @@
 import { type DeadLetter, parseDeadLetter, redriveRecord, type Transport } from '@sluice/core';
 import { JSON_OPTION, LOG_OPTION, stringOption } from '../context.js';
-import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { forTerminal, NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 
@@ -30,7 +30,7 @@ export const dlqCommand: Command = {
     const action = positionals[0];
     const group = stringOption(options, 'group');
     const topic = (options['topic'] as string | undefined) ?? `${group}.dlq`;
-    const transport = await openTransport(options);
+    const transport = await openTransport(options, { readOnly: true });
     try {
       if (action === 'list') return await list(transport, topic, options['json'] === true);
       if (action === 'show') {
@@ -40,6 +40,8 @@ export const dlqCommand: Command = {
       }
       if (action === 'redrive') return await redrive(transport, topic, options['id'] as string | undefined);
       throw new UsageError('say what to do: sluice dlq list | show <event-id> | redrive');
+    } catch (error) {
+      throw forTerminal(error, options);
     } finally {
       await transport.close();
     }

@@ -30,7 +30,7 @@ export const replayCommand: Command = {
     const group = stringOption(options, 'group');
     const topic = stringOption(options, 'topic');
     const target = parseSeekTarget(stringOption(options, 'to'));
-    const transport = await openTransport(options);
+    const transport = await openTransport(options, { readOnly: true });
     try {
       await transport.resetOffsets(group, topic, target);
     } finally {

@@ -1,5 +1,5 @@
 import { JSON_OPTION, LOG_OPTION } from '../context.js';
-import { NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
+import { forTerminal, NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
 import { formatRecord } from './format-record.js';
@@ -39,16 +39,21 @@ export const tailCommand: Command = {
   async run(options, positionals) {
     const topic = positionals[0];
     if (!topic) throw new UsageError('name the topic: sluice tail <topic>');
-    const transport = await openTransport(options);
+    const transport = await openTransport(options, { readOnly: true });
     const target = parseSeekTarget(options['from'] as string);
     const limit = (options['limit'] as number | undefined) ?? Number.POSITIVE_INFINITY;
     const json = options['json'] === true;
-    const sub = await transport.subscribe({
-      group: `sluice-tail-${process.pid}`,
-      topics: [topic],
-      ephemeral: true,
-      startFrom: target.to === 'latest' ? 'latest' : 'earliest',
-    });
+    const sub = await transport
+      .subscribe({
+        group: `sluice-tail-${process.pid}`,
+        topics: [topic],
+        ephemeral: true,
+        startFrom: target.to === 'latest' ? 'latest' : 'earliest',
+      })
+      .catch(async (error: unknown) => {
+        await transport.close();
+        throw forTerminal(error, options);
+      });
     if (target.to === 'time' || target.to === 'offset') await sub.seek(topic, target);
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());

@@ -2,10 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ConsumeOutcome, decodeEnvelope, SluiceError, type Transport } from '@sluice/core';
+import {
+  type ConsumeOutcome,
+  createTransport,
+  decodeEnvelope,
+  SluiceError,
+  type Transport,
+} from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { type ProjectionHooks, RolledBack } from '@sluice/example-enrollments';
-import { createTransport } from '../transport/create-transport.js';
 import type { DemoCounters, DemoSummary } from './demo-state.js';
 import type { DemoStore, DemoStoreInfo } from './demo-store.js';
 import { percentile } from './percentile.js';

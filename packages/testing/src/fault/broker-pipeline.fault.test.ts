@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { TransportConfig } from '@sluice/cli';
+import type { TransportConfig } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { PrivateRedis } from '../private-redis.js';
 import { assertChaosInvariants, type ChaosBus, runPipelineChaos, sqliteProducer } from './pipeline-chaos.js';
