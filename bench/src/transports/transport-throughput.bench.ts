@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { createTransport } from '@sluice/core';
-import { createConsumer, createRelay, handle, type Transport } from '@sluice/core';
+import { createConsumer, createRelay, createTransport, handle, type Transport } from '@sluice/core';
 import { partitionFor, sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase, type SqliteDatabase, type SqliteOutbox } from '@sluice/sqlite';

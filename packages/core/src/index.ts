@@ -84,6 +84,12 @@ export type { OutboxPartitionStats, OutboxStats, OutboxStore } from './outbox/ou
 // Relay
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';
+export {
+  type BrokerKind,
+  brokerKindOf,
+  createTransport,
+  transportConfigOf,
+} from './transport/create-transport.js';
 // Transport: the interface transports implement, and the records handlers and tools see
 export type {
   ConsumedRecord,
@@ -94,12 +100,6 @@ export type {
   SubscribeOptions,
   TopicPartition,
 } from './transport/records.js';
-export {
-  type BrokerKind,
-  brokerKindOf,
-  createTransport,
-  transportConfigOf,
-} from './transport/create-transport.js';
 export type { Subscription } from './transport/subscription.js';
 export type { Transport } from './transport/transport.js';
 export type { TransportConfig } from './transport/transport-config.js';

@@ -225,7 +225,7 @@ export class Relay {
       Date.now() - this.#ackedAt >= this.#o.ackIntervalMs || this.#unacked.length >= this.#o.batchSize;
     if (!due) return;
     // Never more than one acknowledgement in flight, nor too many rows waiting for it.
-    if (this.#acking) {
+    if (this.#acking !== undefined) {
       if (this.#unacked.length < 4 * this.#o.batchSize) return;
       await this.#acking;
     }

@@ -2,8 +2,7 @@
  * Child process for fault tests: runs the enrollments projection as consumer group `fault` until killed.
  * argv: <consumer.db> <bus.db | TransportConfig as JSON> <memberId>
  */
-import { createTransport, type TransportConfig } from '@sluice/core';
-import { createConsumer } from '@sluice/core';
+import { createConsumer, createTransport, type TransportConfig } from '@sluice/core';
 import { enrollmentProjection } from '@sluice/example-enrollments';
 import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
 

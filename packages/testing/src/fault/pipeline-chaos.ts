@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createTransport, type TransportConfig } from '@sluice/core';
 import { killHard } from '@sluice/cli';
+import { createTransport, type TransportConfig } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { EnrollmentsService, enrollmentsTopic, RolledBack } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
