@@ -1,4 +1,4 @@
-import { MysqlChangeSource, MysqlPositionStore } from '@sluice/mysql';
+import { MysqlChangeSource, MysqlPositionStore } from '@sluice/mysql/cdc';
 import ZongJi from '@vlasky/zongji';
 import mysql from 'mysql2/promise';
 import type { BenchResult } from '../report.js';

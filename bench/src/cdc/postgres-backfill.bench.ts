@@ -17,7 +17,7 @@ import {
   createPostgresSnapshotter,
   dropChangeCapture,
   PostgresChangeSource,
-} from '@sluice/postgres';
+} from '@sluice/postgres/cdc';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { z } from 'zod';

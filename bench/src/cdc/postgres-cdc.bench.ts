@@ -1,4 +1,4 @@
-import { createChangeCapture, dropChangeCapture, PostgresChangeSource } from '@sluice/postgres';
+import { createChangeCapture, dropChangeCapture, PostgresChangeSource } from '@sluice/postgres/cdc';
 import pg from 'pg';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
 import { postgresUrl } from '../postgres/postgres-url.js';

@@ -12,7 +12,7 @@ import {
   type RowChange,
 } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
-import { createPostgresPolledTable } from '@sluice/postgres';
+import { createPostgresPolledTable } from '@sluice/postgres/cdc';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { z } from 'zod';

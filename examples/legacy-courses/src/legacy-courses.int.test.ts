@@ -15,7 +15,7 @@ import {
   createPostgresSnapshotter,
   dropChangeCapture,
   PostgresChangeSource,
-} from '@sluice/postgres';
+} from '@sluice/postgres/cdc';
 import pg from 'pg';
 import { catalogueTopic, courseListingTopic } from './contracts.js';
 import { mapCourseChange } from './course-mapping.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMysqlBackfillTables } from '@sluice/mysql';
+import { createMysqlBackfillTables } from '@sluice/mysql/cdc';
 import mysql from 'mysql2/promise';
 import { assertExit, lines, sluice as run } from './cli-runner.test-support.js';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed } from '@sluice/example-enrollments';
-import { createChangeCapture, createPostgresOutbox, dropChangeCapture, fromPg } from '@sluice/postgres';
+import { createPostgresOutbox, fromPg } from '@sluice/postgres';
+import { createChangeCapture, dropChangeCapture } from '@sluice/postgres/cdc';
 import { openDatabase } from '@sluice/sqlite';
 import pg from 'pg';
 

@@ -1,18 +1,6 @@
-export {
-  BACKFILL_TABLE,
-  createMysqlBackfillTables,
-  WATERMARK_TABLE,
-} from './cdc/mysql-backfill-tables.js';
-export { MysqlChangeSource } from './cdc/mysql-change-source.js';
-export type { MysqlChangeSourceOptions } from './cdc/mysql-change-source-options.js';
-export { createMysqlPolledTable, MysqlPolledTable } from './cdc/mysql-polled-table.js';
-export type { MysqlPolledTableOptions } from './cdc/mysql-polled-table-options.js';
-export { MysqlPositionStore, type MysqlPositionStoreOptions } from './cdc/mysql-position-store.js';
-export {
-  createMysqlSnapshotter,
-  MysqlSnapshotter,
-  type MysqlSnapshotterOptions,
-} from './cdc/mysql-snapshotter.js';
+// @sluice/mysql: the outbox and inbox, their migrations and the transaction adapter. Change data capture,
+// polling and backfills are in `@sluice/mysql/cdc`, so an application that only appends never loads a
+// replication client.
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

@@ -1,17 +1,6 @@
-export { BACKFILL_TABLE, WATERMARK_TABLE } from './cdc/backfill-tables.js';
-export {
-  type ChangeCaptureSetup,
-  createChangeCapture,
-  dropChangeCapture,
-} from './cdc/change-capture-setup.js';
-export { PostgresChangeSource, type PostgresChangeSourceOptions } from './cdc/postgres-change-source.js';
-export { createPostgresPolledTable, PostgresPolledTable } from './cdc/postgres-polled-table.js';
-export type { PostgresPolledTableOptions } from './cdc/postgres-polled-table-options.js';
-export {
-  createPostgresSnapshotter,
-  PostgresSnapshotter,
-  type PostgresSnapshotterOptions,
-} from './cdc/postgres-snapshotter.js';
+// @sluice/postgres: the outbox and inbox, their migrations and the transaction adapter. Change data capture,
+// polling and backfills are in `@sluice/postgres/cdc`, so an application that only appends never loads a
+// replication client.
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

@@ -1,5 +1,5 @@
-import { createMysqlSnapshotter, type MysqlSnapshotter } from '@sluice/mysql';
-import { createPostgresSnapshotter, type PostgresSnapshotter } from '@sluice/postgres';
+import { createMysqlSnapshotter, type MysqlSnapshotter } from '@sluice/mysql/cdc';
+import { createPostgresSnapshotter, type PostgresSnapshotter } from '@sluice/postgres/cdc';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { isPostgresUrl, JSON_OPTION, stringOption } from '../context.js';

@@ -400,3 +400,8 @@ export class MysqlChangeSource implements ChangeSource {
     }
   }
 }
+
+/** Opens a change data capture source on a MySQL / MariaDB binlog (see {@link MysqlChangeSource}). */
+export function createMysqlChangeSource(options: MysqlChangeSourceOptions): MysqlChangeSource {
+  return new MysqlChangeSource(options);
+}

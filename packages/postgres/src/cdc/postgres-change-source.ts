@@ -348,3 +348,8 @@ function unavailable(name: string, cause: unknown): SluiceError {
     { cause, retryable: true },
   );
 }
+
+/** Opens a change data capture source on a PostgreSQL slot (see {@link PostgresChangeSource}). */
+export function createPostgresChangeSource(options: PostgresChangeSourceOptions): PostgresChangeSource {
+  return new PostgresChangeSource(options);
+}

@@ -6,7 +6,7 @@
  * once started.
  */
 import { jsonLogger, withBackfill } from '@sluice/core';
-import { createPostgresSnapshotter, PostgresChangeSource } from '@sluice/postgres';
+import { createPostgresSnapshotter, PostgresChangeSource } from '@sluice/postgres/cdc';
 import pg from 'pg';
 import { runCdcRelay } from './run-cdc-relay.js';
 

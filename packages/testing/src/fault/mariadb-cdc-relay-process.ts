@@ -6,7 +6,7 @@
  * Args: <mysql url> <source name> <bus path> [publish delay ms] [initial snapshot tables]. Sends `ready` once started.
  */
 import { jsonLogger, withBackfill } from '@sluice/core';
-import { createMysqlSnapshotter, MysqlChangeSource, MysqlPositionStore } from '@sluice/mysql';
+import { createMysqlSnapshotter, MysqlChangeSource, MysqlPositionStore } from '@sluice/mysql/cdc';
 import mysql from 'mysql2/promise';
 import { runCdcRelay } from './run-cdc-relay.js';
 

@@ -10,7 +10,7 @@
  */
 
 import { after, describe, it } from 'node:test';
-import { createMysqlBackfillTables, MysqlPositionStore } from '@sluice/mysql';
+import { createMysqlBackfillTables, MysqlPositionStore } from '@sluice/mysql/cdc';
 import mysql from 'mysql2/promise';
 import { type PrivateMariadb, startPrivateMariadb } from '../private-mariadb.js';
 import { catalogTableSql } from './cdc-catalog.js';

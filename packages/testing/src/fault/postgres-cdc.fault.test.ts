@@ -9,7 +9,7 @@
  * fifth writer changes it: its copy on the entity topic must equal it too.
  */
 import { after, describe, it } from 'node:test';
-import { createChangeCapture } from '@sluice/postgres';
+import { createChangeCapture } from '@sluice/postgres/cdc';
 import pg from 'pg';
 import { catalogTableSql } from './cdc-catalog.js';
 import { coursesTableSql } from './cdc-courses.js';

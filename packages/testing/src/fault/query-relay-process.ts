@@ -5,7 +5,7 @@
  * Args: <postgres url> <schema> <positions path> <bus path>. Sends `ready` once started.
  */
 import { createChangeOutbox, createQueryChangeSource, createRelay, FilePositionStore } from '@sluice/core';
-import { createPostgresPolledTable } from '@sluice/postgres';
+import { createPostgresPolledTable } from '@sluice/postgres/cdc';
 import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { mapItem, queryItems } from './query-items.js';
