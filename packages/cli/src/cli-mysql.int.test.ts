@@ -12,7 +12,7 @@ import { assertExit, lines, sluice as run } from './cli-runner.test-support.js';
 // `eval "$(bash scripts/services mariadb)"`, in a database of its own, dropped afterwards.
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'sluice-cli-my-')));
 
-describe('sluice backfill on MySQL/MariaDB (--db mysql://...)', () => {
+describe('sluice on MySQL/MariaDB (--db mysql://...)', () => {
   const url = process.env['SLUICE_TEST_MYSQL_URL'];
   if (!url)
     throw new Error('SLUICE_TEST_MYSQL_URL is not set: run the tests with `npm test` (it starts MariaDB)');
@@ -66,5 +66,44 @@ describe('sluice backfill on MySQL/MariaDB (--db mysql://...)', () => {
       (await sluice(['backfill', '--list'])).stdout,
       new RegExp(`^${id}\\s+cancelled\\s+binlog:legacy`, 'm'),
     );
+  });
+
+  it("migrate creates the outbox in the URL's database, then is up to date; status reads it; the password is never printed", async () => {
+    const target = `cli_m_${randomBytes(5).toString('hex')}`;
+    await pool.query(`CREATE DATABASE \`${target}\``);
+    try {
+      const u = new URL(url);
+      u.pathname = `/${target}`;
+      const db = ['--db', u.href];
+      const before = await run(['status', ...db], { cwd: root, env: {} });
+      assertExit(before, 1, 'status before migrate');
+      assert.match(before.stderr, /sluice migrate/);
+      const first = await run(['migrate', ...db], { cwd: root, env: {} });
+      assertExit(first, 0, 'migrate');
+      assert.match(first.stdout, /applied/);
+      const again = await run(['migrate', ...db], { cwd: root, env: {} });
+      assertExit(again, 0, 'migrate again');
+      assert.match(again.stdout, /up to date/);
+      const status = await run(['status', ...db, '--json'], { cwd: root, env: {} });
+      assertExit(status, 0, 'status');
+      assert.equal((JSON.parse(status.stdout) as { pending: number }).pending, 0);
+      const [tables] = await pool.query(
+        'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? AND table_name = ?',
+        [target, 'sluice_outbox'],
+      );
+      assert.equal((tables as unknown[]).length, 1, "no sluice_outbox table in the URL's database");
+      for (const out of [first, again, status, before]) {
+        if (u.password)
+          assert.ok(!`${out.stdout}${out.stderr}`.includes(`:${u.password}@`), 'the password was printed');
+      }
+    } finally {
+      await pool.query(`DROP DATABASE IF EXISTS \`${target}\``);
+    }
+  });
+
+  it('a --db with a scheme Sluice does not know is a usage error, not a SQLite file name', async () => {
+    const r = await run(['migrate', '--db', 'mongodb://127.0.0.1/app'], { cwd: root, env: {} });
+    assertExit(r, 2, 'migrate --db mongodb://');
+    assert.match(r.stderr, /--db mongodb:\/\/… is not a database Sluice knows/);
   });
 });

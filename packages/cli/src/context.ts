@@ -20,20 +20,23 @@ import {
   type SqliteDatabase,
 } from '@sluice/sqlite';
 import pg from 'pg';
+import { openMysqlMigrations, openMysqlOutbox } from './mysql-store.js';
 import { type OptionSpec, type Resolved, UsageError } from './options.js';
+import { storeKindOf } from './store-kind.js';
 
 /** Options that name the stores, shared by several commands. */
 export const DB_OPTION: OptionSpec = {
   name: 'db',
   type: 'string',
   description:
-    "the application's SQLite file holding the outbox (or the consumer's, holding the inbox); for migrate, relay and status also a postgres:// URL",
+    "the application's database holding the outbox (or the consumer's, holding the inbox): a SQLite file, or for migrate, relay, status and audit a postgres:// or mysql:// URL",
   default: 'sluice-app.db',
 };
 export const SCHEMA_OPTION: OptionSpec = {
   name: 'schema',
   type: 'string',
-  description: "the PostgreSQL schema holding Sluice's tables (only used when --db is a postgres:// URL)",
+  description:
+    "the PostgreSQL schema holding Sluice's tables (postgres:// only; on MySQL / MariaDB they live in the URL's database)",
   default: 'sluice',
 };
 export const LOG_OPTION: OptionSpec = {
@@ -79,7 +82,7 @@ export function openApp(
 
 /** Whether `--db` names a PostgreSQL database (`postgres://` or `postgresql://` URL) rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(db);
+  return storeKindOf(db) === 'postgres';
 }
 
 /** A statement `sluice migrate` runs (or prints with --dry-run), for either kind of database. */
@@ -107,7 +110,9 @@ export interface OpenedMigrations {
  */
 export async function openMigrations(options: Resolved, dryRun = false): Promise<OpenedMigrations> {
   const db = stringOption(options, 'db');
-  if (isPostgresUrl(db)) {
+  const kind = storeKindOf(db);
+  if (kind === 'mysql') return openMysqlMigrations(db, undefined);
+  if (kind === 'postgres') {
     const schema = stringOption(options, 'schema');
     const pool = openPool(db);
     const executor = fromPg(pool);
@@ -157,7 +162,9 @@ export async function openOutboxStore(
   open: { source: string; relay?: boolean },
 ): Promise<OpenedOutbox> {
   const db = stringOption(options, 'db');
-  if (isPostgresUrl(db)) return openPostgresOutbox(db, stringOption(options, 'schema'), open.source);
+  const kind = storeKindOf(db);
+  if (kind === 'postgres') return openPostgresOutbox(db, stringOption(options, 'schema'), open.source);
+  if (kind === 'mysql') return openMysqlOutbox(db, undefined, open.source);
   // The relay only deletes delivered rows and renews its lease on this connection: if a power cut undoes
   // such a write, the rows are sent again (consumers de-duplicate). So it need not wait for the disk, and
   // holds the application's write lock for microseconds instead of an fsync.
