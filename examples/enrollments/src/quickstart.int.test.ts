@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,6 +10,15 @@ import { openDatabase } from '@sluice/sqlite';
 describe("the README's quick start", () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-quickstart-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is the code the README shows', () => {
+    const code = readFileSync(new URL('./quickstart.ts', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const shown = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(shown, 'the README shows no ```ts block');
+    // The file's first line says what it is; the rest is the README's snippet, to the character.
+    assert.equal(shown, code.slice(code.indexOf('\n') + 1));
+  });
 
   it('appends in a transaction, relays, and the consumer applies the event once', async () => {
     const script = fileURLToPath(new URL('./quickstart.ts', import.meta.url));
