@@ -160,7 +160,8 @@ export function runTransportConformance(
   const ackedStoredBatches = options.ackedStoredBatches ?? 6;
 
   const test = (title: string, fn: (ctx: Ctx) => Promise<void>) =>
-    it(title, { timeout }, async (context) => {
+    // The transport in every title, so a failure in the run's summary says which transport failed.
+    it(`${name}: ${title}`, { timeout }, async (context) => {
       const h = await factory();
       const ctx: Ctx = {
         h,
