@@ -93,14 +93,21 @@ export {
   ContractRegistryError,
   ContractViolationError,
   DATABASE_UNAVAILABLE,
+  type EitherRetryableCode,
+  type ErrorDoc,
+  errorCatalogue,
   errorCode,
   errorMessage,
   InvalidOptionError,
   isDatabaseUnavailable,
+  isRetryable,
+  isSluiceErrorCode,
   MalformedEnvelopeError,
   MigrationRequiredError,
   PayloadTooLargeError,
   SluiceError,
+  type SluiceErrorCode,
+  type SluiceErrorOptions,
   TransportError,
 } from './errors.js';
 // Inbox and consumers
@@ -158,5 +165,6 @@ export {
 export { type BackoffOptions, backoffDelay } from './util/backoff.js';
 export { integerOption } from './util/integer-option.js';
 export { jsonLogger, type Logger, silentLogger } from './util/logger.js';
+export { hostOf, maskUrl } from './util/mask-url.js';
 export { sleep } from './util/sleep.js';
 export { waitForWake } from './util/wait-for-wake.js';

@@ -31,8 +31,8 @@ export function natsError(action: string, cause: unknown): SluiceError {
   if (cause instanceof SluiceError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new TransportError(
-    'SLUICE_TRANSPORT_UNAVAILABLE',
+    'SLUICE_BROKER_UNAVAILABLE',
     `${NATS_NAME}: ${action} failed (${detail}); the server may be restarting or electing a leader: retry`,
-    { cause, retryable: true },
+    { cause },
   );
 }

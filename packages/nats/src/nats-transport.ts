@@ -4,10 +4,10 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
+  isRetryable,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
-  SluiceError,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
@@ -179,8 +179,7 @@ export class NatsTransport implements Transport {
       try {
         return await this.#readOnce(topic, meta, target, limit);
       } catch (error) {
-        if (attempt >= READ_ATTEMPTS || !(error instanceof SluiceError) || !error.retryable || this.#closed)
-          throw error;
+        if (attempt >= READ_ATTEMPTS || !isRetryable(error) || this.#closed) throw error;
       }
     }
   }

@@ -51,7 +51,7 @@ export function toSluiceError(error: unknown, doing: string, missing: string): S
     return new SluiceError(
       DATABASE_UNAVAILABLE,
       `${doing} failed${code ? ` (${code})` : ''}: ${detail}. PostgreSQL is unreachable or the statement conflicted with another; trying again may succeed`,
-      { cause: error, retryable: true },
+      { cause: error },
     );
   }
   return new SluiceError(

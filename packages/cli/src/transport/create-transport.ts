@@ -14,7 +14,7 @@ type BrokerKind = keyof typeof ADAPTERS;
 
 /**
  * Opens the bus a {@link TransportConfig} names. A broker adapter is imported on demand, so an application
- * needs only the adapter package it uses; a missing one is a `SLUICE_TRANSPORT_UNAVAILABLE` error that names
+ * needs only the adapter package it uses; a missing one is a `SLUICE_ADAPTER_MISSING` error that names
  * the package to install.
  *
  * ```ts
@@ -55,7 +55,7 @@ export function brokerKindOf(url: string): BrokerKind | undefined {
 
 function unavailable(module: string, url: string, cause?: unknown): SluiceError {
   return new SluiceError(
-    'SLUICE_TRANSPORT_UNAVAILABLE',
+    'SLUICE_ADAPTER_MISSING',
     `the transport ${url} needs the ${module} package, which is not installed or does not provide a transport in this version: npm install ${module}`,
     { cause },
   );

@@ -1,7 +1,7 @@
 import type { TopicKind } from '../contracts/define-topic.js';
 import { decodeEnvelope } from '../envelope/codec.js';
 import type { Envelope, SequenceKind } from '../envelope/envelope.js';
-import { errorCode, errorMessage, isDatabaseUnavailable, SluiceError } from '../errors.js';
+import { errorCode, errorMessage, isDatabaseUnavailable } from '../errors.js';
 import type { ChainCheck } from '../inbox/chain-check.js';
 import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
@@ -637,7 +637,7 @@ export class Consumer<Tx> {
       this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
       return;
     }
-    const permanent = error instanceof SluiceError && !error.retryable;
+    const permanent = isPermanent(error);
     if (permanent || item.attempts >= this.#o.maxAttempts) {
       return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
     }

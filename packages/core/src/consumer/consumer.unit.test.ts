@@ -101,7 +101,7 @@ describe('consumer', () => {
       name: 'flaky',
       runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
         if (down-- > 0) {
-          throw new SluiceError(DATABASE_UNAVAILABLE, 'connection refused', { retryable: true });
+          throw new SluiceError(DATABASE_UNAVAILABLE, 'connection refused');
         }
         return inbox.runOnce(group, id, apply);
       },
@@ -182,8 +182,7 @@ describe('consumer', () => {
   it('waits for a broker that is away when it joins and while it polls, losing nothing', async () => {
     const inner = createMemoryTransport();
     for (let i = 1; i <= 5; i++) await publish(inner, 'away', i);
-    const busy = () =>
-      new SluiceError('SLUICE_BROKER_BUSY', 'the broker is restarting; retry', { retryable: true });
+    const busy = () => new SluiceError('SLUICE_BROKER_UNAVAILABLE', 'the broker is restarting; retry');
     let joinRefusals = 2;
     let pollFailures = 3;
     const flaky: Transport = {
@@ -400,7 +399,7 @@ describe('consumer', () => {
     assert.match(letter!.error.message, /handles version\(s\) 1/);
   });
 
-  it('does not retry an error marked not retryable', async () => {
+  it('does not retry a handler error marked not retryable (SLUICE_HANDLER_REJECTED)', async () => {
     const transport = createMemoryTransport();
     await publish(transport, 'a', 1);
     let calls = 0;
@@ -411,7 +410,7 @@ describe('consumer', () => {
       handlers: [
         handle(Deposited, () => {
           calls++;
-          throw new SluiceError('APP_INVALID', 'account closed', { retryable: false });
+          throw new SluiceError('SLUICE_HANDLER_REJECTED', 'account closed');
         }),
       ],
     });

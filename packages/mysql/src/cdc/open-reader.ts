@@ -31,7 +31,7 @@ export async function openReader(
     throw new SluiceError(
       'SLUICE_DATABASE_UNAVAILABLE',
       `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
-      { cause, retryable: true },
+      { cause },
     );
   }
   // The lock lives as long as this connection: losing it ends the reading.
@@ -43,9 +43,8 @@ export async function openReader(
     ]);
     if ((locked as { locked: number | null }[])[0]?.locked !== 1) {
       throw new SluiceError(
-        'SLUICE_CDC_SOURCE_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `${name} is being read by another process (it holds the lock ${lockName(o.name)}); this source waits until it is free`,
-        { retryable: true },
       );
     }
     await checkServer(name, control);

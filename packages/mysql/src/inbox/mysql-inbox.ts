@@ -106,7 +106,7 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
           throw new SluiceError(
             DATABASE_UNAVAILABLE,
             `applying event ${eventId} for group ${group} failed: the connection to MySQL was lost (${errorMessage(error)}). Nothing was applied; the event is retried once the database answers`,
-            { cause: error, retryable: true },
+            { cause: error },
           );
         }
         throw error;
@@ -127,7 +127,6 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
         throw new SluiceError(
           'SLUICE_INBOX_ROLLED_BACK',
           `event ${eventId} for group ${group} was not recorded: MySQL rolled its transaction back while the handler ran (a deadlock or lock wait timeout the handler caught), so statements after that were not part of it. Let the handler's database errors propagate; the event is retried`,
-          { retryable: true },
         );
       }
       return 'applied';
@@ -185,7 +184,7 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
         throw new SluiceError(
           lost ? DATABASE_UNAVAILABLE : 'SLUICE_INBOX_BATCH_FAILED',
           `applying ${events.length} events for group ${group} in one transaction failed (${lost ? 'the connection was lost: ' : ''}${errorMessage(error)}). Nothing of the batch was applied; the events are run one by one`,
-          { cause: error, retryable: true },
+          { cause: error },
         );
       }
       return outcomes;

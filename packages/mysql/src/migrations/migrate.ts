@@ -148,7 +148,6 @@ export async function migrate(
       throw new SluiceError(
         'SLUICE_MIGRATION_LOCKED',
         `another process has been migrating database ${database} for more than ${LOCK_TIMEOUT_S}s (lock ${lockName}); wait for it to finish, or look for a stuck \`sluice migrate\``,
-        { retryable: true },
       );
     }
     locked = true;

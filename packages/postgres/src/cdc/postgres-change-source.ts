@@ -196,9 +196,8 @@ export class PostgresChangeSource implements ChangeSource {
     }
     if (slot.active) {
       throw new SluiceError(
-        'SLUICE_CDC_SLOT_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `replication slot ${this.#o.slot} is being read by another process (pid ${slot.active_pid}); this source waits until it is free`,
-        { retryable: true },
       );
     }
     return slot.confirmed_flush_lsn === null ? 1 : lsnToNumber(slot.confirmed_flush_lsn);
@@ -325,7 +324,7 @@ export class PostgresChangeSource implements ChangeSource {
     return new SluiceError(
       'SLUICE_CDC_STREAM_LOST',
       `the replication stream of ${this.name} broke (${String((error as Error)?.message ?? error)}); reading again from the last confirmed position`,
-      { cause: error, retryable: true }, // the next read checks the slot again: a dropped one is a permanent error there
+      { cause: error }, // the next read checks the slot again: a dropped one is a permanent error there
     );
   }
 
@@ -345,6 +344,6 @@ function unavailable(name: string, cause: unknown): SluiceError {
   return new SluiceError(
     'SLUICE_DATABASE_UNAVAILABLE',
     `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
-    { cause, retryable: true },
+    { cause },
   );
 }
