@@ -9,6 +9,7 @@ export { MysqlPolledTable, mysqlPolledTable } from './cdc/mysql-polled-table.js'
 export type { MysqlPolledTableOptions } from './cdc/mysql-polled-table-options.js';
 export { MysqlPositionStore, type MysqlPositionStoreOptions } from './cdc/mysql-position-store.js';
 export { MysqlSnapshotter, type MysqlSnapshotterOptions, mysqlSnapshotter } from './cdc/mysql-snapshotter.js';
+export { classifyMysqlError, connectionError, type MysqlErrorKind } from './errors.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

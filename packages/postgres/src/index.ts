@@ -12,6 +12,7 @@ export {
   type PostgresSnapshotterOptions,
   postgresSnapshotter,
 } from './cdc/postgres-snapshotter.js';
+export { classifyPgError, connectionError, type PgErrorKind } from './errors.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

@@ -1,7 +1,7 @@
 import type { TopicKind } from '../contracts/define-topic.js';
 import { decodeEnvelope } from '../envelope/codec.js';
 import type { Envelope, SequenceKind } from '../envelope/envelope.js';
-import { errorCode, errorMessage, isDatabaseUnavailable } from '../errors.js';
+import { errorCode, errorMessage, isDatabaseUnavailable, SluiceError } from '../errors.js';
 import type { ChainCheck } from '../inbox/chain-check.js';
 import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
@@ -619,13 +619,14 @@ export class Consumer<Tx> {
   async #failed(p: Prepared<Tx>, error: unknown): Promise<void> {
     const { item, envelope, event } = p;
     const { record } = item;
-    if (isDatabaseUnavailable(error)) {
-      // The consumer's own database is down or restarting: not the event's fault. Wait for it (the key's
-      // later events wait too) without spending an attempt, however long the outage lasts.
+    if (isDatabaseUnavailable(error) || (error instanceof SluiceError && error.code === 'SLUICE_BUSY')) {
+      // The consumer's own database is down or restarting, or Sluice's own statements met a deadlock or lock
+      // timeout (a handler's own errors are never SLUICE_BUSY: stores rethrow them unchanged): not the event's
+      // fault. Wait for it (the key's later events wait too) without spending an attempt.
       item.attempts--;
       this.#unavailable++;
       const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
-      this.#o.logger.warn("the consumer's database is unavailable; waiting for it", {
+      this.#o.logger.warn("the consumer's database is unavailable or busy; waiting for it", {
         group: this.#o.group,
         id: envelope.id,
         key: record.key,

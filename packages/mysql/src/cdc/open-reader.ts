@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { SluiceError } from '@sluice/core';
+import { maskUrl, SluiceError } from '@sluice/core';
 import mysql from 'mysql2/promise';
+import { connectionError } from '../errors.js';
 import type { BinlogLocation } from './binlog-lag.js';
 import { purgedDomain } from './gtid-position.js';
 import type { ResolvedMysqlChangeSourceOptions } from './mysql-change-source-options.js';
@@ -28,10 +29,13 @@ export async function openReader(
   try {
     control = await mysql.createConnection({ uri: o.url });
   } catch (cause) {
-    throw new SluiceError(
-      'SLUICE_DATABASE_UNAVAILABLE',
-      `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
-      { cause },
+    throw (
+      connectionError(cause, `${maskUrl(o.url)} for ${name}`) ??
+      new SluiceError(
+        'SLUICE_DATABASE_UNAVAILABLE',
+        `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
+        { cause },
+      )
     );
   }
   // The lock lives as long as this connection: losing it ends the reading.

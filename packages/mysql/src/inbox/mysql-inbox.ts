@@ -9,7 +9,7 @@ import {
   InvalidOptionError,
   SluiceError,
 } from '@sluice/core';
-import { errorCodeOf, isRetryable, toSluiceError } from '../errors.js';
+import { errorCodeOf, isConnectionLost, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';
 import {
@@ -275,15 +275,6 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
 /** The chain's primary-key part: SHA-256 of source, topic and key, NUL-separated. */
 function chainHash(chain: ChainCheck): Buffer {
   return createHash('sha256').update(`${chain.source}\u0000${chain.topic}\u0000${chain.key}`).digest();
-}
-
-/** Whether an error means the connection is gone (not a deadlock or another retryable statement error). */
-function isConnectionLost(error: unknown): boolean {
-  const fatal = (error as { fatal?: unknown } | null)?.fatal === true;
-  return (
-    fatal ||
-    (isRetryable(error) && !['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(errorCodeOf(error) ?? ''))
-  );
 }
 
 /** Rolls back after a failure; true if the connection is unusable (then it is destroyed, not pooled). */

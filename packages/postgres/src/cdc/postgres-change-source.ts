@@ -9,6 +9,7 @@ import {
 import pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import { connectionError } from '../errors.js';
 import { lsnToNumber, numberToLsn } from './lsn.js';
 
 export interface PostgresChangeSourceOptions {
@@ -136,7 +137,7 @@ export class PostgresChangeSource implements ChangeSource {
     try {
       await admin.connect();
     } catch (cause) {
-      throw unavailable(this.name, cause);
+      throw connectionError(cause, `PostgreSQL for ${this.name}`) ?? unavailable(this.name, cause);
     }
     this.#confirmed = (await this.#checkSlot(admin)) - 1;
     const service = new LogicalReplicationService(
