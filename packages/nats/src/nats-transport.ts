@@ -5,6 +5,7 @@ import {
   type ConsumedRecord,
   InvalidOptionError,
   isRetryable,
+  maskUrl,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
@@ -15,7 +16,7 @@ import {
 } from '@sluice/core';
 import { decodeRecord } from './nats-codec.js';
 import { NatsCursor } from './nats-cursor.js';
-import { NATS_NAME, natsError } from './nats-errors.js';
+import { connectError, NATS_NAME, natsError } from './nats-errors.js';
 import { NatsGroups } from './nats-groups.js';
 import { type NatsNames, natsNames } from './nats-names.js';
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveNatsOptions } from './nats-options.js';
@@ -86,7 +87,7 @@ export class NatsTransport implements Transport {
         noAsyncTraces: true,
       });
     } catch (error) {
-      throw natsError(`connecting to ${resolved.servers.join(',')}`, error);
+      throw connectError(resolved.servers, error);
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: resolved.requestTimeoutMs });
@@ -94,7 +95,7 @@ export class NatsTransport implements Transport {
     } catch (error) {
       await nc.close().catch(() => undefined);
       throw natsError(
-        `enabling JetStream on ${resolved.servers.join(',')} (is the server started with -js?)`,
+        `enabling JetStream on ${resolved.servers.map(maskUrl).join(',')} (is the server started with -js?)`,
         error,
       );
     }

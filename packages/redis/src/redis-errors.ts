@@ -32,16 +32,18 @@ const BUSY_REPLY = /^(BUSY|OOM)\b/;
 /** Socket errors that say nothing accepts connections at the address. */
 const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
-/** The socket error code (`ECONNREFUSED`, …) of `error`, its causes or its aggregated errors. */
+/** The socket error code (`ECONNREFUSED`, …) of `error` or the errors it wraps. */
 function socketCode(error: unknown, depth = 0): string | undefined {
   if (depth > 4 || error === null || typeof error !== 'object') return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-  for (const inner of (error as { errors?: unknown[] }).errors ?? []) {
+  // AggregateError's errors, node's cause, @redis/client's ReconnectStrategyError's originalError/socketError.
+  const e = error as { errors?: unknown[]; cause?: unknown; originalError?: unknown; socketError?: unknown };
+  for (const inner of [...(e.errors ?? []), e.cause, e.originalError, e.socketError]) {
     const found = socketCode(inner, depth + 1);
     if (found !== undefined) return found;
   }
-  return socketCode((error as { cause?: unknown }).cause, depth + 1);
+  return undefined;
 }
 
 /**

@@ -52,7 +52,7 @@ export function toSluiceError(
       { cause },
     );
   }
-  if (code.startsWith('SQLITE_CANTOPEN')) {
+  if (code.startsWith('SQLITE_CANTOPEN') || /directory does not exist/i.test(detail)) {
     return new SluiceError(
       'SLUICE_DATABASE_ERROR',
       `${doing}: cannot open the SQLite file ${path} (${detail}): its directory does not exist or is not writable; create the directory or pass another path`,
