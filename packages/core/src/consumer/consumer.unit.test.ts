@@ -93,46 +93,48 @@ describe('consumer', () => {
     assert.equal(new Set(inbox.effects).size, 20, 'each applied once');
     assert.equal(consumer.stats().retries, 1);
   });
-  it('waits out an outage of its own database without spending attempts or dead-lettering', async () => {
-    const transport = createMemoryTransport();
-    const inbox = new MemoryInbox();
-    let down = 12; // more failures than maxAttempts
-    const flaky = {
-      name: 'flaky',
-      runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
-        if (down-- > 0) {
-          throw new SluiceError(DATABASE_UNAVAILABLE, 'connection refused');
-        }
-        return inbox.runOnce(group, id, apply);
-      },
-      startGroup: async () => false,
-      passChain: async () => 'passed' as const,
-      close: async () => {},
-    };
-    await publish(transport, 'u', 1);
-    await publish(transport, 'u', 2);
-    const attempts: number[] = [];
-    const consumer = consume({
-      transport,
-      group: 'g',
-      inbox: flaky,
-      maxAttempts: 3,
-      backoff: { initialMs: 1, maxMs: 5 },
-      handlers: [
-        handle(Deposited, (e, { tx, attempt }: { tx: { effects: string[] }; attempt: number }) => {
-          attempts.push(attempt);
-          tx.effects.push(`${e.key}:${e.data.amount}`);
-        }),
-      ],
+  for (const code of [DATABASE_UNAVAILABLE, 'SLUICE_BUSY'] as const) {
+    it(`waits out ${code} from its own inbox without spending attempts or dead-lettering`, async () => {
+      const transport = createMemoryTransport();
+      const inbox = new MemoryInbox();
+      let down = 12; // more failures than maxAttempts
+      const flaky = {
+        name: 'flaky',
+        runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
+          if (down-- > 0) {
+            throw new SluiceError(code, 'connection refused or lock timeout');
+          }
+          return inbox.runOnce(group, id, apply);
+        },
+        startGroup: async () => false,
+        passChain: async () => 'passed' as const,
+        close: async () => {},
+      };
+      await publish(transport, 'u', 1);
+      await publish(transport, 'u', 2);
+      const attempts: number[] = [];
+      const consumer = consume({
+        transport,
+        group: 'g',
+        inbox: flaky,
+        maxAttempts: 3,
+        backoff: { initialMs: 1, maxMs: 5 },
+        handlers: [
+          handle(Deposited, (e, { tx, attempt }: { tx: { effects: string[] }; attempt: number }) => {
+            attempts.push(attempt);
+            tx.effects.push(`${e.key}:${e.data.amount}`);
+          }),
+        ],
+      });
+      await until(() => inbox.effects.length === 2);
+      await consumer.stop();
+      assert.deepEqual(inbox.effects, ['u:1', 'u:2'], 'applied in order once the database answered');
+      assert.deepEqual(attempts, [1, 1], 'the outage spent none of the attempts');
+      assert.equal(consumer.stats().deadLettered, 0);
+      const dlq = await transport.read('g.dlq', { to: 'earliest' }, 10).catch(() => []);
+      assert.deepEqual(dlq, []);
     });
-    await until(() => inbox.effects.length === 2);
-    await consumer.stop();
-    assert.deepEqual(inbox.effects, ['u:1', 'u:2'], 'applied in order once the database answered');
-    assert.deepEqual(attempts, [1, 1], 'the outage spent none of the attempts');
-    assert.equal(consumer.stats().deadLettered, 0);
-    const dlq = await transport.read('g.dlq', { to: 'earliest' }, 10).catch(() => []);
-    assert.deepEqual(dlq, []);
-  });
+  }
   it('applies each event once; a redelivered event is skipped by the inbox', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();
