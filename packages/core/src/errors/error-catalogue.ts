@@ -114,9 +114,9 @@ const catalogue = {
     action: 'Pass an offset taken from a `PublishAck` or a `ConsumedRecord`.',
   },
   SLUICE_OFFSET_OVERFLOW: {
-    summary: 'A stream position does not fit in an offset Sluice can represent exactly.',
+    summary: 'A Redis stream id has a sequence number of 2^20 or more, which no offset can represent.',
     retryable: false,
-    action: 'Start a new topic; report the case, it should not happen in practice.',
+    action: 'Let Sluice write the stream ids (never XADD to its streams by hand); move to a new topic.',
   },
   SLUICE_INVALID_PARTITION: {
     summary: 'A partition number is outside the topic’s partitions.',
@@ -239,9 +239,9 @@ const catalogue = {
     action: 'Take a new snapshot (backfill) and reset the position; keep binlogs longer.',
   },
   SLUICE_CDC_POSITION_INVALID: {
-    summary: 'A stored or given CDC position cannot be parsed.',
+    summary: 'A change source was asked to acknowledge a position it never handed over.',
     retryable: false,
-    action: 'Pass a position this source wrote, or reset it.',
+    action: 'Acknowledge only positions read from this source.',
   },
   SLUICE_CDC_SERVER_UNSUITABLE: {
     summary:
@@ -250,9 +250,10 @@ const catalogue = {
     action: 'Apply the server settings the message names and restart the source.',
   },
   SLUICE_CDC_UNSUPPORTED_GTID: {
-    summary: 'The server’s GTID mode is one this source cannot follow.',
+    summary:
+      'The binlog source read a transaction of a second replication domain, or a GTID sequence number of 2^53 or more, which it cannot order.',
     retryable: false,
-    action: 'See the message for the supported settings.',
+    action: 'Capture each replication domain (gtid_domain_id) with its own source.',
   },
   SLUICE_CDC_SLOT_MISSING: {
     summary: 'The replication slot does not exist (dropped, or never created).',
@@ -276,9 +277,10 @@ const catalogue = {
     action: 'Fix the mapping (or the contract) and restart the pipeline; the change is not skipped.',
   },
   SLUICE_CHANGE_SEQUENCE_INVALID: {
-    summary: 'A change’s sequence is not a valid per-key sequence.',
+    summary: 'A change source handed over a change whose sequence or index is not a positive safe integer.',
     retryable: false,
-    action: 'Fix the change source; the message names the change.',
+    action:
+      'Fix the change source (a custom one breaks the ChangeSource contract); the message names the change.',
   },
   SLUICE_POSITION_STORE_UNREADABLE: {
     summary: 'The file of a file position store cannot be read.',
@@ -301,7 +303,8 @@ const catalogue = {
     action: 'Fix the column option; the message names the column and the expected type.',
   },
   SLUICE_QUERY_ROW_INVALID: {
-    summary: 'A polled row has no usable id or timestamp value.',
+    summary:
+      'A polled row cannot be handed over: its id or timestamp is not a positive integer, unique and increasing.',
     retryable: false,
     action: 'Fix the row or the column options.',
   },
