@@ -186,6 +186,33 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
     assert.match(text.stdout, /^ {2}relays +none/m);
   });
 
+  it('migrate with a wrong password: a failed connection to the masked URL, not a failed migration', async () => {
+    const s = freshSchema();
+    const wrong = new URL(url);
+    wrong.password = 'not-the-password-42';
+    const run = await sluice(['migrate', '--db', wrong.href, '--schema', s]);
+    assertExit(run, 1, 'migrate with a wrong password');
+    assert.match(run.stderr, /\[SLUICE_DATABASE_AUTH_FAILED\]/);
+    assert.match(run.stderr, /cannot connect to postgres:\/\/[^:@/]+:\*\*\*@/);
+    assert.match(run.stderr, /fix the user or password/);
+    assert.doesNotMatch(run.stderr, /migration 0|create schema/);
+    assert.doesNotMatch(run.stderr + run.stdout, /not-the-password-42/);
+    assert.equal(await schemaExists(s), false);
+  });
+
+  it('migrate with nothing listening at the URL: SLUICE_DATABASE_UNAVAILABLE naming the masked URL', async () => {
+    const s = freshSchema();
+    const down = new URL(url);
+    down.port = '1';
+    down.password = 'closed-port-secret-7';
+    const run = await sluice(['migrate', '--db', down.href, '--schema', s]);
+    assertExit(run, 1, 'migrate against a closed port');
+    assert.match(run.stderr, /\[SLUICE_DATABASE_UNAVAILABLE\]/);
+    assert.match(run.stderr, /cannot connect to postgres:\/\/[^:@/]+:\*\*\*@127\.0\.0\.1:1\//);
+    assert.doesNotMatch(run.stderr, /migration 0/);
+    assert.doesNotMatch(run.stderr + run.stdout, /closed-port-secret-7/);
+  });
+
   it('status and relay on an unmigrated schema exit 1 and say to run `sluice migrate`', async () => {
     const s = freshSchema();
     const run = await sluice(['status', '--db', url, '--schema', s]);

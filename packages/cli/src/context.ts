@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type EventContract, type OutboxStore, SluiceError } from '@sluice/core';
+import { maskUrl } from '@sluice/core/adapter';
 import {
+  connectionError,
   createPostgresOutbox,
   fromPg,
   LATEST_VERSION,
@@ -118,8 +120,8 @@ export async function openMigrations(options: Resolved, dryRun = false): Promise
     const executor = fromPg(pool);
     return {
       name: postgresName(db, schema),
-      pending: () => pendingPostgresMigrations(executor, schema),
-      apply: () => migratePostgres(executor, schema),
+      pending: () => naming(db, pendingPostgresMigrations(executor, schema)),
+      apply: () => naming(db, migratePostgres(executor, schema)),
       close: once(() => pool.end()),
     };
   }
@@ -209,7 +211,16 @@ async function openPostgresOutbox(url: string, schema: string, source: string): 
     };
   } catch (error) {
     await pool.end();
-    throw error;
+    throw connectionError(error, maskUrl(url)) ?? error;
+  }
+}
+
+/** Reports a failed connection to PostgreSQL as one to `url` (its password masked), not as what was being done. */
+async function naming<T>(url: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw connectionError(error, maskUrl(url)) ?? error;
   }
 }
 

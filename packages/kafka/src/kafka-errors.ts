@@ -31,9 +31,9 @@ export function kafkaError(action: string, cause: unknown): SluiceError {
   const message = (cause as { message?: unknown } | null)?.message;
   const detail = typeof message === 'string' ? message : String(cause);
   return new TransportError(
-    'SLUICE_TRANSPORT_UNAVAILABLE',
+    'SLUICE_BROKER_UNAVAILABLE',
     `${KAFKA_NAME}: ${action} failed (${detail}); the broker may be restarting or unreachable: retry`,
-    { cause, retryable: true },
+    { cause },
   );
 }
 
@@ -45,6 +45,5 @@ export function unconfirmedError(unconfirmed: number, total: number): TransportE
   return new TransportError(
     'SLUICE_PUBLISH_UNCONFIRMED',
     `${KAFKA_NAME}: ${unconfirmed} of ${total} records were reported delivered without a broker offset (librdkafka's implicit acknowledgement, which does not prove a partition new to this producer stored them); nothing of this publish is taken as stored: publish it again`,
-    { retryable: true },
   );
 }

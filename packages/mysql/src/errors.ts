@@ -1,12 +1,10 @@
 import { DATABASE_UNAVAILABLE, MigrationRequiredError, SluiceError } from '@sluice/core';
 
 /**
- * MySQL/MariaDB error codes (mysql2's `code`) after which trying again may succeed: the server went away or
- * is shutting down, too many connections, a deadlock or lock wait timeout.
+ * The one classification of mysql2 errors in this package. Codes (mysql2's `code`) of a server that went away,
+ * is shutting down or refuses more connections, and Node socket codes of a lost or refused connection.
  */
-const RETRYABLE_CODE = new Set([
-  'ER_LOCK_DEADLOCK',
-  'ER_LOCK_WAIT_TIMEOUT',
+const UNAVAILABLE_CODE = new Set([
   'ER_SERVER_SHUTDOWN',
   'ER_CON_COUNT_ERROR',
   'ER_TOO_MANY_USER_CONNECTIONS',
@@ -20,11 +18,24 @@ const RETRYABLE_CODE = new Set([
   'EPIPE',
   'EHOSTUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
-/** Client-side "server has gone away" / "lost connection" errnos (CR_SERVER_GONE_ERROR, CR_SERVER_LOST). */
-const RETRYABLE_ERRNO = new Set([1040, 1053, 1205, 1213, 1317, 1927, 2006, 2013]);
+/** Client-side "server has gone away" / "lost connection" and server shutdown errnos. */
+const UNAVAILABLE_ERRNO = new Set([1040, 1053, 1317, 1927, 2006, 2013]);
+/** A deadlock or a lock wait timeout: the statement conflicted with another transaction. */
+const BUSY_CODE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const BUSY_ERRNO = new Set([1205, 1213]);
+/** ER_ACCESS_DENIED_ERROR (wrong user or password), ER_DBACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR. */
+const AUTH_CODE = new Set([
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
+]);
 /** ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR. */
 const MISSING_RELATION = new Set(['ER_NO_SUCH_TABLE', 'ER_BAD_DB_ERROR']);
+
+/** What a driver error means to Sluice. */
+export type MysqlErrorKind = 'missing-relation' | 'auth' | 'unavailable' | 'busy' | 'other';
 
 /** The driver's error code (`ER_…` or a Node socket code), if it has one. */
 export function errorCodeOf(error: unknown): string | undefined {
@@ -32,44 +43,104 @@ export function errorCodeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Whether a driver error says a Sluice table or database does not exist. */
-export function isMissingRelation(error: unknown): boolean {
-  const code = errorCodeOf(error);
-  return code !== undefined && MISSING_RELATION.has(code);
-}
-
-/** Whether a driver error is worth retrying (connection lost or refused, server shutting down, deadlock). */
-export function isRetryable(error: unknown): boolean {
+/** Classifies a mysql2 error. */
+export function classifyMysqlError(error: unknown): MysqlErrorKind {
   const code = errorCodeOf(error);
   const errno = (error as { errno?: unknown } | null)?.errno;
-  if (code !== undefined && RETRYABLE_CODE.has(code)) return true;
-  if (typeof errno === 'number' && RETRYABLE_ERRNO.has(errno)) return true;
-  if ((error as { fatal?: unknown } | null)?.fatal === true) return true;
+  if (code !== undefined && MISSING_RELATION.has(code)) return 'missing-relation';
+  if (code !== undefined && AUTH_CODE.has(code)) return 'auth';
+  if ((code !== undefined && BUSY_CODE.has(code)) || (typeof errno === 'number' && BUSY_ERRNO.has(errno))) {
+    return 'busy';
+  }
+  if (code !== undefined && UNAVAILABLE_CODE.has(code)) return 'unavailable';
+  if (typeof errno === 'number' && UNAVAILABLE_ERRNO.has(errno)) return 'unavailable';
+  if ((error as { fatal?: unknown } | null)?.fatal === true) return 'unavailable';
   return /connection is in closed state|Pool is closed|Connection lost/i.test(
     String((error as { message?: unknown } | null)?.message ?? ''),
-  );
+  )
+    ? 'unavailable'
+    : 'other';
+}
+
+/** Whether a driver error says a Sluice table or database does not exist. */
+export function isMissingRelation(error: unknown): boolean {
+  return classifyMysqlError(error) === 'missing-relation';
+}
+
+/** Whether a driver error means the connection is gone (not a deadlock or a lock wait timeout). */
+export function isConnectionLost(error: unknown): boolean {
+  return classifyMysqlError(error) === 'unavailable';
+}
+
+function describe(error: unknown): string {
+  const code = errorCodeOf(error);
+  const detail = String((error as { message?: unknown } | null)?.message ?? error);
+  return `${detail}${code ? ` (${code})` : ''}`;
+}
+
+/**
+ * The error for a connection that could not be made or was lost, or `undefined` if `error` is not one:
+ * refused credentials are `SLUICE_DATABASE_AUTH_FAILED`, an unreachable server `SLUICE_DATABASE_UNAVAILABLE`.
+ * `where` names the database: a URL masked with `maskUrl` (never one with its password), or "MySQL".
+ */
+export function connectionError(error: unknown, where: string): SluiceError | undefined {
+  if (error instanceof SluiceError) {
+    if (error.code !== 'SLUICE_DATABASE_AUTH_FAILED' && error.code !== DATABASE_UNAVAILABLE) return undefined;
+    return connectionError(error.cause, where) ?? error;
+  }
+  const kind = classifyMysqlError(error);
+  if (kind === 'auth') {
+    return new SluiceError(
+      'SLUICE_DATABASE_AUTH_FAILED',
+      `cannot connect to ${where}: the server refused the credentials (${describe(error)}); fix the user or password in the URL`,
+      { cause: error },
+    );
+  }
+  if (kind === 'unavailable') {
+    return new SluiceError(
+      DATABASE_UNAVAILABLE,
+      `cannot connect to ${where} (${describe(error)}); check that MySQL runs and the URL is right`,
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 /**
  * Turns a driver error from one of Sluice's own statements into a {@link SluiceError}: a missing table becomes
- * `MigrationRequiredError`; a lost connection or a conflict becomes `SLUICE_DATABASE_UNAVAILABLE` with
- * `retryable: true`; anything else `SLUICE_DATABASE_ERROR`. The driver error is kept as `cause`.
+ * `MigrationRequiredError`; refused credentials `SLUICE_DATABASE_AUTH_FAILED`; a lost or refused connection
+ * `SLUICE_DATABASE_UNAVAILABLE`; a deadlock or lock wait timeout `SLUICE_BUSY`; anything else
+ * `SLUICE_DATABASE_ERROR`. The driver error is kept as `cause`.
  */
 export function toSluiceError(error: unknown, doing: string, missing: string): SluiceError {
   if (error instanceof SluiceError) return error;
-  const detail = String((error as { message?: unknown } | null)?.message ?? error);
-  const code = errorCodeOf(error);
-  if (isMissingRelation(error)) return new MigrationRequiredError(missing, { cause: error });
-  if (isRetryable(error)) {
-    return new SluiceError(
-      DATABASE_UNAVAILABLE,
-      `${doing} failed${code ? ` (${code})` : ''}: ${detail}. MySQL is unreachable or the statement conflicted with another; trying again may succeed`,
-      { cause: error, retryable: true },
-    );
+  const detail = describe(error);
+  switch (classifyMysqlError(error)) {
+    case 'missing-relation':
+      return new MigrationRequiredError(missing, { cause: error });
+    case 'auth':
+      return new SluiceError(
+        'SLUICE_DATABASE_AUTH_FAILED',
+        `${doing} failed: MySQL refused the credentials (${detail}); fix the user or password in the URL`,
+        { cause: error },
+      );
+    case 'unavailable':
+      return new SluiceError(
+        DATABASE_UNAVAILABLE,
+        `${doing} failed: ${detail}. MySQL is unreachable or restarting; trying again may succeed`,
+        { cause: error },
+      );
+    case 'busy':
+      return new SluiceError(
+        'SLUICE_BUSY',
+        `${doing} failed: ${detail}. MySQL is busy: the statement conflicted with another transaction (deadlock or lock wait timeout); trying again may succeed`,
+        { cause: error },
+      );
+    default:
+      return new SluiceError(
+        'SLUICE_DATABASE_ERROR',
+        `${doing} failed: ${detail}. Check the database user's privileges on Sluice's tables and the server log`,
+        { cause: error },
+      );
   }
-  return new SluiceError(
-    'SLUICE_DATABASE_ERROR',
-    `${doing} failed${code ? ` (${code})` : ''}: ${detail}. Check the database user's privileges on Sluice's tables and the server log`,
-    { cause: error },
-  );
 }

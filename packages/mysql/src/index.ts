@@ -1,6 +1,8 @@
 // @sluice/mysql: the outbox and inbox, their migrations and the transaction adapter. Change data capture,
 // polling and backfills are in `@sluice/mysql/cdc`, so an application that only appends never loads a
 // replication client.
+
+export { classifyMysqlError, connectionError, type MysqlErrorKind } from './errors.js';
 export { createMysqlInbox, MysqlInbox } from './inbox/mysql-inbox.js';
 export type { MysqlInboxOptions, ResolvedMysqlInboxOptions } from './inbox/mysql-inbox-options.js';
 export {

@@ -1,6 +1,8 @@
 import { SluiceError, TransportError } from '@sluice/core';
 import {
+  hostOf,
   invalidOffsetError as invalidOffset,
+  maskUrl,
   parseOffset as parseOffsetOf,
   topicMismatchError as topicMismatch,
   unknownTopicError as unknownTopic,
@@ -25,13 +27,45 @@ export const invalidOffsetError = (offset: unknown): TransportError => invalidOf
 /** Parses an offset string (a JetStream stream sequence). */
 export const parseOffset = (offset: string): number => parseOffsetOf(NATS_NAME, offset);
 
-/** Wraps a NATS failure in a retryable {@link TransportError} (a `SluiceError` passes through). */
+/** Socket errors that say nothing accepts connections at the address. */
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+/** The socket error code (`ECONNREFUSED`, …) of `error` or its causes. */
+function socketCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || error === null || typeof error !== 'object') return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+  return socketCode((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
+ * Classifies a NATS client failure, the one place this package does it: a `SluiceError` passes through;
+ * anything else means the server is unreachable, restarting or electing a leader:
+ * `SLUICE_BROKER_UNAVAILABLE` (retryable).
+ */
 export function natsError(action: string, cause: unknown): SluiceError {
   if (cause instanceof SluiceError) return cause;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new TransportError(
-    'SLUICE_TRANSPORT_UNAVAILABLE',
+    'SLUICE_BROKER_UNAVAILABLE',
     `${NATS_NAME}: ${action} failed (${detail}); the server may be restarting or electing a leader: retry`,
-    { cause, retryable: true },
+    { cause },
   );
+}
+
+/**
+ * The first connection failed. Nothing listening at the addresses is said as such (host and port only, never
+ * a password); anything else is classified by {@link natsError}.
+ */
+export function connectError(servers: readonly string[], cause: unknown): SluiceError {
+  const code = socketCode(cause);
+  if (code !== undefined && NOT_LISTENING.has(code)) {
+    const where = servers.map((s) => hostOf(s.includes('://') ? s : `nats://${s}`, 4222)).join(', ');
+    return new TransportError(
+      'SLUICE_BROKER_UNAVAILABLE',
+      `${NATS_NAME}: no NATS server answers at ${where} (${code}): start one (bash scripts/services nats) or pass the right URL`,
+      { cause },
+    );
+  }
+  return natsError(`connecting to ${servers.map(maskUrl).join(',')}`, cause);
 }

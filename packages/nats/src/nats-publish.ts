@@ -83,10 +83,10 @@ export async function publishRecords(
       for (const t of new Set(topics)) ctx.topics.forget(t.name);
     }
     throw new TransportError(
-      'SLUICE_PUBLISH_FAILED',
+      'SLUICE_PUBLISH_UNCONFIRMED',
       `${NATS_NAME}: ${failed} of ${count} records were not acknowledged (${String((failure as Error)?.message ?? failure)}); ` +
         'earlier ones may be stored: publish the batch again (duplicates are dropped by Nats-Msg-Id)',
-      { cause: failure, retryable: true },
+      { cause: failure },
     );
   }
   return acks;

@@ -4,18 +4,19 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
+  isRetryable,
   type OutgoingRecord,
   type PublishAck,
   type SeekTarget,
-  SluiceError,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
   type Transport,
 } from '@sluice/core';
+import { maskUrl } from '@sluice/core/adapter';
 import { decodeRecord } from './nats-codec.js';
 import { NatsCursor } from './nats-cursor.js';
-import { NATS_NAME, natsError } from './nats-errors.js';
+import { connectError, NATS_NAME, natsError } from './nats-errors.js';
 import { NatsGroups } from './nats-groups.js';
 import { type NatsNames, natsNames } from './nats-names.js';
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveNatsOptions } from './nats-options.js';
@@ -86,7 +87,7 @@ export class NatsTransport implements Transport {
         noAsyncTraces: true,
       });
     } catch (error) {
-      throw natsError(`connecting to ${resolved.servers.join(',')}`, error);
+      throw connectError(resolved.servers, error);
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: resolved.requestTimeoutMs });
@@ -94,7 +95,7 @@ export class NatsTransport implements Transport {
     } catch (error) {
       await nc.close().catch(() => undefined);
       throw natsError(
-        `enabling JetStream on ${resolved.servers.join(',')} (is the server started with -js?)`,
+        `enabling JetStream on ${resolved.servers.map(maskUrl).join(',')} (is the server started with -js?)`,
         error,
       );
     }
@@ -179,8 +180,7 @@ export class NatsTransport implements Transport {
       try {
         return await this.#readOnce(topic, meta, target, limit);
       } catch (error) {
-        if (attempt >= READ_ATTEMPTS || !(error instanceof SluiceError) || !error.retryable || this.#closed)
-          throw error;
+        if (attempt >= READ_ATTEMPTS || !isRetryable(error) || this.#closed) throw error;
       }
     }
   }

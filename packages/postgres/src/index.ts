@@ -1,6 +1,8 @@
 // @sluice/postgres: the outbox and inbox, their migrations and the transaction adapter. Change data capture,
 // polling and backfills are in `@sluice/postgres/cdc`, so an application that only appends never loads a
 // replication client.
+
+export { classifyPgError, connectionError, type PgErrorKind } from './errors.js';
 export { createPostgresInbox, PostgresInbox } from './inbox/postgres-inbox.js';
 export type { PostgresInboxOptions, ResolvedPostgresInboxOptions } from './inbox/postgres-inbox-options.js';
 export {

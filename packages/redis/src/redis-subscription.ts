@@ -3,6 +3,7 @@ import {
   ClosedError,
   type ConsumedRecord,
   InvalidOptionError,
+  isRetryable,
   type PollOptions,
   type SeekTarget,
   type SubscribeOptions,
@@ -54,8 +55,6 @@ const POLL_HEARTBEAT_GAP_MS = 50;
 const RETRY_PAUSE_MS = 100;
 /** How soon a member asks again for partitions that another member has not released yet. */
 const CLAIM_RETRY_MS = 25;
-
-const isRetryable = (error: unknown) => (error as { retryable?: unknown })?.retryable === true;
 
 /**
  * One member of a consumer group on Redis Streams (or an ephemeral reader of every partition).

@@ -12,7 +12,7 @@ import {
   type Transport,
 } from '@sluice/core';
 import { mergeByTime } from '@sluice/core/adapter';
-import { brokerError, REDIS_NAME } from './redis-errors.js';
+import { brokerError, connectError, REDIS_NAME } from './redis-errors.js';
 import { fetchPartitions, partitionsOf, positionsOf } from './redis-fetch.js';
 import { RedisKeys } from './redis-keys.js';
 import {
@@ -85,7 +85,7 @@ export class RedisTransport implements Transport {
       connected = true;
     } catch (cause) {
       client.destroy();
-      throw brokerError(`connecting to ${options.url}`, cause);
+      throw connectError(options.url, cause);
     }
     return new RedisTransport(options, client);
   }

@@ -364,7 +364,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       const first = source('incrementing', { name: 'items-lock' });
       const second = source('incrementing', { name: 'items-lock' });
       assert.equal((await first.read(10, 0)).length, 1);
-      await assert.rejects(second.read(10, 0), { code: 'SLUICE_QUERY_SOURCE_BUSY', retryable: true });
+      await assert.rejects(second.read(10, 0), { code: 'SLUICE_SOURCE_BUSY', retryable: true });
       await first.close();
       assert.equal((await second.read(10, 0)).length, 1, 'taken over once the first released the lock');
     });
@@ -380,17 +380,13 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       let taken: RowChange[] | undefined;
       while (taken === undefined) {
         taken = await second.read(10, 0).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== 'SLUICE_QUERY_SOURCE_BUSY' || Date.now() > deadline)
+          if ((error as { code?: string }).code !== 'SLUICE_SOURCE_BUSY' || Date.now() > deadline)
             throw error;
           return sleep(50).then(() => undefined);
         });
       }
       assert.equal(taken.length, 1, 'the second reads from the stored position');
-      await assert.rejects(
-        first.read(10, 0),
-        { code: 'SLUICE_QUERY_SOURCE_BUSY' },
-        'the first noticed its loss',
-      );
+      await assert.rejects(first.read(10, 0), { code: 'SLUICE_SOURCE_BUSY' }, 'the first noticed its loss');
     });
 
     it('keeps reading when the table gains a column, with the column in the later rows', async () => {

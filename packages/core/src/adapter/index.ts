@@ -72,5 +72,6 @@ export {
 } from '../transport/transport-errors.js';
 export { type BackoffOptions, backoffDelay } from '../util/backoff.js';
 export { integerOption } from '../util/integer-option.js';
+export { hostOf, maskUrl } from '../util/mask-url.js';
 export { sleep } from '../util/sleep.js';
 export { waitForWake } from '../util/wait-for-wake.js';

@@ -64,7 +64,7 @@ export class FilePositionStore implements PositionStore {
       throw new SluiceError(
         'SLUICE_POSITION_STORE_UNREADABLE',
         `cannot read change positions from ${this.path}: ${(err as Error).message}`,
-        { cause: err, retryable: true },
+        { cause: err },
       );
     }
     let parsed: unknown;

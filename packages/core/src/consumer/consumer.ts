@@ -619,13 +619,14 @@ export class Consumer<Tx> {
   async #failed(p: Prepared<Tx>, error: unknown): Promise<void> {
     const { item, envelope, event } = p;
     const { record } = item;
-    if (isDatabaseUnavailable(error)) {
-      // The consumer's own database is down or restarting: not the event's fault. Wait for it (the key's
-      // later events wait too) without spending an attempt, however long the outage lasts.
+    if (isDatabaseUnavailable(error) || (error instanceof SluiceError && error.code === 'SLUICE_BUSY')) {
+      // The consumer's own database is down or restarting, or Sluice's own statements met a deadlock or lock
+      // timeout (a handler's own errors are never SLUICE_BUSY: stores rethrow them unchanged): not the event's
+      // fault. Wait for it (the key's later events wait too) without spending an attempt.
       item.attempts--;
       this.#unavailable++;
       const delayMs = Math.min(UNAVAILABLE_MAX_WAIT_MS, backoffDelay(this.#o.backoff, this.#unavailable));
-      this.#o.logger.warn("the consumer's database is unavailable; waiting for it", {
+      this.#o.logger.warn("the consumer's database is unavailable or busy; waiting for it", {
         group: this.#o.group,
         id: envelope.id,
         key: record.key,
@@ -637,7 +638,7 @@ export class Consumer<Tx> {
       this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
       return;
     }
-    const permanent = error instanceof SluiceError && !error.retryable;
+    const permanent = isPermanent(error);
     if (permanent || item.attempts >= this.#o.maxAttempts) {
       return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
     }

@@ -93,46 +93,48 @@ describe('consumer', () => {
     assert.equal(new Set(inbox.effects).size, 20, 'each applied once');
     assert.equal(consumer.stats().retries, 1);
   });
-  it('waits out an outage of its own database without spending attempts or dead-lettering', async () => {
-    const transport = createMemoryTransport();
-    const inbox = new MemoryInbox();
-    let down = 12; // more failures than maxAttempts
-    const flaky = {
-      name: 'flaky',
-      runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
-        if (down-- > 0) {
-          throw new SluiceError(DATABASE_UNAVAILABLE, 'connection refused', { retryable: true });
-        }
-        return inbox.runOnce(group, id, apply);
-      },
-      startGroup: async () => false,
-      passChain: async () => 'passed' as const,
-      close: async () => {},
-    };
-    await publish(transport, 'u', 1);
-    await publish(transport, 'u', 2);
-    const attempts: number[] = [];
-    const consumer = createConsumer({
-      transport,
-      group: 'g',
-      inbox: flaky,
-      maxAttempts: 3,
-      backoff: { initialMs: 1, maxMs: 5 },
-      handlers: [
-        handle(Deposited, (e, { tx, attempt }: { tx: { effects: string[] }; attempt: number }) => {
-          attempts.push(attempt);
-          tx.effects.push(`${e.key}:${e.data.amount}`);
-        }),
-      ],
+  for (const code of [DATABASE_UNAVAILABLE, 'SLUICE_BUSY'] as const) {
+    it(`waits out ${code} from its own inbox without spending attempts or dead-lettering`, async () => {
+      const transport = createMemoryTransport();
+      const inbox = new MemoryInbox();
+      let down = 12; // more failures than maxAttempts
+      const flaky = {
+        name: 'flaky',
+        runOnce: async (group: string, id: string, apply: (tx: { effects: string[] }) => unknown) => {
+          if (down-- > 0) {
+            throw new SluiceError(code, 'connection refused or lock timeout');
+          }
+          return inbox.runOnce(group, id, apply);
+        },
+        startGroup: async () => false,
+        passChain: async () => 'passed' as const,
+        close: async () => {},
+      };
+      await publish(transport, 'u', 1);
+      await publish(transport, 'u', 2);
+      const attempts: number[] = [];
+      const consumer = createConsumer({
+        transport,
+        group: 'g',
+        inbox: flaky,
+        maxAttempts: 3,
+        backoff: { initialMs: 1, maxMs: 5 },
+        handlers: [
+          handle(Deposited, (e, { tx, attempt }: { tx: { effects: string[] }; attempt: number }) => {
+            attempts.push(attempt);
+            tx.effects.push(`${e.key}:${e.data.amount}`);
+          }),
+        ],
+      });
+      await until(() => inbox.effects.length === 2);
+      await consumer.stop();
+      assert.deepEqual(inbox.effects, ['u:1', 'u:2'], 'applied in order once the database answered');
+      assert.deepEqual(attempts, [1, 1], 'the outage spent none of the attempts');
+      assert.equal(consumer.stats().deadLettered, 0);
+      const dlq = await transport.read('g.dlq', { to: 'earliest' }, 10).catch(() => []);
+      assert.deepEqual(dlq, []);
     });
-    await until(() => inbox.effects.length === 2);
-    await consumer.stop();
-    assert.deepEqual(inbox.effects, ['u:1', 'u:2'], 'applied in order once the database answered');
-    assert.deepEqual(attempts, [1, 1], 'the outage spent none of the attempts');
-    assert.equal(consumer.stats().deadLettered, 0);
-    const dlq = await transport.read('g.dlq', { to: 'earliest' }, 10).catch(() => []);
-    assert.deepEqual(dlq, []);
-  });
+  }
   it('applies each event once; a redelivered event is skipped by the inbox', async () => {
     const transport = createMemoryTransport();
     const inbox = new MemoryInbox();
@@ -182,8 +184,7 @@ describe('consumer', () => {
   it('waits for a broker that is away when it joins and while it polls, losing nothing', async () => {
     const inner = createMemoryTransport();
     for (let i = 1; i <= 5; i++) await publish(inner, 'away', i);
-    const busy = () =>
-      new SluiceError('SLUICE_BROKER_BUSY', 'the broker is restarting; retry', { retryable: true });
+    const busy = () => new SluiceError('SLUICE_BROKER_UNAVAILABLE', 'the broker is restarting; retry');
     let joinRefusals = 2;
     let pollFailures = 3;
     const flaky: Transport = {
@@ -400,7 +401,7 @@ describe('consumer', () => {
     assert.match(letter!.error.message, /handles version\(s\) 1/);
   });
 
-  it('does not retry an error marked not retryable', async () => {
+  it('does not retry a handler error marked not retryable (SLUICE_HANDLER_REJECTED)', async () => {
     const transport = createMemoryTransport();
     await publish(transport, 'a', 1);
     let calls = 0;
@@ -411,7 +412,7 @@ describe('consumer', () => {
       handlers: [
         handle(Deposited, () => {
           calls++;
-          throw new SluiceError('APP_INVALID', 'account closed', { retryable: false });
+          throw new SluiceError('SLUICE_HANDLER_REJECTED', 'account closed');
         }),
       ],
     });

@@ -41,7 +41,7 @@ export class HeldKeys {
         rows: [],
         attempts: 1,
         nextAttemptAt: retryAt ?? Date.now(),
-        lastError: error ?? { code: 'SLUICE_UNKNOWN', message: 'held' },
+        lastError: error ?? { code: 'SLUICE_KEY_HELD', message: 'held' },
       };
       this.#keys.set(id, held);
     }

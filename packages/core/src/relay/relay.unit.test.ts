@@ -99,7 +99,7 @@ describe('relay', () => {
     let failures = 0;
     const inner = createMemoryTransport();
     const transport = faulty(inner, () =>
-      failures++ < 5 ? new TransportError('SLUICE_TEST_DOWN', 'down', { retryable: true }) : undefined,
+      failures++ < 5 ? new TransportError('SLUICE_BROKER_UNAVAILABLE', 'down') : undefined,
     );
     const expected = new Map<string, string[]>();
     for (let i = 0; i < 500; i++) {
@@ -126,7 +126,7 @@ describe('relay', () => {
       ensureTopic: async (spec) => {
         if (refusals > 0) {
           refusals--;
-          throw new TransportError('SLUICE_BROKER_BUSY', 'loading its data; retry', { retryable: true });
+          throw new TransportError('SLUICE_BROKER_UNAVAILABLE', 'loading its data; retry');
         }
         return inner.ensureTopic(spec);
       },
@@ -149,9 +149,7 @@ describe('relay', () => {
     const mismatch: Transport = {
       ...faulty(createMemoryTransport(), () => undefined),
       ensureTopic: async () => {
-        throw new TransportError('SLUICE_TOPIC_MISMATCH', 'orders exists with 8 partitions', {
-          retryable: false,
-        });
+        throw new TransportError('SLUICE_TOPIC_MISMATCH', 'orders exists with 8 partitions', {});
       },
     };
     const stopped = createRelay({ outbox: new MemoryOutbox(), transport: mismatch, topics: [topic] }).start();
@@ -167,7 +165,7 @@ describe('relay', () => {
     const inner = createMemoryTransport();
     const transport = faulty(inner, (records) =>
       refuse && records.some((r) => r.key === 'bad')
-        ? new SluiceError('SLUICE_TEST_REFUSED', 'refused', { retryable: false })
+        ? new SluiceError('SLUICE_BROKER_ERROR', 'refused')
         : undefined,
     );
     for (let i = 0; i < 100; i++) outbox.add(topic.name, i % 10 === 0 ? 'bad' : `k${i % 7}`, `v${i}`);

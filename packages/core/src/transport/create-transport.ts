@@ -17,7 +17,7 @@ export type BrokerKind = 'nats' | 'redis' | 'kafka';
 /**
  * Opens the bus a {@link TransportConfig} (or a URL) names: the one place where a transport is chosen by
  * configuration. A transport's package is imported on demand, so an application installs only the adapter it
- * uses; a missing one is a `SLUICE_TRANSPORT_UNAVAILABLE` error that names the package to install.
+ * uses; a missing one is a `SLUICE_ADAPTER_MISSING` error that names the package to install.
  *
  * A string is read by {@link transportConfigOf}: `nats://…`, `redis://…`, `kafka://…`, or else the path of an
  * embedded log file.
@@ -80,7 +80,7 @@ export function brokerKindOf(url: string): BrokerKind | undefined {
 
 function unavailable(module: string, where: string, cause?: unknown): SluiceError {
   return new SluiceError(
-    'SLUICE_TRANSPORT_UNAVAILABLE',
+    'SLUICE_ADAPTER_MISSING',
     `the transport ${where} needs the ${module} package, which is not installed or does not provide a transport in this version: npm install ${module}`,
     { cause },
   );

@@ -5,7 +5,6 @@ export function unknownTopicError(name: string, topic: string): TransportError {
   return new TransportError(
     'SLUICE_UNKNOWN_TOPIC',
     `${name}: topic ${JSON.stringify(topic)} does not exist; call transport.ensureTopic(spec) before using it`,
-    { retryable: false },
   );
 }
 
@@ -21,7 +20,6 @@ export function topicMismatchError(
     `${name}: topic ${JSON.stringify(topic)} exists as ${existing.kind} with ${existing.partitions} partition(s), ` +
       `but ${wanted.kind} with ${wanted.partitions} was asked for; a topic never changes kind or partition count: ` +
       'declare a new topic (e.g. with a version suffix) and move producers and consumers to it',
-    { retryable: false },
   );
 }
 
@@ -30,7 +28,6 @@ export function invalidOffsetError(name: string, offset: unknown): TransportErro
   return new TransportError(
     'SLUICE_INVALID_OFFSET',
     `${name}: offset ${JSON.stringify(offset)} is not a non-negative decimal integer; pass an offset from a PublishAck or ConsumedRecord`,
-    { retryable: false },
   );
 }
 

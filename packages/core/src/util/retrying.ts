@@ -1,10 +1,10 @@
-import { SluiceError } from '../errors.js';
+import { isRetryable } from '../errors.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { sleep } from './sleep.js';
 
-/** Whether an error says that trying again cannot help: a `SluiceError` with `retryable: false`. */
+/** Whether an error says that trying again cannot help: the negation of the one `isRetryable` of core. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof SluiceError && !error.retryable;
+  return !isRetryable(error);
 }
 
 /**

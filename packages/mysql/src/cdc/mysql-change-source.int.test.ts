@@ -217,7 +217,7 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
       await first.read(1, 0);
       await assert.rejects(
         () => second.read(1, 0),
-        (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CDC_SOURCE_BUSY' && e.retryable,
+        (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_SOURCE_BUSY' && e.retryable,
       );
       await first.close();
       assert.deepEqual(await second.read(1, 0), [], 'the lock is free once the first reader closed');

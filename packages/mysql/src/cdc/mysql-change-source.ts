@@ -354,7 +354,7 @@ export class MysqlChangeSource implements ChangeSource {
     return new SluiceError(
       'SLUICE_CDC_STREAM_LOST',
       `the binlog stream of ${this.name} broke (${detail}); reading again from the last acknowledged position`,
-      { cause: error, retryable: true },
+      { cause: error },
     );
   }
 

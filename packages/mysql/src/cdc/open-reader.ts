@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '@sluice/core';
+import { maskUrl } from '@sluice/core/adapter';
 import mysql from 'mysql2/promise';
+import { connectionError } from '../errors.js';
 import type { BinlogLocation } from './binlog-lag.js';
 import { purgedDomain } from './gtid-position.js';
 import type { ResolvedMysqlChangeSourceOptions } from './mysql-change-source-options.js';
@@ -28,10 +30,13 @@ export async function openReader(
   try {
     control = await mysql.createConnection({ uri: o.url });
   } catch (cause) {
-    throw new SluiceError(
-      'SLUICE_DATABASE_UNAVAILABLE',
-      `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
-      { cause, retryable: true },
+    throw (
+      connectionError(cause, `${maskUrl(o.url)} for ${name}`) ??
+      new SluiceError(
+        'SLUICE_DATABASE_UNAVAILABLE',
+        `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
+        { cause },
+      )
     );
   }
   // The lock lives as long as this connection: losing it ends the reading.
@@ -43,9 +48,8 @@ export async function openReader(
     ]);
     if ((locked as { locked: number | null }[])[0]?.locked !== 1) {
       throw new SluiceError(
-        'SLUICE_CDC_SOURCE_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `${name} is being read by another process (it holds the lock ${lockName(o.name)}); this source waits until it is free`,
-        { retryable: true },
       );
     }
     await checkServer(name, control);

@@ -7,7 +7,7 @@ import {
   SluiceError,
 } from '@sluice/core';
 import type { BatchEvent, BatchOutcome, ChainCheck } from '@sluice/core/adapter';
-import { errorCodeOf, isRetryable, toSluiceError } from '../errors.js';
+import { errorCodeOf, isConnectionLost, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
 import { assertMigrated, migrate, resolveDatabase } from '../migrations/migrate.js';
 import {
@@ -104,7 +104,7 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
           throw new SluiceError(
             DATABASE_UNAVAILABLE,
             `applying event ${eventId} for group ${group} failed: the connection to MySQL was lost (${errorMessage(error)}). Nothing was applied; the event is retried once the database answers`,
-            { cause: error, retryable: true },
+            { cause: error },
           );
         }
         throw error;
@@ -125,7 +125,6 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
         throw new SluiceError(
           'SLUICE_INBOX_ROLLED_BACK',
           `event ${eventId} for group ${group} was not recorded: MySQL rolled its transaction back while the handler ran (a deadlock or lock wait timeout the handler caught), so statements after that were not part of it. Let the handler's database errors propagate; the event is retried`,
-          { retryable: true },
         );
       }
       return 'applied';
@@ -183,7 +182,7 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
         throw new SluiceError(
           lost ? DATABASE_UNAVAILABLE : 'SLUICE_INBOX_BATCH_FAILED',
           `applying ${events.length} events for group ${group} in one transaction failed (${lost ? 'the connection was lost: ' : ''}${errorMessage(error)}). Nothing of the batch was applied; the events are run one by one`,
-          { cause: error, retryable: true },
+          { cause: error },
         );
       }
       return outcomes;
@@ -274,15 +273,6 @@ SELECT ?, ? AND NOT EXISTS (SELECT 1 FROM ${d}.sluice_inbox WHERE consumer_group
 /** The chain's primary-key part: SHA-256 of source, topic and key, NUL-separated. */
 function chainHash(chain: ChainCheck): Buffer {
   return createHash('sha256').update(`${chain.source}\u0000${chain.topic}\u0000${chain.key}`).digest();
-}
-
-/** Whether an error means the connection is gone (not a deadlock or another retryable statement error). */
-function isConnectionLost(error: unknown): boolean {
-  const fatal = (error as { fatal?: unknown } | null)?.fatal === true;
-  return (
-    fatal ||
-    (isRetryable(error) && !['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT'].includes(errorCodeOf(error) ?? ''))
-  );
 }
 
 /** Rolls back after a failure; true if the connection is unusable (then it is destroyed, not pooled). */

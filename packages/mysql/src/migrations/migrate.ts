@@ -1,5 +1,5 @@
 import { InvalidOptionError, MigrationRequiredError, SluiceError } from '@sluice/core';
-import { isMissingRelation, toSluiceError } from '../errors.js';
+import { connectionError, isMissingRelation, toSluiceError } from '../errors.js';
 import { checkIdentifier, quoteIdentifier } from '../identifier.js';
 import { type MysqlPool, type MysqlQueryable, queryRows } from '../mysql-client.js';
 import { createOutbox } from './001-create-outbox.js';
@@ -148,7 +148,6 @@ export async function migrate(
       throw new SluiceError(
         'SLUICE_MIGRATION_LOCKED',
         `another process has been migrating database ${database} for more than ${LOCK_TIMEOUT_S}s (lock ${lockName}); wait for it to finish, or look for a stuck \`sluice migrate\``,
-        { retryable: true },
       );
     }
     locked = true;
@@ -163,6 +162,9 @@ export async function migrate(
           await conn.query('COMMIT'); // a no-op under autocommit; commits the record on an autocommit=0 pool
         }
       } catch (cause) {
+        // A lost connection or refused credentials are not a failed migration: say so.
+        const connection = connectionError(cause, 'MySQL');
+        if (connection) throw connection;
         throw new SluiceError(
           'SLUICE_MIGRATION_FAILED',
           `migration ${step.version} (${step.name}) of database ${database} failed: ${String(cause)}. Fix the cause and run \`sluice migrate\` again (every step can be repeated safely)`,

@@ -381,7 +381,7 @@ describe('commit order under concurrency', () => {
     // Relay-1's view of the database: once `cut`, every call fails as an unreachable server would.
     let cut = false;
     const unreachable = () =>
-      Promise.reject(new SluiceError(DATABASE_UNAVAILABLE, 'connection refused (test)', { retryable: true }));
+      Promise.reject(new SluiceError(DATABASE_UNAVAILABLE, 'connection refused (test)'));
     const flaky = new Proxy(outbox, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver);

@@ -103,9 +103,8 @@ export async function dropChangeCapture(
     }
     if (Date.now() > deadline) {
       throw new SluiceError(
-        'SLUICE_CDC_SLOT_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `replication slot ${setup.slot} is still read by process ${rows[0]!.active_pid}: stop that reader (or pg_terminate_backend it), then drop the slot again`,
-        { retryable: true },
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

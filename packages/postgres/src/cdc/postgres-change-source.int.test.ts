@@ -335,7 +335,7 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
       await sleep(200);
       await assert.rejects(
         () => second.read(1, 0),
-        (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CDC_SLOT_BUSY' && e.retryable,
+        (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_SOURCE_BUSY' && e.retryable,
       );
     } finally {
       await first.close();

@@ -9,6 +9,7 @@ import { ChangeBuffer } from '@sluice/core/adapter';
 import pg from 'pg';
 import type { Pgoutput } from 'pg-logical-replication';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import { connectionError } from '../errors.js';
 import { lsnToNumber, numberToLsn } from './lsn.js';
 
 export interface PostgresChangeSourceOptions {
@@ -136,7 +137,7 @@ export class PostgresChangeSource implements ChangeSource {
     try {
       await admin.connect();
     } catch (cause) {
-      throw unavailable(this.name, cause);
+      throw connectionError(cause, `PostgreSQL for ${this.name}`) ?? unavailable(this.name, cause);
     }
     this.#confirmed = (await this.#checkSlot(admin)) - 1;
     const service = new LogicalReplicationService(
@@ -196,9 +197,8 @@ export class PostgresChangeSource implements ChangeSource {
     }
     if (slot.active) {
       throw new SluiceError(
-        'SLUICE_CDC_SLOT_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `replication slot ${this.#o.slot} is being read by another process (pid ${slot.active_pid}); this source waits until it is free`,
-        { retryable: true },
       );
     }
     return slot.confirmed_flush_lsn === null ? 1 : lsnToNumber(slot.confirmed_flush_lsn);
@@ -325,7 +325,7 @@ export class PostgresChangeSource implements ChangeSource {
     return new SluiceError(
       'SLUICE_CDC_STREAM_LOST',
       `the replication stream of ${this.name} broke (${String((error as Error)?.message ?? error)}); reading again from the last confirmed position`,
-      { cause: error, retryable: true }, // the next read checks the slot again: a dropped one is a permanent error there
+      { cause: error }, // the next read checks the slot again: a dropped one is a permanent error there
     );
   }
 
@@ -345,7 +345,7 @@ function unavailable(name: string, cause: unknown): SluiceError {
   return new SluiceError(
     'SLUICE_DATABASE_UNAVAILABLE',
     `${name}: cannot reach the database (${String((cause as Error)?.message ?? cause)}); retrying`,
-    { cause, retryable: true },
+    { cause },
   );
 }
 

@@ -135,7 +135,7 @@ SELECT from_start FROM fresh UNION ALL SELECT from_start FROM ${g} WHERE consume
           throw new SluiceError(
             DATABASE_UNAVAILABLE,
             `applying event ${eventId} for group ${group} failed: the connection to PostgreSQL was lost (${lost.message}). Nothing was applied; the event is retried once the database answers`,
-            { cause: error, retryable: true },
+            { cause: error },
           );
         }
         throw error;
@@ -162,7 +162,6 @@ SELECT from_start FROM fresh UNION ALL SELECT from_start FROM ${g} WHERE consume
         throw new SluiceError(
           'SLUICE_INBOX_ROLLED_BACK',
           `event ${eventId} for group ${group} was not applied: a statement of the handler failed and PostgreSQL rolled the transaction back at commit. Let the handler's database errors propagate; the event is retried`,
-          { retryable: true },
         );
       }
       return 'applied';
@@ -252,7 +251,7 @@ SELECT from_start FROM fresh UNION ALL SELECT from_start FROM ${g} WHERE consume
         throw new SluiceError(
           lost ? DATABASE_UNAVAILABLE : 'SLUICE_INBOX_BATCH_FAILED',
           `applying ${events.length} events for group ${group} in one transaction failed (${lost ? `the connection was lost: ${lost.message}` : errorMessage(error)}). Nothing of the batch was applied; the events are run one by one`,
-          { cause: error, retryable: true },
+          { cause: error },
         );
       }
       return outcomes;

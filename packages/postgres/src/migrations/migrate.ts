@@ -1,5 +1,5 @@
 import { MigrationRequiredError, SluiceError } from '@sluice/core';
-import { isMissingRelation, toSluiceError } from '../errors.js';
+import { connectionError, isMissingRelation, toSluiceError } from '../errors.js';
 import { checkIdentifier, quoteIdentifier, quoteLiteral } from '../identifier.js';
 import type { SqlExecutor } from '../pg-client.js';
 import { createOutbox } from './001-create-outbox.js';
@@ -99,6 +99,9 @@ export async function migrate(
     try {
       await executor.execute(`DO $sluice_migrate$ BEGIN ${lock} ${body} END $sluice_migrate$`);
     } catch (cause) {
+      // A connection that could not be made is not a failed migration: say so (a wrong password, no server).
+      const connection = connectionError(cause, 'PostgreSQL');
+      if (connection) throw connection;
       throw new SluiceError(
         'SLUICE_MIGRATION_FAILED',
         `migration ${step.version} (${step.name}) of schema ${schema} failed: ${String(cause)}. Nothing of it was applied; fix the cause and run \`sluice migrate\` again`,

@@ -134,7 +134,7 @@ DO UPDATE SET last_sequence = excluded.last_sequence, updated_at = excluded.upda
   #assertOwnConnection(): void {
     if (this.#db.inTransaction) {
       throw new SluiceError(
-        'SLUICE_INBOX_BUSY',
+        'SLUICE_CONNECTION_IN_TRANSACTION',
         `the consumer's connection to ${this.#db.name} is already inside a transaction; give the consumer a connection of its own`,
       );
     }

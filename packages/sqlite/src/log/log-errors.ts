@@ -1,10 +1,11 @@
-import { SluiceError, TransportError } from '@sluice/core';
+import type { SluiceError, TransportError } from '@sluice/core';
 import {
   invalidOffsetError as invalidOffset,
   parseOffset as parseOffsetOf,
   topicMismatchError as topicMismatch,
   unknownTopicError as unknownTopic,
 } from '@sluice/core/adapter';
+import { toSluiceError } from '../errors.js';
 
 /** The transport's name in messages. */
 export const LOG_NAME = 'embedded-log';
@@ -25,28 +26,7 @@ export const invalidOffsetError = (offset: unknown): TransportError => invalidOf
 /** Parses an offset string. */
 export const parseOffset = (offset: string): number => parseOffsetOf(LOG_NAME, offset);
 
-/** Wraps a SQLite failure in a {@link TransportError}, retryable when another try may succeed. */
+/** Wraps a SQLite failure of the log's file in a `SluiceError` (classified by `../errors.ts`). */
 export function storeError(action: string, path: string, cause: unknown): SluiceError {
-  if (cause instanceof SluiceError) return cause;
-  const code =
-    typeof (cause as { code?: unknown })?.code === 'string' ? (cause as { code: string }).code : '';
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new TransportError(
-      'SLUICE_STORE_BUSY',
-      `${LOG_NAME}: ${action} waited too long for another process's lock on ${path} (${detail}); retry, or raise busyTimeoutMs`,
-      { cause, retryable: true },
-    );
-  }
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
-    return new TransportError(
-      'SLUICE_STORE_IO',
-      `${LOG_NAME}: ${action} failed to write ${path} (${detail}); check free disk space and permissions, then retry`,
-      { cause, retryable: true },
-    );
-  }
-  return new TransportError('SLUICE_STORE_FAILED', `${LOG_NAME}: ${action} failed on ${path}: ${detail}`, {
-    cause,
-    retryable: false,
-  });
+  return toSluiceError(cause, `${LOG_NAME}: ${action}`, path);
 }

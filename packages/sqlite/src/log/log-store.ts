@@ -8,6 +8,7 @@ import {
   TransportError,
 } from '@sluice/core';
 import Database from 'better-sqlite3';
+import { isSqliteBusy } from '../errors.js';
 import { configureDatabase, type SqliteDatabase } from '../open-database.js';
 import { LOG_NAME, parseOffset, storeError, topicMismatchError, unknownTopicError } from './log-errors.js';
 import type { ResolvedLogOptions } from './log-options.js';
@@ -89,7 +90,7 @@ export class LogStore {
     try {
       return { ok: true, value: this.write(action, fn, options) };
     } catch (error) {
-      if (isBusy(error)) return { ok: false };
+      if (isSqliteBusy(error)) return { ok: false };
       throw error;
     } finally {
       this.db.pragma(`busy_timeout = ${this.options.busyTimeoutMs}`);
@@ -286,14 +287,4 @@ function validateSpec(spec: TopicSpec): LogTopic {
     partitions: spec.partitions,
     retentionMs: retention === null ? null : Math.ceil(retention),
   };
-}
-
-/** Whether `error` (or its cause) is SQLite's "database is locked" by another connection. */
-function isBusy(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'SLUICE_STORE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY')))
-      return true;
-  }
-  return false;
 }

@@ -23,6 +23,7 @@ import {
 } from '@sluice/core/adapter';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { CommitWakeup } from '../commit-wakeup.js';
+import { isSqliteBusy, toSluiceError } from '../errors.js';
 import { assertMigrated, migrate } from '../migrations/migrate.js';
 import type { SqliteDatabase } from '../open-database.js';
 import { signalAppend } from './append-signal.js';
@@ -141,12 +142,8 @@ export class SqliteOutbox implements OutboxStore {
     try {
       this.#ack.immediate(JSON.stringify(rows.map((r) => r.position)), Date.now());
     } catch (cause) {
-      const code = (cause as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
-        throw new SluiceError('SLUICE_OUTBOX_BUSY', `${this.#db.name} is busy; acknowledge again later`, {
-          cause,
-          retryable: true,
-        });
+      if (isSqliteBusy(cause)) {
+        throw toSluiceError(cause, 'acknowledging delivered rows', this.#db.name, 'acknowledge again later');
       }
       throw cause;
     } finally {
@@ -187,7 +184,7 @@ export class SqliteOutbox implements OutboxStore {
   async stats(): Promise<OutboxStats> {
     if (this.#db.inTransaction) {
       throw new SluiceError(
-        'SLUICE_OUTBOX_BUSY',
+        'SLUICE_CONNECTION_IN_TRANSACTION',
         `the connection to ${this.#db.name} is inside a transaction; read stats on another connection`,
       );
     }
@@ -313,13 +310,7 @@ function statements(db: SqliteDatabase): AppendStatements {
     if (String(cause).includes('no such table')) {
       throw new MigrationRequiredError(`outbox table sluice_outbox is missing in ${db.name}`, { cause });
     }
-    throw new SluiceError(
-      'SLUICE_OUTBOX_FAILED',
-      `could not prepare the outbox statements on ${db.name}: ${String(cause)}`,
-      {
-        cause,
-      },
-    );
+    throw toSluiceError(cause, 'preparing the outbox statements', db.name);
   }
   appendStatements.set(db, s);
   return s;

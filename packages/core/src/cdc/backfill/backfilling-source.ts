@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SluiceError } from '../../errors.js';
+import { errorCode, errorMessage, isRetryable } from '../../errors.js';
 import { silentLogger } from '../../util/logger.js';
 import type { ChangeSource, ChangeSourceStats } from '../change-source.js';
 import type { RowChange, RowImage } from '../row-change.js';
@@ -165,13 +165,13 @@ export class BackfillingSource implements ChangeSource {
         this.#chunk = undefined;
         this.#active = undefined;
         this.#nextPollAt = Date.now() + this.#o.pollIntervalMs;
-        if (error instanceof SluiceError && error.retryable) {
+        if (isRetryable(error)) {
           // The database is away (restarting, say): live changes keep flowing; the backfill resumes from its
           // saved progress once it answers. Blocking the stream here would hold the server's shutdown too.
           (this.#o.logger ?? silentLogger).warn('a backfill step failed; retrying after the poll interval', {
             source: this.name,
-            code: error.code,
-            message: error.message,
+            code: errorCode(error),
+            message: errorMessage(error),
           });
           return;
         }

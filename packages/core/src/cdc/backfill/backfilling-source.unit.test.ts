@@ -223,9 +223,7 @@ describe('withBackfill (watermark snapshots)', () => {
     table.hooks.afterChunk = () => {
       if (failures-- > 0) {
         table.write({ id: 100 + failures, value: 'live during the outage' });
-        throw new SluiceError('SLUICE_DATABASE_UNAVAILABLE', 'the database is shutting down', {
-          retryable: true,
-        });
+        throw new SluiceError('SLUICE_DATABASE_UNAVAILABLE', 'the database is shutting down', {});
       }
     };
     const source = withBackfill(log.reader('app'), { snapshotter: table, pollIntervalMs: 10 });

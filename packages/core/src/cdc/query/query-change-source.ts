@@ -57,7 +57,7 @@ interface Poll {
  * The acknowledged cursor is saved in the `positions` store; a restart resumes after it, re-reading (never
  * skipping) what was handed over but not acknowledged. Gaps are timed again after a restart. One process at a
  * time reads a source: it holds a lock named after the source in the database (`PolledTable.lock`), and a
- * second process's `read` fails with a retryable `SLUICE_QUERY_SOURCE_BUSY` until the first stops or dies.
+ * second process's `read` fails with a retryable `SLUICE_SOURCE_BUSY` until the first stops or dies.
  */
 export class QueryChangeSource implements ChangeSource {
   readonly name: string;
@@ -129,9 +129,8 @@ export class QueryChangeSource implements ChangeSource {
     this.#lock = await this.#o.table.lock(this.name);
     if (this.#lock === undefined) {
       throw new SluiceError(
-        'SLUICE_QUERY_SOURCE_BUSY',
+        'SLUICE_SOURCE_BUSY',
         `${this.name} is being read by another process; this one tries again until that one stops (one reader at a time)`,
-        { retryable: true },
       );
     }
     if (this.#closed) {

@@ -181,7 +181,7 @@ describe('queryChangeSource, incrementing mode (ids allocated in order, committe
     assert.equal((await first.read(10, 0)).length, 1);
     await assert.rejects(second.read(10, 0), (e: unknown) => {
       assert.ok(e instanceof SluiceError);
-      assert.equal(e.code, 'SLUICE_QUERY_SOURCE_BUSY');
+      assert.equal(e.code, 'SLUICE_SOURCE_BUSY');
       assert.equal(e.retryable, true);
       return true;
     });
@@ -199,11 +199,7 @@ describe('queryChangeSource, incrementing mode (ids allocated in order, committe
     table.loseLock('one'); // the second's session dies: the first, were it running, could take over
     const third = source(table, positions, { name: 'one' });
     assert.equal((await third.read(10, 0)).length, 1);
-    await assert.rejects(
-      second.read(10, 0),
-      { code: 'SLUICE_QUERY_SOURCE_BUSY' },
-      'lost, and taken by the third',
-    );
+    await assert.rejects(second.read(10, 0), { code: 'SLUICE_SOURCE_BUSY' }, 'lost, and taken by the third');
   });
 
   it('read waits up to maxWaitMs for a row committed meanwhile', async () => {
