@@ -316,15 +316,16 @@ describe('the sluice CLI, run as a child process', () => {
       | { ok: boolean; committed: number; deadLettered: number; lost: number; dir: string }
       | undefined;
 
-    it('`sluice demo` holds every invariant and prints the summary', { timeout: 30_000 }, async () => {
+    it('`sluice demo` holds every invariant and prints the summary', { timeout: 120_000 }, async () => {
       mkdirSync(textDir);
       const began = Date.now();
       const run = await sluice(
         ['demo', '--events', '400', '--duration', '2', '--relay-kills', '1', '--dir', textDir],
-        { timeoutMs: 25_000 },
+        { timeoutMs: 90_000 },
       );
       assertExit(run, 0, 'demo');
-      assert.ok(Date.now() - began < 15_000, `the demo took ${Date.now() - began} ms`);
+      // A 2 s demo must end, not hang; the bound is generous so a loaded machine cannot fail it (speed: npm run bench).
+      assert.ok(Date.now() - began < 60_000, `the demo took ${Date.now() - began} ms`);
       assert.match(
         run.stdout,
         /^Sluice demo: SQLite outbox -> relay -> embedded log -> consumer with inbox/m,
@@ -344,15 +345,16 @@ describe('the sluice CLI, run as a child process', () => {
       for (const f of ['app.db', 'bus.db', 'consumer.db']) assert.ok(existsSync(join(textDir, f)), f);
     });
 
-    it('`sluice demo --json` prints one parseable summary', { timeout: 30_000 }, async () => {
+    it('`sluice demo --json` prints one parseable summary', { timeout: 120_000 }, async () => {
       mkdirSync(dir);
       const began = Date.now();
       const run = await sluice(
         ['demo', '--events', '400', '--duration', '2', '--relay-kills', '1', '--dir', dir, '--json'],
-        { timeoutMs: 25_000 },
+        { timeoutMs: 90_000 },
       );
       assertExit(run, 0, 'demo --json');
-      assert.ok(Date.now() - began < 15_000, `the demo took ${Date.now() - began} ms`);
+      // A 2 s demo must end, not hang; the bound is generous so a loaded machine cannot fail it (speed: npm run bench).
+      assert.ok(Date.now() - began < 60_000, `the demo took ${Date.now() - began} ms`);
       const out = lines(run.stdout);
       assert.equal(out.length, 1, run.stdout);
       summary = JSON.parse(out[0]!) as typeof summary & object;
@@ -396,7 +398,7 @@ describe('the sluice CLI, run as a child process', () => {
         assert.match(l, /^enrollments\/\d+@\d+ \S+ enrollment\.\w+ key=\S+ seq=\d+ id=\S+ \{/);
     });
 
-    it('`sluice dlq list`, `show` and `redrive` work on the demo group', { timeout: 30_000 }, async () => {
+    it('`sluice dlq list`, `show` and `redrive` work on the demo group', { timeout: 120_000 }, async () => {
       assert.ok(summary, 'the --json demo did not run');
       let letters = await dlqList(bus);
       // The demo counts distinct events. Its closing replay retries the dead-lettered events (the inbox records
@@ -814,12 +816,12 @@ describe('the sluice CLI, run as a child process', () => {
     });
 
     it('`sluice demo --dir` creates the folder it is given', {
-      timeout: 30_000,
+      timeout: 120_000,
     }, async () => {
       const dir = join(root, 'demo-new', 'nested');
       const run = await sluice(
         ['demo', '--events', '20', '--duration', '0.2', '--relay-kills', '0', '--dir', dir, '--json'],
-        { timeoutMs: 25_000 },
+        { timeoutMs: 90_000 },
       );
       assertExit(run, 0, 'demo --dir <new folder>');
       assert.equal((JSON.parse(run.stdout) as { ok: boolean }).ok, true);

@@ -1,3 +1,4 @@
+import { maskUrl } from '@sluice/core/adapter';
 import {
   assertMigrated,
   createMysqlOutbox,
@@ -7,7 +8,6 @@ import {
 } from '@sluice/mysql';
 import mysql from 'mysql2/promise';
 import type { MigrationStatement, OpenedMigrations, OpenedOutbox } from './context.js';
-import { maskedUrl } from './store-kind.js';
 
 /** A small pool for one CLI command on a `mysql://` (or `mariadb://`) URL. */
 export function openMysqlPool(url: string): mysql.Pool {
@@ -26,7 +26,7 @@ export function openMysqlMigrations(url: string, database: string | undefined): 
     list.map((s) => ({ version: s.version, name: s.name, sql: s.sql }));
   let closed: Promise<void> | undefined;
   return {
-    name: `${maskedUrl(url)}${database === undefined ? '' : ` database ${database}`}`,
+    name: `${maskUrl(url)}${database === undefined ? '' : ` database ${database}`}`,
     pending: async () => steps(await pendingMigrations(pool, options)),
     apply: async () => steps(await migrate(pool, options)),
     close: () => {
@@ -45,7 +45,7 @@ export async function openMysqlOutbox(
   const pool = openMysqlPool(url);
   try {
     const resolved = await resolveDatabase(pool, database, 'sluice');
-    const name = `${maskedUrl(url)} database ${resolved}`;
+    const name = `${maskUrl(url)} database ${resolved}`;
     await assertMigrated(pool, resolved, name);
     const store = await createMysqlOutbox(pool, { source, database: resolved });
     let closed: Promise<void> | undefined;

@@ -19,15 +19,3 @@ export function storeKindOf(db: string): StoreKind {
   }
   return 'sqlite';
 }
-
-/** A URL without its password and query (which may hold credentials): for messages. */
-export function maskedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    u.search = '';
-    return u.href;
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
