@@ -85,6 +85,7 @@ export { type BinaryMessage, fromBinary, toBinary } from './envelope/binary.js';
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 // Envelope
 export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';
+export { STRUCTURED_CONTENT_TYPE } from './envelope/envelope.js';
 export { uuidv7, uuidv7Time } from './envelope/uuidv7.js';
 // Errors
 export {

@@ -24,7 +24,7 @@ it('splits the envelope around the sequence even when strings contain "sequence"
   });
   for (const sequence of [1, 42, 9_007_199_254_740_991]) {
     const e = decodeEnvelope(`${prefix}${sequence}${suffix}`);
-    assert.equal(e.sequence, sequence);
+    assert.equal(e.sluiceseq, sequence);
     assert.equal(e.source, `urn:x:${lookalike}`);
     assert.equal(e.subject, `k${lookalike}`);
     assert.equal(e.correlationid, lookalike);
