@@ -42,8 +42,9 @@ function crafted(key: string, sequence: number) {
     subject: key,
     datacontenttype: 'application/json',
     dataschema: 'urn:sluice:contract:crafted.happened:v1',
-    sequence,
-    sequencekind: 'counter',
+    partitionkey: key,
+    sluiceseq: sequence,
+    sluiceseqkind: 'counter',
     data: { sequence },
   });
   return { topic: 'crafted', key, value, id };

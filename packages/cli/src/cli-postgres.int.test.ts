@@ -318,10 +318,10 @@ describe('the sluice CLI on PostgreSQL (--db postgres://...)', () => {
         const ofKey = rows.filter((r) => r.key === key);
         assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1, `key ${key} spans partitions`);
         const envelopes = ofKey.map(
-          (r) => JSON.parse(r.value) as { subject: string; sequence: unknown; data: { progress: number } },
+          (r) => JSON.parse(r.value) as { subject: string; sluiceseq: unknown; data: { progress: number } },
         );
         assert.deepEqual(
-          envelopes.map((e) => Number(e.sequence)),
+          envelopes.map((e) => Number(e.sluiceseq)),
           [1, 2, 3],
         );
         assert.deepEqual(

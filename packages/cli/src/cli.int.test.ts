@@ -761,14 +761,14 @@ describe('the sluice CLI, run as a child process', () => {
         }
         assert.equal(rows.length, ids.length);
         const events = rows.map(
-          (r) => JSON.parse(r.value) as { id: string; subject: string; sequence: unknown },
+          (r) => JSON.parse(r.value) as { id: string; subject: string; sluiceseq: unknown },
         );
         assert.deepEqual(new Set(events.map((e) => e.id)), new Set(ids));
         for (const key of keys) {
           const ofKey = rows.filter((r) => r.key === key);
           assert.equal(new Set(ofKey.map((r) => r.partition)).size, 1, `key ${key} spans partitions`);
           assert.deepEqual(
-            ofKey.map((r) => Number((JSON.parse(r.value) as { sequence: unknown }).sequence)),
+            ofKey.map((r) => Number((JSON.parse(r.value) as { sluiceseq: unknown }).sluiceseq)),
             [1, 2, 3],
           );
         }

@@ -60,6 +60,7 @@ export { toJsonSchema } from './contracts/json-schema.js';
 // Envelope
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';
+export { STRUCTURED_CONTENT_TYPE } from './envelope/envelope.js';
 export { uuidv7, uuidv7Time } from './envelope/uuidv7.js';
 // Errors
 export {

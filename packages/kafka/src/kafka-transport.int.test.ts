@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { partitionFor } from '@sluice/core/adapter';
-import { runTransportConformance } from '@sluice/testing';
+import { type RawRecord, runTransportConformance } from '@sluice/testing';
 import { deleteNamespace, freshNamespace, testBrokerUrl } from './kafka.test-support.js';
 import { describeTopicConfigs } from './kafka-describe-configs.js';
 import type { KafkaTransportOptions } from './kafka-options.js';
@@ -11,6 +12,44 @@ const url = testBrokerUrl();
 // The broker's group.min.session.timeout.ms is Kafka's default, 6000 ms.
 const sessionTimeoutMs = 6000;
 const maxPayloadBytes = 1_000_000;
+
+/**
+ * Every record of `topic` with all its Kafka headers, read by a plain Kafka consumer (a throwaway group from the
+ * earliest offset) until nothing more arrives for 2 s.
+ */
+async function readTopic(namespace: string, topic: string): Promise<RawRecord[]> {
+  const consumer = new Consumer({
+    clientId: 'sluice-raw-reader',
+    groupId: `${namespace}.raw-${Date.now()}`,
+    bootstrapBrokers: url.replace(/^kafka:\/\//, '').split(','),
+    deserializers: stringDeserializers,
+    autocommit: false,
+  });
+  const out: RawRecord[] = [];
+  try {
+    const stream = await consumer.consume({
+      topics: [`${namespace}.${topic}`],
+      mode: MessagesStreamModes.EARLIEST,
+    });
+    const deadline = Date.now() + 20_000;
+    let last = Date.now();
+    const timer = setInterval(() => {
+      if ((out.length > 0 && Date.now() - last > 2000) || Date.now() > deadline) void stream.close();
+    }, 100);
+    try {
+      for await (const m of stream) {
+        last = Date.now();
+        if (m.value === null || m.value === undefined || m.value === '') continue; // a tombstone
+        out.push({ key: m.key ?? '', value: m.value, headers: Object.fromEntries(m.headers) });
+      }
+    } finally {
+      clearInterval(timer);
+    }
+  } finally {
+    await consumer.close(true);
+  }
+  return out;
+}
 
 runTransportConformance(
   'kafka',
@@ -25,6 +64,7 @@ runTransportConformance(
       // away, so the coordinator sees a member that stopped heartbeating.
       connect: () => open({ staticMembership: true }),
       crash: (t) => (t as KafkaTransport).abandon(),
+      readRaw: { binding: 'kafka', read: (topic) => readTopic(namespace, topic) },
       cleanup: () => deleteNamespace(url, namespace),
     };
   },

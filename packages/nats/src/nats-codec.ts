@@ -1,5 +1,5 @@
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node';
-import type { ConsumedRecord, OutgoingRecord } from '@sluice/core';
+import { type ConsumedRecord, type OutgoingRecord, STRUCTURED_CONTENT_TYPE } from '@sluice/core';
 import type { PulledMessage } from './nats-cursor.js';
 
 /** Header carrying the record's key (URI-encoded, so any string fits in a header line). */
@@ -8,6 +8,11 @@ export const KEY_HEADER = 'Sluice-Key';
 export const HEADERS_HEADER = 'Sluice-Headers';
 /** Header marking a tombstone (`value: null`), which has an empty body. */
 export const TOMBSTONE_HEADER = 'Sluice-Tombstone';
+/**
+ * The NATS binding's header saying a message is a CloudEvent in structured mode (the body is the whole event in
+ * JSON): `application/cloudevents+json; charset=UTF-8`. Spelled as the binding and the Go SDK spell it.
+ */
+export const CONTENT_TYPE_HEADER = 'content-type';
 
 const encoder = new TextEncoder();
 
@@ -19,17 +24,23 @@ export interface EncodedRecord {
   readonly size: number;
 }
 
-/** Encodes a record's key, headers, tombstone flag and `Nats-Msg-Id` (the record id) into NATS headers. */
+/**
+ * Encodes a record's key, headers, tombstone flag and `Nats-Msg-Id` (the record id) into NATS headers, and marks
+ * an event as structured mode with {@link CONTENT_TYPE_HEADER} (not a tombstone, nor a record that brings its
+ * own `content-type`, as binary mode does). The record's own headers stay in {@link HEADERS_HEADER}.
+ */
 export function encodeRecord(record: OutgoingRecord): EncodedRecord {
   const h = natsHeaders();
   const lines: [string, string][] = [
     ['Nats-Msg-Id', record.id],
     [KEY_HEADER, encodeURIComponent(record.key)],
   ];
-  if (record.headers != null && Object.keys(record.headers).length > 0) {
-    lines.push([HEADERS_HEADER, encodeURIComponent(JSON.stringify(record.headers))]);
-  }
+  const own = record.headers == null ? [] : Object.keys(record.headers);
+  if (own.length > 0) lines.push([HEADERS_HEADER, encodeURIComponent(JSON.stringify(record.headers))]);
   if (record.value === null) lines.push([TOMBSTONE_HEADER, '1']);
+  else if (!own.some((k) => k.toLowerCase() === CONTENT_TYPE_HEADER)) {
+    lines.push([CONTENT_TYPE_HEADER, STRUCTURED_CONTENT_TYPE]);
+  }
   let headerBytes = 'NATS/1.0\r\n\r\n'.length;
   for (const [k, v] of lines) {
     h.set(k, v);

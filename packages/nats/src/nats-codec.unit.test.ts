@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderBlock } from './header-block.js';
-import { deliveryInfo } from './nats-codec.js';
+import { CONTENT_TYPE_HEADER, deliveryInfo, encodeRecord } from './nats-codec.js';
 
 describe('deliveryInfo', () => {
   it('reads the stream sequence, time and pending count of a v1 ack subject', () => {
@@ -67,5 +67,22 @@ describe('HeaderBlock', () => {
       new HeaderBlock('NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 1\r\n\r\n').code,
       408,
     );
+  });
+});
+
+describe('encodeRecord', () => {
+  const base = { topic: 't', key: 'k', id: 'id-1' };
+
+  it('marks an event as a CloudEvent in structured mode (the NATS binding), counting the header in size', () => {
+    const e = encodeRecord({ ...base, value: '{"specversion":"1.0"}' });
+    assert.equal(e.headers.get(CONTENT_TYPE_HEADER), 'application/cloudevents+json; charset=UTF-8');
+    const headerBytes = 'NATS/1.0\r\n\r\n'.length + (CONTENT_TYPE_HEADER.length + 2 + 43 + 2);
+    assert.ok(e.size >= e.body.length + headerBytes, 'the header is counted against max_payload');
+  });
+
+  it('adds no content-type to a tombstone or to a record that brings its own (binary mode)', () => {
+    assert.equal(encodeRecord({ ...base, value: null }).headers.has(CONTENT_TYPE_HEADER), false);
+    const binary = encodeRecord({ ...base, value: '{}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(binary.headers.has(CONTENT_TYPE_HEADER), false);
   });
 });

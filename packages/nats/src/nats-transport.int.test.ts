@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { runTransportConformance } from '@sluice/testing';
+import { type RawRecord, runTransportConformance } from '@sluice/testing';
+import { HEADERS_HEADER, KEY_HEADER } from './nats-codec.js';
+import { natsNames } from './nats-names.js';
 import type { NatsTransportOptions } from './nats-options.js';
 import { createNatsTransport, type NatsTransport } from './nats-transport.js';
 
@@ -26,6 +28,33 @@ async function deleteNamespace(url: string, namespace: string): Promise<void> {
     for (const name of names) {
       if (name.startsWith(`SLUICE-${namespace}-`)) await jsm.streams.delete(name).catch(() => undefined);
     }
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Every message of `topic`'s stream with all its NATS headers (and the record's own headers from
+ * `Sluice-Headers`), read with the NATS client alone.
+ */
+async function readStream(url: string, namespace: string, topic: string): Promise<RawRecord[]> {
+  const nc = await connect({ servers: url.split(',') });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const stream = natsNames(namespace).topicStream(topic);
+    const { state } = await jsm.streams.info(stream);
+    const out: RawRecord[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      if (m === null || m.data.length === 0) continue; // deleted, or a tombstone
+      const headers: Record<string, string> = {};
+      for (const name of m.header?.keys() ?? []) headers[name] = m.header!.get(name);
+      // The record's own headers travel as URI-encoded JSON in one NATS header (docs/cloudevents.md).
+      const own = headers[HEADERS_HEADER];
+      if (own !== undefined) Object.assign(headers, JSON.parse(decodeURIComponent(own)));
+      out.push({ key: decodeURIComponent(headers[KEY_HEADER] ?? ''), value: m.string(), headers });
+    }
+    return out;
   } finally {
     await nc.close();
   }
@@ -57,6 +86,7 @@ for (const [label, url, replicas, tombstoneRetentionMs, messageRetentionMs] of [
         reopen: () => createNatsTransport(options),
         connect: () => createNatsTransport(options),
         crash: (t) => (t as NatsTransport).abandon(),
+        readRaw: { binding: 'nats', read: (topic) => readStream(url, namespace, topic) },
         cleanup: () => deleteNamespace(url, namespace),
       };
     },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createClient } from '@redis/client';
-import { runTransportConformance } from '@sluice/testing';
+import { type RawRecord, runTransportConformance } from '@sluice/testing';
 import type { RedisSubscription } from './redis-subscription.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 
@@ -32,6 +32,27 @@ async function deleteKeys(prefix: string): Promise<void> {
   }
 }
 
+/** Every entry of `topic`'s partition streams, as docs/cloudevents.md lays out Redis records. */
+async function readStreams(prefix: string, topic: string): Promise<RawRecord[]> {
+  const client = createClient({ url: redisUrl() });
+  await client.connect();
+  try {
+    const out: RawRecord[] = [];
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}:stream:${topic}:*`, COUNT: 1000 })) {
+      for (const key of keys) {
+        for (const entry of (await client.xRange(key, '-', '+')) ?? []) {
+          const { k, v, h } = entry.message as Record<string, string | undefined>;
+          if (v === undefined) continue; // a tombstone
+          out.push({ key: k ?? '', value: v, headers: h === undefined ? {} : JSON.parse(h) });
+        }
+      }
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
 runTransportConformance(
   'redis streams',
   async () => {
@@ -47,6 +68,7 @@ runTransportConformance(
       reopen: async () => createRedisTransport(options),
       connect: async () => createRedisTransport(options),
       crash: async (t) => (t as RedisTransport).abandon(),
+      readRaw: { binding: 'layout', read: (topic) => readStreams(options.prefix, topic) },
       cleanup: async () => deleteKeys(options.prefix),
     };
   },

@@ -16,6 +16,7 @@ export {
   startPublishers,
 } from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
+export type { RawReader, RawRecord } from './cloudevents-conformance.js';
 export { type InboxChainHarness, runInboxChainConformance } from './inbox-chain-conformance.js';
 export {
   memoryPositionStore,

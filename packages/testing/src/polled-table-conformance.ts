@@ -317,7 +317,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
         );
         assert.ok(rolledBack.size > 0 && ids.every((id) => !rolledBack.has(id)));
         for (let w = 0; w < owners; w++) {
-          const mine = events.filter((e) => e.key === `w${w}`).map((e) => e.envelope.sequence);
+          const mine = events.filter((e) => e.key === `w${w}`).map((e) => e.envelope.sluiceseq);
           assert.deepEqual(
             mine,
             [...mine].sort((x, y) => x - y),

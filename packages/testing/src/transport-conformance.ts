@@ -22,6 +22,7 @@ import {
   readAll,
   startPublishers,
 } from './acked-stored-check.js';
+import { checkRecordsAreCloudEvents, type RawReader } from './cloudevents-conformance.js';
 
 /** What a conformance factory returns: a transport on a fresh, empty store. */
 export interface TransportHarness {
@@ -32,6 +33,11 @@ export interface TransportHarness {
   readonly connect?: () => Promise<Transport>;
   /** Makes a client die without leaving its groups: no more heartbeats (enables the session-timeout case). */
   readonly crash?: (transport: Transport) => Promise<void>;
+  /**
+   * Reads the records of a topic straight from the store with the broker's own client (enables the CloudEvents
+   * case: every record must be readable by any CloudEvents consumer, not only by Sluice).
+   */
+  readonly readRaw?: RawReader;
   /** Deletes the store. The suite has closed every transport it was given by then. */
   cleanup(): Promise<void>;
 }
@@ -635,6 +641,15 @@ export function runTransportConformance(
       assert.ok(got, 'the record was not stored');
       assert.equal(got.key, envelope.subject);
       assert.deepEqual(fromBinary(got.headers, got.value!, 'ce_'), envelope);
+    });
+
+    test('every record on the broker is a CloudEvent the official SDK reads (binding or documented layout)', async ({
+      h,
+      t,
+      skip,
+    }) => {
+      if (h.readRaw === undefined) return skip('the harness gives no readRaw');
+      await checkRecordsAreCloudEvents(t, h.readRaw);
     });
 
     test('a consumer dead-letters an event its handler keeps failing on; other keys flow on', async ({

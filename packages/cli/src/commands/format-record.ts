@@ -26,5 +26,5 @@ export function formatRecord(record: ConsumedRecord, json: boolean): string {
   const where = `${record.topic}/${record.partition}@${record.offset}`;
   const when = new Date(record.timestamp).toISOString();
   if (!envelope) return `${where} ${when} key=${record.key} ${problem}`;
-  return `${where} ${when} ${envelope.type} key=${envelope.subject} seq=${envelope.sequence} id=${envelope.id} ${JSON.stringify(envelope.data)}`;
+  return `${where} ${when} ${envelope.type} key=${envelope.subject} seq=${envelope.sluiceseq} id=${envelope.id} ${JSON.stringify(envelope.data)}`;
 }

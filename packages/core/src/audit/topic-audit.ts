@@ -62,7 +62,7 @@ interface Chain {
  *
  * A chain is a `source`, topic and key. `counter` events (outbox appends) are numbered 1, 2, 3... per chain:
  * gaps, reused numbers and first appearances out of ascending order are problems. `position` events (change
- * data capture, backfills; also events without `sequencekind`) may skip and repeat: only a decrease is a
+ * data capture, backfills; also events without `sluiceseqkind`) may skip and repeat: only a decrease is a
  * problem. Give the outbox rows before calling {@link report}; give them first (list the outbox before reading
  * the topic) so that events appended meanwhile are not taken for invented ones.
  */
@@ -137,40 +137,40 @@ export class TopicAudit {
       });
       return;
     }
-    const kind = envelope.sequencekind ?? 'position';
+    const kind = envelope.sluiceseqkind ?? 'position';
     const chain = this.#chain(envelope.source, envelope.subject);
     const earlier = this.#events.get(envelope.id);
     if (earlier) {
       this.#problem('duplicate', chain.source, chain.key, [envelope.id], [earlier.at, at], {
-        received: envelope.sequence,
-        message: `event ${envelope.id} (sequence ${envelope.sequence}) is stored again at ${where(at)}, first at ${where(earlier.at)}: a re-send, which consumers skip`,
+        received: envelope.sluiceseq,
+        message: `event ${envelope.id} (sequence ${envelope.sluiceseq}) is stored again at ${where(at)}, first at ${where(earlier.at)}: a re-send, which consumers skip`,
       });
       return;
     }
-    const event: SeenEvent = { id: envelope.id, chain, sequence: envelope.sequence, kind, at };
+    const event: SeenEvent = { id: envelope.id, chain, sequence: envelope.sluiceseq, kind, at };
     this.#events.set(envelope.id, event);
     chain.events++;
     if (kind === 'counter') {
-      const taken = chain.counters.get(envelope.sequence);
+      const taken = chain.counters.get(envelope.sluiceseq);
       if (taken) {
         this.#problem('sequence-reused', chain.source, chain.key, [taken.id, envelope.id], [taken.at, at], {
-          received: envelope.sequence,
-          message: `events ${taken.id} and ${envelope.id} both carry counter sequence ${envelope.sequence}: one of them was not appended by this key's outbox counter`,
+          received: envelope.sluiceseq,
+          message: `events ${taken.id} and ${envelope.id} both carry counter sequence ${envelope.sluiceseq}: one of them was not appended by this key's outbox counter`,
         });
         return;
       }
-      chain.counters.set(envelope.sequence, event);
-      chain.counterLow = Math.min(chain.counterLow, envelope.sequence);
+      chain.counters.set(envelope.sluiceseq, event);
+      chain.counterLow = Math.min(chain.counterLow, envelope.sluiceseq);
     }
     const highest = chain.highest[kind];
-    if (envelope.sequence < highest) {
+    if (envelope.sluiceseq < highest) {
       this.#problem('out-of-order', chain.source, chain.key, [envelope.id], [at], {
         expected: kind === 'counter' ? `${highest + 1}` : `>= ${highest}`,
-        received: envelope.sequence,
-        message: `event ${envelope.id} (${kind} ${envelope.sequence}) first appears at ${where(at)}, after ${kind} ${highest} of its key`,
+        received: envelope.sluiceseq,
+        message: `event ${envelope.id} (${kind} ${envelope.sluiceseq}) first appears at ${where(at)}, after ${kind} ${highest} of its key`,
       });
     }
-    chain.highest[kind] = Math.max(highest, envelope.sequence);
+    chain.highest[kind] = Math.max(highest, envelope.sluiceseq);
   }
 
   /** The findings so far: call once every record (and the outbox) was given. */

@@ -32,8 +32,9 @@ function value(e: Ev): string {
     subject: e.key,
     datacontenttype: 'application/json',
     dataschema: 'urn:sluice:contract:order.placed:v1',
-    sequence: e.sequence,
-    ...(e.kind === null ? {} : { sequencekind: e.kind ?? 'counter' }),
+    partitionkey: e.key,
+    sluiceseq: e.sequence,
+    ...(e.kind === null ? {} : { sluiceseqkind: e.kind ?? 'counter' }),
     data: {},
   });
 }

@@ -32,7 +32,7 @@ interface HeldChange {
  * (derived from the source's name, the change's transaction and its place in it), which consumers' inboxes
  * skip.
  *
- * Events' `sequence` is their transaction's place in commit order (`RowChange.sequence`): it orders a key's
+ * Events' `sluiceseq` is their transaction's place in commit order (`RowChange.sequence`): it orders a key's
  * events across transactions, but it is not gap-free as an outbox's is, and events of one transaction share it.
  * The event's `time` is the transaction's commit time. A change whose mapping fails or breaks its contract
  * stops the relay with a permanent error naming the change: skipping it would lose it; fix the mapping and
@@ -200,8 +200,9 @@ export class ChangeOutbox implements OutboxStore {
         subject: checked.key,
         datacontenttype: 'application/json',
         dataschema: contract.dataschema,
-        sequence: change.sequence,
-        sequencekind: 'position',
+        partitionkey: checked.key,
+        sluiceseq: change.sequence,
+        sluiceseqkind: 'position',
         data: checked.data,
       });
       return { position: this.#nextPosition++, id, topic: contract.topic.name, key: checked.key, value };

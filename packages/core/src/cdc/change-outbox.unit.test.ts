@@ -113,7 +113,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
       );
       assert.equal(list[0]!.envelope.type, 'course.published');
       assert.ok(list.slice(1).every((e) => e.envelope.type === 'course.updated'));
-      const sequences = list.map((e) => e.envelope.sequence);
+      const sequences = list.map((e) => e.envelope.sluiceseq);
       assert.deepEqual(
         sequences,
         [...sequences].sort((a, b) => a - b),
@@ -174,7 +174,7 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     const { rows } = await outbox.readPending(undefined, 10);
     const envelopes = rows.map((r) => decodeEnvelope(r.value));
     assert.deepEqual(
-      envelopes.map((e) => [e.type, e.sequence, e.id]),
+      envelopes.map((e) => [e.type, e.sluiceseq, e.id]),
       [
         ['course.published', tx.sequence, changeEventId('src', tx.sequence, 0, 0)],
         ['course.updated', tx.sequence, changeEventId('src', tx.sequence, 1, 0)],

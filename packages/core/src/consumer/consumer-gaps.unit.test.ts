@@ -56,7 +56,7 @@ async function publish(
 ): Promise<void> {
   await transport.ensureTopic(c.topic);
   const p = prepareEvent(options.noted ? c.noted : c.deposited, { accountId: key, amount: sequence });
-  const envelope = { ...envelopeOf(p, SOURCE, sequence), sequencekind: options.kind ?? 'counter' };
+  const envelope = { ...envelopeOf(p, SOURCE, sequence), sluiceseqkind: options.kind ?? 'counter' };
   await transport.publish([{ topic: c.topic.name, key, value: encodeEnvelope(envelope), id: envelope.id }]);
 }
 

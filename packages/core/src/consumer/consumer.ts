@@ -587,10 +587,10 @@ export class Consumer<Tx> {
       const mine = decodeEnvelope(held.record.value);
       const theirs = decodeEnvelope(other.record.value);
       return (
-        theirs.sequence === verdict.expected &&
+        theirs.sluiceseq === verdict.expected &&
         theirs.source === mine.source &&
         theirs.subject === mine.subject &&
-        (theirs.sequencekind ?? 'position') === 'counter'
+        (theirs.sluiceseqkind ?? 'position') === 'counter'
       );
     } catch {
       return false;
@@ -798,8 +798,8 @@ function chainEventOf(envelope: Envelope): ChainEvent {
     id: envelope.id,
     source: envelope.source,
     key: envelope.subject,
-    sequence: envelope.sequence,
-    sequenceKind: envelope.sequencekind ?? 'position',
+    sequence: envelope.sluiceseq,
+    sequenceKind: envelope.sluiceseqkind ?? 'position',
   };
 }
 

@@ -11,7 +11,9 @@ export interface BinaryMessage {
 /**
  * Encodes an envelope in CloudEvents binary mode: each attribute becomes a header named `prefix + attribute`
  * (the Kafka binding uses `ce_`, the NATS and HTTP bindings `ce-`), `content-type` carries
- * `datacontenttype`, and the body is the JSON data.
+ * `datacontenttype`, and the body is the JSON data. Sluice's transports write structured mode (see
+ * docs/cloudevents.md); this is for bridges to systems that want binary mode. The Kafka binding also maps
+ * `partitionkey` to the record key: the caller sets the key.
  */
 export function toBinary(envelope: Envelope, prefix = 'ce_'): BinaryMessage {
   const headers: Record<string, string> = {
@@ -22,10 +24,11 @@ export function toBinary(envelope: Envelope, prefix = 'ce_'): BinaryMessage {
     [`${prefix}time`]: envelope.time,
     [`${prefix}subject`]: envelope.subject,
     [`${prefix}dataschema`]: envelope.dataschema,
-    [`${prefix}sequence`]: String(envelope.sequence),
+    [`${prefix}partitionkey`]: envelope.partitionkey,
+    [`${prefix}sluiceseq`]: String(envelope.sluiceseq),
     'content-type': 'application/json',
   };
-  if (envelope.sequencekind !== undefined) headers[`${prefix}sequencekind`] = envelope.sequencekind;
+  if (envelope.sluiceseqkind !== undefined) headers[`${prefix}sluiceseqkind`] = envelope.sluiceseqkind;
   if (envelope.traceparent !== undefined) headers[`${prefix}traceparent`] = envelope.traceparent;
   if (envelope.correlationid !== undefined) headers[`${prefix}correlationid`] = envelope.correlationid;
   if (envelope.causationid !== undefined) headers[`${prefix}causationid`] = envelope.causationid;

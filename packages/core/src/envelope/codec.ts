@@ -1,27 +1,19 @@
 import { MalformedEnvelopeError } from '../errors.js';
 import type { Envelope } from './envelope.js';
 
-/** CloudEvents attributes in wire order (structured mode). */
-const REQUIRED = [
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'time',
-  'subject',
-  'dataschema',
-  'sequence',
-] as const;
+/** CloudEvents attributes every event carries, in wire order (structured mode). */
+const REQUIRED = ['specversion', 'id', 'source', 'type', 'time', 'subject', 'dataschema'] as const;
 const OPTIONAL = ['traceparent', 'correlationid', 'causationid'] as const;
 const SEQUENCE = /^[1-9]\d{0,15}$/;
 
 /**
- * Encodes an envelope in CloudEvents JSON structured mode (`application/cloudevents+json`). `sequence` is a
- * string attribute, as the CloudEvents sequence extension defines it.
+ * Encodes an envelope in the CloudEvents JSON event format, the value of a structured-mode record
+ * (`application/cloudevents+json`). `sluiceseq` is written as a String attribute holding the decimal number
+ * (see {@link Envelope.sluiceseq}); `partitionkey` follows it.
  */
 export function encodeEnvelope(envelope: Envelope): string {
-  let extensions = '';
-  if (envelope.sequencekind !== undefined) extensions += `,"sequencekind":"${envelope.sequencekind}"`;
+  let extensions = `,"partitionkey":${JSON.stringify(envelope.partitionkey)}`;
+  if (envelope.sluiceseqkind !== undefined) extensions += `,"sluiceseqkind":"${envelope.sluiceseqkind}"`;
   if (envelope.traceparent !== undefined)
     extensions += `,"traceparent":${JSON.stringify(envelope.traceparent)}`;
   if (envelope.correlationid !== undefined)
@@ -32,14 +24,18 @@ export function encodeEnvelope(envelope: Envelope): string {
     `{"specversion":"1.0","id":${JSON.stringify(envelope.id)},"source":${JSON.stringify(envelope.source)}` +
     `,"type":${JSON.stringify(envelope.type)},"time":${JSON.stringify(envelope.time)}` +
     `,"subject":${JSON.stringify(envelope.subject)},"datacontenttype":"application/json"` +
-    `,"dataschema":${JSON.stringify(envelope.dataschema)},"sequence":"${envelope.sequence}"${extensions}` +
+    `,"dataschema":${JSON.stringify(envelope.dataschema)},"sluiceseq":"${envelope.sluiceseq}"${extensions}` +
     `,"data":${JSON.stringify(envelope.data)}}`
   );
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes CloudEvents JSON structured mode. Throws `MalformedEnvelopeError` saying what is wrong. */
+/**
+ * Decodes the CloudEvents JSON event format (a structured-mode record's value). Throws `MalformedEnvelopeError`
+ * saying what is wrong. Also reads events written before Sluice had its own attributes: `sequence` (a String)
+ * and `sequencekind` stand for `sluiceseq` and `sluiceseqkind`, and a missing `partitionkey` is the `subject`.
+ */
 export function decodeEnvelope(input: string | Uint8Array | null | undefined): Envelope {
   if (input === null || input === undefined) throw new MalformedEnvelopeError('the message has no value');
   let text: string;
@@ -82,9 +78,25 @@ export function checkAttributes(raw: unknown, data: unknown): Envelope {
       `attribute "time" is not an RFC 3339 timestamp: ${JSON.stringify(o['time'])}`,
     );
   }
-  if (!SEQUENCE.test(o['sequence'] as string) || !Number.isSafeInteger(Number(o['sequence']))) {
+  // Events written before `sluiceseq` existed carry the number in `sequence`, the kind in `sequencekind`.
+  const legacy = o['sluiceseq'] === undefined && o['sequence'] !== undefined;
+  const seqName = legacy ? 'sequence' : 'sluiceseq';
+  const seq = o[seqName];
+  if (seq === undefined) throw new MalformedEnvelopeError('required attribute "sluiceseq" is missing');
+  if (typeof seq !== 'string' || seq.length === 0) {
     throw new MalformedEnvelopeError(
-      `attribute "sequence" must be a positive decimal integer, got ${JSON.stringify(o['sequence'])}`,
+      `attribute "${seqName}" must be a non-empty string, got ${truncate(JSON.stringify(seq))}`,
+    );
+  }
+  if (!SEQUENCE.test(seq) || !Number.isSafeInteger(Number(seq))) {
+    throw new MalformedEnvelopeError(
+      `attribute "${seqName}" must be a positive decimal integer, got ${truncate(JSON.stringify(seq))}`,
+    );
+  }
+  const partitionkey = o['partitionkey'] ?? o['subject'];
+  if (typeof partitionkey !== 'string') {
+    throw new MalformedEnvelopeError(
+      `attribute "partitionkey" must be a string, got ${truncate(JSON.stringify(partitionkey))}`,
     );
   }
   const ct = o['datacontenttype'];
@@ -101,16 +113,18 @@ export function checkAttributes(raw: unknown, data: unknown): Envelope {
     subject: o['subject'],
     datacontenttype: 'application/json',
     dataschema: o['dataschema'],
-    sequence: Number(o['sequence']),
+    partitionkey,
+    sluiceseq: Number(seq),
   };
-  const kind = o['sequencekind'];
+  const kindName = legacy ? 'sequencekind' : 'sluiceseqkind';
+  const kind = o[kindName];
   if (kind !== undefined) {
     if (kind !== 'counter' && kind !== 'position') {
       throw new MalformedEnvelopeError(
-        `attribute "sequencekind" must be "counter" or "position", got ${truncate(JSON.stringify(kind))}`,
+        `attribute "${kindName}" must be "counter" or "position", got ${truncate(JSON.stringify(kind))}`,
       );
     }
-    envelope['sequencekind'] = kind;
+    envelope['sluiceseqkind'] = kind;
   }
   for (const name of OPTIONAL) {
     const v = o[name];

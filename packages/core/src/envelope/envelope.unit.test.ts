@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { MalformedEnvelopeError } from '../errors.js';
 import { fromBinary, toBinary } from './binary.js';
 import { decodeEnvelope, encodeEnvelope } from './codec.js';
 import type { Envelope } from './envelope.js';
-import { uuidv7, uuidv7Time } from './uuidv7.js';
 
 const full: Envelope = {
   specversion: '1.0',
@@ -16,15 +14,16 @@ const full: Envelope = {
   subject: 'C-42',
   datacontenttype: 'application/json',
   dataschema: 'urn:sluice:contract:enrollment.created:v1',
-  sequence: 7,
-  sequencekind: 'counter',
+  partitionkey: 'C-42',
+  sluiceseq: 7,
+  sluiceseqkind: 'counter',
   traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
   correlationid: 'corr-1',
   causationid: 'cmd-9',
   data: { courseId: 'C-42', student: { name: 'Zoë "Z" Ünal', tags: ['a', 'b'] }, seats: 3, note: null },
 };
 
-const { traceparent: _t, correlationid: _c, causationid: _k, sequencekind: _s, ...minimal } = full;
+const { traceparent: _t, correlationid: _c, causationid: _k, sluiceseqkind: _s, ...minimal } = full;
 
 /** Structured JSON of `full` as an object, for building malformed variants. */
 function attributes(): Record<string, unknown> {
@@ -62,15 +61,15 @@ describe('encodeEnvelope / decodeEnvelope', () => {
     assert.ok(!('traceparent' in decoded));
   });
 
-  it('carries sequencekind (counter or position) and refuses any other value', () => {
-    assert.equal(attributes()['sequencekind'], 'counter');
-    const position = { ...full, sequencekind: 'position' as const };
+  it('carries sluiceseqkind (counter or position) and refuses any other value', () => {
+    assert.equal(attributes()['sluiceseqkind'], 'counter');
+    const position = { ...full, sluiceseqkind: 'position' as const };
     assert.deepEqual(decodeEnvelope(encodeEnvelope(position)), position);
     assert.deepEqual(fromBinary(toBinary(position).headers, toBinary(position).body), position);
-    for (const sequencekind of ['gapless', '', 1, 'Counter']) {
+    for (const sluiceseqkind of ['gapless', '', 1, 'Counter']) {
       malformed(
-        JSON.stringify({ ...attributes(), sequencekind }),
-        /attribute "sequencekind" must be "counter" or "position"/,
+        JSON.stringify({ ...attributes(), sluiceseqkind: sluiceseqkind }),
+        /attribute "sluiceseqkind" must be "counter" or "position"/,
       );
     }
   });
@@ -78,7 +77,7 @@ describe('encodeEnvelope / decodeEnvelope', () => {
   it('writes structured mode with sequence as a string and datacontenttype application/json', () => {
     const raw = attributes();
     assert.equal(raw['specversion'], '1.0');
-    assert.equal(raw['sequence'], '7');
+    assert.equal(raw['sluiceseq'], '7');
     assert.equal(raw['datacontenttype'], 'application/json');
     assert.deepEqual(raw['data'], full.data);
   });
@@ -105,7 +104,16 @@ describe('encodeEnvelope / decodeEnvelope', () => {
   });
 
   it('rejects a missing or empty required attribute, naming it', () => {
-    for (const name of ['specversion', 'id', 'source', 'type', 'time', 'subject', 'dataschema', 'sequence']) {
+    for (const name of [
+      'specversion',
+      'id',
+      'source',
+      'type',
+      'time',
+      'subject',
+      'dataschema',
+      'sluiceseq',
+    ]) {
       const raw = attributes();
       delete raw[name];
       malformed(JSON.stringify(raw), new RegExp(`required attribute "${name}" is missing`));
@@ -192,25 +200,25 @@ describe('encodeEnvelope / decodeEnvelope', () => {
   it('rejects a sequence that is not a positive decimal integer string', () => {
     for (const sequence of ['0', '-1', '1.5', '01', 'abc', '1e3', ' 1']) {
       assert.throws(
-        () => decodeEnvelope(JSON.stringify({ ...attributes(), sequence })),
+        () => decodeEnvelope(JSON.stringify({ ...attributes(), sluiceseq: sequence })),
         (e: unknown) =>
           e instanceof MalformedEnvelopeError &&
           e.message.includes(
-            `attribute "sequence" must be a positive decimal integer, got ${JSON.stringify(sequence)}`,
+            `attribute "sluiceseq" must be a positive decimal integer, got ${JSON.stringify(sequence)}`,
           ),
       );
     }
     // The sequence extension is a String attribute; a JSON number is not accepted.
     malformed(
-      JSON.stringify({ ...attributes(), sequence: 7 }),
-      /attribute "sequence" must be a non-empty string, got 7/,
+      JSON.stringify({ ...attributes(), sluiceseq: 7 }),
+      /attribute "sluiceseq" must be a non-empty string, got 7/,
     );
   });
 
   it('never decodes a sequence to a different number than the one on the wire', () => {
     // 9007199254740993 (2^53 + 1) passes /^[1-9]\d{0,15}$/ but Number() rounds it to 9007199254740992.
     for (const sequence of ['9007199254740993', '9999999999999999']) {
-      const raw = JSON.stringify({ ...attributes(), sequence });
+      const raw = JSON.stringify({ ...attributes(), sluiceseq: sequence });
       let decoded: Envelope | undefined;
       try {
         decoded = decodeEnvelope(raw);
@@ -219,13 +227,13 @@ describe('encodeEnvelope / decodeEnvelope', () => {
         continue;
       }
       assert.equal(
-        String(decoded.sequence),
+        String(decoded.sluiceseq),
         sequence,
         'a decoded sequence must equal the one on the wire, or be refused',
       );
     }
     assert.equal(
-      decodeEnvelope(JSON.stringify({ ...attributes(), sequence: '9007199254740991' })).sequence,
+      decodeEnvelope(JSON.stringify({ ...attributes(), sluiceseq: '9007199254740991' })).sluiceseq,
       2 ** 53 - 1,
     );
   });
@@ -284,8 +292,9 @@ describe('toBinary / fromBinary', () => {
       ce_time: full.time,
       ce_subject: full.subject,
       ce_dataschema: full.dataschema,
-      ce_sequence: '7',
-      ce_sequencekind: 'counter',
+      ce_partitionkey: full.partitionkey,
+      ce_sluiceseq: '7',
+      ce_sluiceseqkind: 'counter',
       ce_traceparent: full.traceparent,
       ce_correlationid: full.correlationid,
       ce_causationid: full.causationid,
@@ -356,139 +365,8 @@ describe('toBinary / fromBinary', () => {
       /required attribute "specversion" is missing/,
     );
     assert.throws(
-      () => fromBinary({ ...m.headers, ce_sequence: '0' }, m.body),
-      /"sequence" must be a positive decimal integer/,
+      () => fromBinary({ ...m.headers, ce_sluiceseq: '0' }, m.body),
+      /"sluiceseq" must be a positive decimal integer/,
     );
-  });
-});
-
-describe('interoperability with the cloudevents SDK', () => {
-  function assertSameAttributes(ce: CloudEvent<unknown>, expected: Envelope): void {
-    assert.equal(ce.specversion, '1.0');
-    assert.equal(ce.id, expected.id);
-    assert.equal(ce.source, expected.source);
-    assert.equal(ce.type, expected.type);
-    assert.equal(ce.time, expected.time);
-    assert.equal(ce.subject, expected.subject);
-    assert.equal(ce.dataschema, expected.dataschema);
-    assert.equal(ce['sequence'], String(expected.sequence));
-    assert.equal(ce['traceparent'], expected.traceparent);
-    assert.equal(ce['correlationid'], expected.correlationid);
-    assert.equal(ce['causationid'], expected.causationid);
-    assert.deepEqual(ce.data, expected.data);
-  }
-
-  it('our structured JSON is a valid CloudEvent with the same attributes and the sequence extension', () => {
-    const json = encodeEnvelope(full);
-    const received = HTTP.toEvent({
-      headers: { 'content-type': 'application/cloudevents+json' },
-      body: json,
-    });
-    assert.ok(!Array.isArray(received));
-    const ce = received as CloudEvent<unknown>;
-    assert.equal(ce.validate(), true);
-    assert.equal(ce.datacontenttype, 'application/json');
-    assertSameAttributes(ce, full);
-    // The strict constructor validates too.
-    const strict = new CloudEvent(
-      JSON.parse(json) as Record<string, unknown> & { type: string; source: string },
-    );
-    assertSameAttributes(strict, full);
-  });
-
-  it('a CloudEvent built by the SDK with our extensions decodes to the same values', () => {
-    const ce = new CloudEvent({
-      id: full.id,
-      source: full.source,
-      type: full.type,
-      time: full.time,
-      subject: full.subject,
-      datacontenttype: 'application/json',
-      dataschema: full.dataschema,
-      sequence: '7',
-      sequencekind: 'counter',
-      traceparent: full.traceparent,
-      correlationid: full.correlationid,
-      causationid: full.causationid,
-      data: full.data,
-    });
-    const message = HTTP.structured(ce);
-    assert.equal(typeof message.body, 'string');
-    assert.deepEqual(decodeEnvelope(message.body as string), full);
-    assert.deepEqual(decodeEnvelope(ce.toString()), full);
-  });
-
-  it("our 'ce-' binary headers are accepted by HTTP.toEvent", () => {
-    const m = toBinary(full, 'ce-');
-    const received = HTTP.toEvent({ headers: { ...m.headers }, body: m.body });
-    assert.ok(!Array.isArray(received));
-    const ce = received as CloudEvent<unknown>;
-    assert.equal(ce.validate(), true);
-    assertSameAttributes(ce, full);
-  });
-
-  it("the SDK's binary HTTP message decodes with fromBinary(..., 'ce-')", () => {
-    const ce = new CloudEvent({
-      id: full.id,
-      source: full.source,
-      type: full.type,
-      time: full.time,
-      subject: full.subject,
-      dataschema: full.dataschema,
-      sequence: '7',
-      data: full.data,
-    });
-    const m = HTTP.binary(ce);
-    assert.deepEqual(fromBinary(m.headers as Record<string, string>, m.body as string, 'ce-'), minimal);
-  });
-});
-
-describe('uuidv7', () => {
-  const FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-  it('has version 7 and variant 10xx', () => {
-    const variants = new Set<string>();
-    for (let i = 0; i < 2000; i++) {
-      const id = uuidv7();
-      assert.match(id, FORMAT);
-      assert.equal(id[14], '7');
-      variants.add(id[19]!);
-    }
-    // 62 random bits: the variant nibble's two low bits are random too.
-    assert.deepEqual([...variants].sort(), ['8', '9', 'a', 'b']);
-  });
-
-  it('generates 10k ids in a tight loop in strictly increasing order', () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 10_000; i++) ids.push(uuidv7());
-    for (let i = 1; i < ids.length; i++) {
-      assert.ok(ids[i - 1]! < ids[i]!, `id ${i} (${ids[i]}) is not greater than id ${i - 1} (${ids[i - 1]})`);
-    }
-    assert.equal(new Set(ids).size, ids.length);
-  });
-
-  it('uuidv7Time returns the millisecond timestamp', () => {
-    // RFC 9562 appendix A.6 example.
-    assert.equal(uuidv7Time('017f22e2-79b0-7cc3-98c4-dc0c0c07398f'), 0x017f22e279b0);
-    const before = Date.now();
-    const id = uuidv7();
-    const after = Date.now();
-    const t = uuidv7Time(id);
-    // The counter may borrow a millisecond or two after the 10k-id loop above.
-    assert.ok(t >= before - 1 && t <= after + 10, `${t} not in [${before}, ${after}]`);
-    const future = Date.now() + 60_000;
-    assert.equal(uuidv7Time(uuidv7(future)), future);
-  });
-
-  it('stays increasing when the clock goes back, and borrows the next millisecond after 4096 ids', () => {
-    const t = Date.now() + 120_000;
-    const ids = Array.from({ length: 5000 }, () => uuidv7(t));
-    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!);
-    assert.equal(uuidv7Time(ids[0]!), t);
-    assert.equal(uuidv7Time(ids[4095]!), t);
-    assert.equal(uuidv7Time(ids[4096]!), t + 1);
-    const earlier = uuidv7(t - 10_000);
-    assert.ok(earlier > ids[ids.length - 1]!);
-    assert.match(earlier, FORMAT);
   });
 });

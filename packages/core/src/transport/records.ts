@@ -3,7 +3,11 @@ export interface OutgoingRecord {
   readonly topic: string;
   /** Partition key; records with one key keep their order. */
   readonly key: string;
-  /** The encoded envelope (CloudEvents JSON structured mode), or `null` for a tombstone on an entity topic. */
+  /**
+   * The encoded envelope (a CloudEvent in the JSON event format: structured mode, see docs/cloudevents.md), or
+   * `null` for a tombstone on an entity topic. Binary mode instead puts the data here and the attributes in
+   * `ce_` headers with its own `content-type`.
+   */
   readonly value: string | null;
   /** The event id, used by transports that de-duplicate publishes (e.g. JetStream's `Nats-Msg-Id`). */
   readonly id: string;

@@ -1,4 +1,5 @@
 import type { TopicSpec } from '../contracts/define-topic.js';
+import type { STRUCTURED_CONTENT_TYPE } from '../envelope/envelope.js';
 import type { ConsumedRecord, OutgoingRecord, PublishAck, SeekTarget, SubscribeOptions } from './records.js';
 import type { Subscription } from './subscription.js';
 
@@ -8,8 +9,13 @@ import type { Subscription } from './subscription.js';
  *
  * The transport owns: durability of what it acknowledged, order per key (a key always maps to one partition;
  * records of one partition are delivered in the order they were acknowledged), topic kinds (`message`
- * retention, `entity` latest value per key with tombstones), consumer groups and their committed positions.
- * It does not own validation, retries or deduplication.
+ * retention, `entity` latest value per key with tombstones), consumer groups and their committed positions,
+ * and writing each record as its broker's CloudEvents binding says for structured mode (a record's value is
+ * the whole event in JSON): Kafka and NATS add `content-type: application/cloudevents+json; charset=UTF-8`
+ * ({@link STRUCTURED_CONTENT_TYPE}) unless the record brings its own `content-type`, and leave it out of the
+ * consumed record's headers; stores with no binding document their layout in docs/cloudevents.md. The
+ * conformance suite reads the stored records back through the official cloudevents SDK. It does not own
+ * validation, retries or deduplication.
  */
 export interface Transport {
   /** Short name for messages and metrics, e.g. `embedded-log`. */

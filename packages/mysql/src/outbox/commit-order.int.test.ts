@@ -205,7 +205,7 @@ async function assertPublished(
   );
   const firsts = new Set<string>();
   const firstDeliveries = events.filter((e) => !firsts.has(e.id) && firsts.add(e.id));
-  assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sequence })));
+  assertInOrderPerKey(firstDeliveries.map((e) => ({ key: e.subject!, sequence: e.sluiceseq })));
   return { records: records.length, resent: records.length - published.size };
 }
 
@@ -239,7 +239,7 @@ describe('commit order under concurrency', () => {
           const e = decodeEnvelope(row.value);
           assert.equal(e.subject, row.key);
           assert.equal(e.id, row.id);
-          returned.push({ id: row.id, key: row.key, sequence: e.sequence, position: row.position });
+          returned.push({ id: row.id, key: row.key, sequence: e.sluiceseq, position: row.position });
         }
         cursor = batch.cursor;
         unacked.push(...batch.rows);

@@ -62,10 +62,10 @@ describe('append', () => {
     assert.equal(e.source, SOURCE);
     assert.equal(e.type, 'account.opened');
     assert.equal(e.subject, 'A-1');
-    assert.equal(e.sequence, 1);
+    assert.equal(e.sluiceseq, 1);
     assert.equal(e.correlationid, 'corr-1');
     assert.deepEqual(e.data, { accountId: 'A-1', owner: 'ann', credit: 0 });
-    assert.equal(decodeEnvelope(batch.rows[1]!.value).sequence, 2);
+    assert.equal(decodeEnvelope(batch.rows[1]!.value).sluiceseq, 2);
 
     // Read again in the same chain: nothing new; acknowledged rows are deleted and their sequence recorded.
     assert.deepEqual((await outbox.readPending(batch.cursor, 10)).rows, []);
@@ -88,7 +88,7 @@ describe('append', () => {
     assert.equal(next.sequence, 3);
     const after = await outbox.readPending(undefined, 10);
     assert.deepEqual(
-      after.rows.map((r) => decodeEnvelope(r.value).sequence),
+      after.rows.map((r) => decodeEnvelope(r.value).sluiceseq),
       [3],
       'an unknown cursor starts from every pending row, after the acknowledged sequence',
     );

@@ -219,7 +219,7 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
         const e = decodeEnvelope(r.value);
         if (applied.has(e.id)) continue;
         applied.add(e.id);
-        byKey.set(r.key, [...(byKey.get(r.key) ?? []), e.sequence]);
+        byKey.set(r.key, [...(byKey.get(r.key) ?? []), e.sluiceseq]);
         const data = e.data as { courseId: string; title?: string; published?: boolean };
         if (e.type === 'course.removed') state.delete(data.courseId);
         else state.set(data.courseId, { title: data.title!, published: data.published! });

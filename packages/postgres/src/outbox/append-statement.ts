@@ -1,7 +1,7 @@
 import { type EventContext, encodeEnvelope, SluiceError } from '@sluice/core';
 import { envelopeOf, type PreparedEvent } from '@sluice/core/adapter';
 
-const MARKER = '"sequence":"';
+const MARKER = '"sluiceseq":"';
 const PLACEHOLDER = 1;
 
 /** The encoded envelope around its sequence number: `value = prefix + sequence + suffix`. */
@@ -13,7 +13,7 @@ export interface EnvelopeParts {
 /**
  * Encodes the envelope with a placeholder sequence and splits it around the number, so the database can put in
  * the sequence it assigns in the same statement. Safe: the encoder writes every attribute before `data` and
- * JSON-escapes strings, so the first `"sequence":"` is the attribute itself (inside a string value the quotes
+ * JSON-escapes strings, so the first `"sluiceseq":"` is the attribute itself (inside a string value the quotes
  * would be escaped).
  */
 export function splitEnvelope(event: PreparedEvent, source: string, context?: EventContext): EnvelopeParts {
@@ -23,7 +23,7 @@ export function splitEnvelope(event: PreparedEvent, source: string, context?: Ev
   if (at < 0 || !text.startsWith(`${PLACEHOLDER}"`, digits)) {
     throw new SluiceError(
       'SLUICE_VERSION_MISMATCH',
-      'the envelope encoder no longer writes the "sequence" attribute where @sluice/postgres expects it; use matching versions of @sluice/core and @sluice/postgres',
+      'the envelope encoder no longer writes the "sluiceseq" attribute where @sluice/postgres expects it; use matching versions of @sluice/core and @sluice/postgres',
     );
   }
   return { prefix: text.slice(0, digits), suffix: text.slice(digits + String(PLACEHOLDER).length) };

@@ -16,20 +16,20 @@ const Happened = defineEvent({
   description: 'Strings that look like the sequence attribute',
 });
 
-it('splits the envelope around the sequence even when strings contain "sequence":"', () => {
-  const lookalike = '"sequence":"1"';
-  const event = prepareEvent(Happened, { ref: `k${lookalike}`, note: `${lookalike},"sequence":"9"` });
+it('splits the envelope around the sequence even when strings contain "sluiceseq":"', () => {
+  const lookalike = '"sluiceseq":"1"';
+  const event = prepareEvent(Happened, { ref: `k${lookalike}`, note: `${lookalike},"sluiceseq":"9"` });
   const { prefix, suffix } = splitEnvelope(event, `urn:x:${lookalike}`, {
     correlationid: lookalike,
-    causationid: '"sequence":"',
+    causationid: '"sluiceseq":"',
   });
   for (const sequence of [1, 42, 9_007_199_254_740_991]) {
     const e = decodeEnvelope(`${prefix}${sequence}${suffix}`);
-    assert.equal(e.sequence, sequence);
+    assert.equal(e.sluiceseq, sequence);
     assert.equal(e.source, `urn:x:${lookalike}`);
     assert.equal(e.subject, `k${lookalike}`);
     assert.equal(e.correlationid, lookalike);
-    assert.equal(e.causationid, '"sequence":"');
-    assert.deepEqual(e.data, { ref: `k${lookalike}`, note: `${lookalike},"sequence":"9"` });
+    assert.equal(e.causationid, '"sluiceseq":"');
+    assert.deepEqual(e.data, { ref: `k${lookalike}`, note: `${lookalike},"sluiceseq":"9"` });
   }
 });

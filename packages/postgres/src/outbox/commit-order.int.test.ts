@@ -38,7 +38,7 @@ afterEach(async () => {
   await db.close();
 });
 
-const sequences = (rows: readonly OutboxRow[]) => rows.map((r) => decodeEnvelope(r.value).sequence);
+const sequences = (rows: readonly OutboxRow[]) => rows.map((r) => decodeEnvelope(r.value).sluiceseq);
 const append = (c: pg.Client | pg.Pool, key: string) =>
   outbox.append(fromPg(c), AccountOpened, { accountId: key, owner: 'o' });
 
@@ -254,7 +254,7 @@ describe('commit order under concurrency', () => {
           const e = decodeEnvelope(row.value);
           assert.equal(e.subject, row.key);
           assert.equal(e.id, row.id);
-          returned.push({ id: row.id, key: row.key, sequence: e.sequence, position: row.position });
+          returned.push({ id: row.id, key: row.key, sequence: e.sluiceseq, position: row.position });
         }
         cursor = batch.cursor;
         unacked.push(...batch.rows);
@@ -352,7 +352,7 @@ describe('commit order under concurrency', () => {
     );
     const perKey = new Map<string, number[]>();
     for (const r of records)
-      perKey.set(r.key, [...(perKey.get(r.key) ?? []), decodeEnvelope(r.value).sequence]);
+      perKey.set(r.key, [...(perKey.get(r.key) ?? []), decodeEnvelope(r.value).sluiceseq]);
     for (const [key, seqs] of perKey) {
       assert.deepEqual(
         seqs,

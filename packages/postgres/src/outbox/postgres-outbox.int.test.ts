@@ -82,7 +82,7 @@ describe('PostgresOutbox: append in the caller transaction', () => {
     assert.equal(e.source, SOURCE);
     assert.equal(e.type, 'account.opened');
     assert.equal(e.subject, 'A-7');
-    assert.equal(e.sequence, 1);
+    assert.equal(e.sluiceseq, 1);
     assert.equal(e.dataschema, AccountOpened.dataschema);
     assert.equal(e.correlationid, 'op-1');
     assert.equal(e.causationid, undefined);
@@ -137,7 +137,7 @@ describe('PostgresOutbox: append in the caller transaction', () => {
     assert.equal((await open(o, tx, 'A-1')).sequence, 2);
     await app.query('COMMIT');
     assert.deepEqual(
-      (await readAll(o)).map((r) => decodeEnvelope(r.value).sequence),
+      (await readAll(o)).map((r) => decodeEnvelope(r.value).sluiceseq),
       [1, 2],
     );
   });
@@ -168,7 +168,7 @@ describe('PostgresOutbox: append in the caller transaction', () => {
     for (const row of await readAll(o)) {
       const e = decodeEnvelope(row.value);
       const k = `${e.source}|${row.topic}|${e.subject}`;
-      bySubject.set(k, [...(bySubject.get(k) ?? []), e.sequence]);
+      bySubject.set(k, [...(bySubject.get(k) ?? []), e.sluiceseq]);
     }
     assert.deepEqual(Object.fromEntries(bySubject), {
       'urn:service:accounts|accounts|A-1': [1, 2, 3, 4, 5],
@@ -339,7 +339,7 @@ describe('PostgresOutbox: reading, acknowledging, leases, stats', () => {
     await o.acknowledge(first.rows);
     // Published (second) but not acknowledged: a restarted relay gets them again, in order.
     assert.deepEqual(
-      (await o.readPending(undefined, 10)).rows.map((r) => decodeEnvelope(r.value).sequence),
+      (await o.readPending(undefined, 10)).rows.map((r) => decodeEnvelope(r.value).sluiceseq),
       [3, 4],
     );
   });

@@ -103,7 +103,7 @@ it('a record deleted from the embedded log is noticed: its key is held with expe
     // The bus loses A's sequence 2 and C's sequence 1.
     const lost = records().filter((r) => {
       const e = decodeEnvelope(r.value);
-      return (e.subject === 'A' && e.sequence === 2) || (e.subject === 'C' && e.sequence === 1);
+      return (e.subject === 'A' && e.sluiceseq === 2) || (e.subject === 'C' && e.sluiceseq === 1);
     });
     assert.equal(lost.length, 2);
     const remove = bus.prepare(

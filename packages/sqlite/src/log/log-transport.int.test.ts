@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runTransportConformance } from '@sluice/testing';
+import { type RawRecord, runTransportConformance } from '@sluice/testing';
 import Database from 'better-sqlite3';
 import type { LogTransportOptions } from './log-options.js';
 import { createLogTransport, type LogTransport } from './log-transport.js';
@@ -36,11 +36,29 @@ runTransportConformance(
       reopen: async () => createLogTransport(options),
       connect: async () => createLogTransport(options),
       crash: async (t) => (t as LogTransport).abandon(),
+      readRaw: { binding: 'layout', read: async (topic) => readLogRecords(options.path, topic) },
       cleanup: async () => {},
     };
   },
   { sessionTimeoutMs, tombstoneRetentionMs },
 );
+
+/** The records of `topic` as the file holds them (docs/cloudevents.md: the embedded log's layout). */
+function readLogRecords(path: string, topic: string): RawRecord[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT key, value, headers FROM sluice_log_records WHERE topic = ? AND value IS NOT NULL')
+      .all(topic) as { key: string; value: string; headers: string | null }[];
+    return rows.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers === null ? {} : (JSON.parse(r.headers) as Record<string, string>),
+    }));
+  } finally {
+    db.close();
+  }
+}
 
 const value = JSON.stringify({
   specversion: '1.0',

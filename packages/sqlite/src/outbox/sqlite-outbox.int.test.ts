@@ -172,7 +172,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     assert.equal(e.source, SOURCE);
     assert.equal(e.type, 'course.created');
     assert.equal(e.subject, 'C-7');
-    assert.equal(e.sequence, 1);
+    assert.equal(e.sluiceseq, 1);
     assert.equal(e.dataschema, CourseCreated.dataschema);
     assert.equal(e.correlationid, 'op-1');
     assert.equal(e.causationid, undefined);
@@ -202,7 +202,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     assert.equal(createCourse('C-1', 'Algebra again', false).sequence, 2);
     const envelopes = (await outbox.readPending(undefined, 10)).rows.map((r) => decodeEnvelope(r.value));
     assert.deepEqual(
-      envelopes.map((e) => [e.subject, e.sequence]),
+      envelopes.map((e) => [e.subject, e.sluiceseq]),
       [
         ['C-1', 1],
         ['C-2', 1],
@@ -288,7 +288,7 @@ describe('SqliteOutbox: append in the caller transaction', () => {
     for (const row of (await outbox.readPending(undefined, 100)).rows) {
       const e = decodeEnvelope(row.value);
       const k = `${e.source}|${row.topic}|${e.subject}`;
-      bySubject.set(k, [...(bySubject.get(k) ?? []), e.sequence]);
+      bySubject.set(k, [...(bySubject.get(k) ?? []), e.sluiceseq]);
     }
     assert.deepEqual(Object.fromEntries(bySubject), {
       'urn:service:courses|courses|C-1': [1, 2, 3, 4],

@@ -250,7 +250,7 @@ export class SqliteOutbox implements OutboxStore {
         id: r.id,
         source: envelope.source,
         key: r.key,
-        sequence: envelope.sequence,
+        sequence: envelope.sluiceseq,
         delivered: r.delivered === 1,
       };
     });

@@ -69,6 +69,6 @@ describe('process killed between commit and send', () => {
     const envelope = decodeEnvelope(records[0]!.value);
     assert.equal(envelope.type, 'enrollment.created');
     assert.equal(envelope.subject, id);
-    assert.equal(envelope.sequence, 1);
+    assert.equal(envelope.sluiceseq, 1);
   });
 });

@@ -38,8 +38,8 @@ export async function materializeBus<V>(
         if (applied.has(e.id)) continue; // an inbox skips what a killed relay left to be read again
         applied.add(e.id);
         const previous = lastSequence.get(r.key) ?? 0;
-        if (e.sequence < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sequence}`);
-        lastSequence.set(r.key, e.sequence);
+        if (e.sluiceseq < previous) orderViolations.push(`${r.key}: ${previous} then ${e.sluiceseq}`);
+        lastSequence.set(r.key, e.sluiceseq);
         apply(state, r.key, e);
       }
       if (done(state) || Date.now() > deadline) {

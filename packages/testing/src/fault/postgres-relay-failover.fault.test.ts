@@ -63,8 +63,8 @@ describe('PostgreSQL relays scaled out: one of two SIGKILLed every few seconds',
         for (const r of records) {
           const e = decodeEnvelope(r.value!);
           if (firstSeen.has(e.id)) continue;
-          firstSeen.set(e.id, { key: e.subject!, sequence: Number(e.sequence) });
-          order.set(e.subject!, [...(order.get(e.subject!) ?? []), Number(e.sequence)]);
+          firstSeen.set(e.id, { key: e.subject!, sequence: Number(e.sluiceseq) });
+          order.set(e.subject!, [...(order.get(e.subject!) ?? []), Number(e.sluiceseq)]);
         }
         if (records.length > 0) await subscription.commit(records);
         if (!consuming && records.length === 0 && Date.now() > drainDeadline) break;
