@@ -52,6 +52,19 @@ export { murmur2, partitionFor } from '../partitioning/partition-for.js';
 export { checkPollOptions, checkSubscribeOptions } from '../transport/check-subscribe-options.js';
 export { assignPartitions } from '../transport/groups/assign-partitions.js';
 export type { AssignableMember } from '../transport/groups/assignable-member.js';
+export { createGroupMember, GroupMember } from '../transport/groups/group-member.js';
+export type {
+  GroupClock,
+  GroupMemberOptions,
+  PartitionCursor,
+} from '../transport/groups/group-member-options.js';
+export type {
+  ClaimAnswer,
+  CommitPosition,
+  HeartbeatResult,
+  MembershipStore,
+  StoredMember,
+} from '../transport/groups/membership-store.js';
 export { mergeByTime } from '../transport/merge-by-time.js';
 export type {
   ConsumedRecord,
