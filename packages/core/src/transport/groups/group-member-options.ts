@@ -45,6 +45,8 @@ export interface GroupMemberOptions {
    * (riding out a server restart) instead of failing.
    */
   readonly retryPauseMs?: number;
+  /** Parses a committed record's offset; default: a non-negative decimal integer, else `SLUICE_INVALID_OFFSET`. */
+  readonly parseOffset?: (offset: string) => bigint;
   /** Called when the member finds it was considered dead: its positions restart from the committed ones. */
   readonly onLost?: () => void;
   readonly clock?: GroupClock;

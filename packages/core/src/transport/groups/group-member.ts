@@ -1,5 +1,6 @@
 import { sleep } from '../../util/sleep.js';
 import type { ConsumedRecord, PollOptions, TopicPartition } from '../records.js';
+import { invalidOffsetError } from '../transport-errors.js';
 import { assignPartitions } from './assign-partitions.js';
 import type { AssignableMember } from './assignable-member.js';
 import { type GroupMemberOptions, type PartitionCursor, systemClock } from './group-member-options.js';
@@ -39,9 +40,19 @@ export class GroupMember {
   #rotor = 0;
   #stopTimer: (() => void) | undefined;
   #closed = false;
+  #left = false;
+  readonly #parseOffset: (offset: string) => bigint;
 
   constructor(options: GroupMemberOptions) {
     this.#o = options;
+    this.#parseOffset =
+      options.parseOffset ??
+      ((offset) => {
+        if (typeof offset !== 'string' || !/^\d{1,30}$/.test(offset)) {
+          throw invalidOffsetError(`consumer group member ${options.memberId}`, offset);
+        }
+        return BigInt(offset);
+      });
     this.#clock = options.clock ?? systemClock;
     this.#topics = [...new Set(options.topics)].sort();
   }
@@ -168,7 +179,7 @@ export class GroupMember {
     for (const record of records) {
       const key = tpKey(record.topic, record.partition);
       if (!this.#cursors.has(key)) continue;
-      const next = BigInt(record.offset) + 1n;
+      const next = this.#parseOffset(record.offset) + 1n;
       const seen = this.#pending.get(key);
       if (seen === undefined || next > seen.next)
         this.#pending.set(key, { topic: record.topic, partition: record.partition, next });
@@ -210,9 +221,13 @@ export class GroupMember {
     });
   }
 
-  /** Stops the timer, writes pending commits, leaves the group and releases its claims. Idempotent. */
+  /**
+   * Stops the timer, writes pending commits, leaves the group and releases its claims. Idempotent, and also
+   * leaves after `stop()`.
+   */
   async leave(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#left) return;
+    this.#left = true;
     this.stop();
     if (this.#o.ephemeral) return;
     await this.#flushing;

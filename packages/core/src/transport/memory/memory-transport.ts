@@ -157,7 +157,12 @@ export class MemoryTransport implements Transport {
       this.#subscriptions.delete(sub),
     );
     this.#subscriptions.add(sub);
-    return sub.start();
+    try {
+      return await sub.start();
+    } catch (error) {
+      sub.abandon();
+      throw error;
+    }
   }
 
   async resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void> {
