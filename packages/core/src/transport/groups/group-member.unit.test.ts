@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { ConsumedRecord, TopicPartition } from '../records.js';
 import { createGroupMember, type GroupMember } from './group-member.js';
 import type { GroupClock, GroupMemberOptions, PartitionCursor } from './group-member-options.js';
-import type { ClaimAnswer, CommitPosition } from './membership-store.js';
+import type { ClaimAnswer, CommitPosition, MembershipStore } from './membership-store.js';
 import { createMemoryGroupState, MemoryMembershipStore } from './memory-membership-store.js';
 
 /** A clock that moves only when told, with timers that fire only on `tick`. */
@@ -60,7 +60,7 @@ const fetchFrom = async (cursors: readonly PartitionCursor[], max: number) => {
 function setup() {
   const clock = fakeClock();
   const state = createMemoryGroupState();
-  const store = new MemoryMembershipStore(state, 300);
+  const store: MembershipStore = new MemoryMembershipStore(state, 300);
   const member = (memberId: string, extra: Partial<GroupMemberOptions> = {}): GroupMember =>
     createGroupMember({
       store,
