@@ -15,6 +15,7 @@ import {
   assignPartitions,
   checkPollOptions,
   checkSubscribeOptions,
+  waitForWake,
 } from '@sluice/core/adapter';
 
 import { decodeRecord } from './nats-codec.js';
@@ -99,7 +100,8 @@ export class NatsSubscription implements Subscription {
   #rotor = 0;
   #rungAt = 0;
   #fetchFailed = false;
-  #wake: (() => void) | undefined;
+  /** Waiting polls: a publish, a member change or close wakes them. */
+  readonly #wakers = new Set<() => void>();
   #committing: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -273,7 +275,7 @@ export class NatsSubscription implements Subscription {
   #stop(): void {
     this.#closed = true;
     clearInterval(this.#heartbeatTimer);
-    this.#wake?.();
+    this.#wake();
     this.#onClose(this);
   }
 
@@ -285,21 +287,15 @@ export class NatsSubscription implements Subscription {
 
   /** Wakes a waiting poll (a publish rang, a member changed, the transport closed). */
   notify(): void {
-    this.#wake?.();
+    this.#wake();
   }
 
   #sleep(until: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, until - Date.now()));
-      signal?.addEventListener('abort', done, { once: true });
-      this.#wake = done;
-    });
+    return waitForWake(this.#wakers, until - Date.now(), signal);
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#wakers]) wake();
   }
 
   /** Core-NATS subscriptions to the topics' subjects: a publish to an assigned partition wakes the poll. */
@@ -313,7 +309,7 @@ export class NatsSubscription implements Subscription {
           const partition = Number(rest.split('.', 1)[0]);
           if (!this.#parts.has(tpKey(topic.name, partition))) return;
           this.#rungAt = Date.now();
-          this.#wake?.();
+          this.#wake();
         },
       });
     });
