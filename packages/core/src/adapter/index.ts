@@ -83,6 +83,13 @@ export {
   topicMismatchError,
   unknownTopicError,
 } from '../transport/transport-errors.js';
+export {
+  DEFAULT_MESSAGE_RETENTION_MS,
+  MAX_PARTITIONS,
+  TOPIC_NAME_RULE,
+  TOPIC_NAME_RULE_TEXT,
+  validateTopicSpec,
+} from '../transport/validate-topic-spec.js';
 export { type BackoffOptions, backoffDelay } from '../util/backoff.js';
 export { integerOption } from '../util/integer-option.js';
 export { sleep } from '../util/sleep.js';

@@ -21,6 +21,7 @@ import type {
 } from '../records.js';
 import type { Subscription } from '../subscription.js';
 import type { Transport } from '../transport.js';
+import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '../validate-topic-spec.js';
 
 /** Options of {@link createMemoryTransport}; all optional. */
 export interface MemoryTransportOptions {
@@ -98,14 +99,9 @@ export class MemoryTransport implements Transport {
 
   async ensureTopic(spec: TopicSpec): Promise<void> {
     this.#open();
-    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
-      throw new InvalidOptionError(
-        'ensureTopic',
-        'partitions',
-        `must be a positive integer, got ${spec.partitions}`,
-      );
-    }
-    const retentionMs = spec.kind === 'message' ? (spec.retentionMs ?? DAY) : Number.POSITIVE_INFINITY;
+    validateTopicSpec(spec);
+    const retentionMs =
+      spec.kind === 'message' ? (spec.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : Number.POSITIVE_INFINITY;
     const existing = this.#broker.topics.get(spec.name);
     if (existing === undefined) {
       const partitions = Array.from({ length: spec.partitions }, () => ({ records: [], next: 0 }));
