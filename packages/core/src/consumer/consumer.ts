@@ -6,7 +6,7 @@ import type { BatchOutcome } from '../inbox/inbox-store.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
-import { isPermanent, retrying } from '../util/retrying.js';
+import { isPermanent } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
 import { ChainGuard, type ConsumerCounters } from './chain-guard.js';
 import { chainEventOf, type Item } from './consumer-item.js';
@@ -19,6 +19,7 @@ import type { ConsumerStats } from './consumer-stats.js';
 import { deadLetterRecord } from './dead-letter.js';
 import { failureAction } from './failure-policy.js';
 import { isMissing } from './gap-report.js';
+import { joinGroup } from './join-group.js';
 import { KeyQueues } from './key-queues.js';
 import {
   type HandlerIndex,
@@ -101,45 +102,11 @@ export class Consumer<Tx> {
   async #run(): Promise<void> {
     const o = this.#o;
     const signal = this.#abort.signal;
-    const topics = [...new Set(o.handlers.map((h) => h.contract.topic.name))];
-    // The broker may be briefly away (restarting, electing a leader, loading its data): wait for it; a permanent
-    // refusal (a topic declared with another kind) stops the consumer with its message.
-    const untilDone = <T>(what: string, fn: () => Promise<T>) =>
-      retrying(fn, o.backoff, signal, (error, attempt, delayMs) =>
-        o.logger.warn(`${what} failed; retrying`, {
-          group: o.group,
-          code: errorCode(error),
-          error: errorMessage(error),
-          attempt,
-          delayMs,
-        }),
-      );
     let sub: Subscription;
     try {
-      for (const spec of new Map(o.handlers.map((h) => [h.contract.topic.name, h.contract.topic])).values()) {
-        await untilDone('creating a topic', () => o.transport.ensureTopic(spec));
-      }
-      await untilDone('creating the dead-letter topic', () =>
-        o.transport.ensureTopic({ name: o.deadLetterTopic, kind: 'event', partitions: 1 }),
-      );
-      // A new group reading every topic from its beginning sees every chain from its first event; a group that
-      // applied events before (perhaps before chains were kept), starts at the latest offset or replays does not.
-      const fromStart = o.startFrom === 'earliest' && o.replay === undefined;
-      this.#chains.fromStart = await untilDone('starting the group in the inbox', () =>
-        o.inbox.startGroup(o.group, fromStart),
-      );
-      if (o.replay) {
-        const target = o.replay;
-        for (const t of topics) await untilDone('replay', () => o.transport.resetOffsets(o.group, t, target));
-      }
-      sub = await untilDone('joining the group', () =>
-        o.transport.subscribe({
-          group: o.group,
-          topics,
-          startFrom: o.startFrom,
-          ...(o.memberId === undefined ? {} : { memberId: o.memberId }),
-        }),
-      );
+      const joined = await joinGroup(o, signal);
+      this.#chains.fromStart = joined.fromStart;
+      sub = joined.subscription;
     } catch (error) {
       if (signal.aborted) return;
       throw error;
