@@ -45,6 +45,18 @@ export interface GroupMemberOptions {
    * (riding out a server restart) instead of failing.
    */
   readonly retryPauseMs?: number;
+  /**
+   * Whether a poll heartbeats when one is due (default true). False: only `start()` and the timer (every
+   * `heartbeatIntervalMs`) heartbeat, so a slow heartbeat write never delays a poll.
+   */
+  readonly heartbeatOnPoll?: boolean;
+  /**
+   * When true, a failed membership refresh (heartbeat, member read, claim, seeding) does not fail `start`,
+   * `poll` or `seek`: the member keeps its last assignment and tries again on the next poll; a partition whose
+   * start position could not be read is owned but not read until it can be. Default false (the error is
+   * thrown, or retried by `retryPauseMs`).
+   */
+  readonly keepAssignmentOnFailure?: boolean;
   /** Parses a committed record's offset; default: a non-negative decimal integer, else `SLUICE_INVALID_OFFSET`. */
   readonly parseOffset?: (offset: string) => bigint;
   /** Called when the member finds it was considered dead: its positions restart from the committed ones. */

@@ -11,6 +11,9 @@ const POLL_HEARTBEAT_GAP_MS = 50;
 /** How soon a member asks again for partitions another member has not released yet. */
 const CLAIM_RETRY_MS = 25;
 
+/** Where a newly owned partition starts, and the group's committed position there if any. */
+type Start = { readonly next: bigint; readonly committed: bigint | undefined };
+
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const isRetryable = (error: unknown) => (error as { retryable?: unknown })?.retryable === true;
 
@@ -31,6 +34,8 @@ export class GroupMember {
   /** Partitions this member holds a claim on (stores with `claim` only). */
   readonly #owned = new Map<string, TopicPartition>();
   #pending = new Map<string, CommitPosition>();
+  /** Per owned partition, the highest position written by this member or read from the store. */
+  #written = new Map<string, bigint>();
   #flushing: Promise<unknown> = Promise.resolve();
   #lastBeat = 0;
   #lastBeatOk = 0;
@@ -38,6 +43,7 @@ export class GroupMember {
   #lost = false;
   #nextChange = Number.POSITIVE_INFINITY;
   #rotor = 0;
+  #beating = false;
   #stopTimer: (() => void) | undefined;
   #closed = false;
   #left = false;
@@ -59,9 +65,19 @@ export class GroupMember {
 
   /** Joins the group (first heartbeat and assignment) and starts the idle heartbeat timer. */
   async start(): Promise<void> {
-    await this.refresh();
+    if (!this.#o.ephemeral) await this.#tolerant(() => this.#heartbeat(this.#clock.now()));
+    await this.#tolerant(() => this.refresh());
     if (!this.#o.ephemeral) {
       this.#stopTimer = this.#clock.every(this.#o.heartbeatIntervalMs, () => this.#idleHeartbeat());
+    }
+  }
+
+  /** Runs a membership step; with `keepAssignmentOnFailure`, a failure is left for the next poll. */
+  async #tolerant(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (!this.#o.keepAssignmentOnFailure) throw error;
     }
   }
 
@@ -100,7 +116,7 @@ export class GroupMember {
       if (this.#closed || signal?.aborted) return [];
       let records: ConsumedRecord[];
       try {
-        await this.refresh();
+        await this.#tolerant(() => this.refresh());
         await this.flush();
         records = await this.#fetch(maxRecords);
       } catch (error) {
@@ -132,7 +148,9 @@ export class GroupMember {
       return;
     }
     const now = this.#clock.now();
-    const beat = now - this.#lastBeat >= Math.max(POLL_HEARTBEAT_GAP_MS, o.heartbeatIntervalMs / 2);
+    const beat =
+      o.heartbeatOnPoll !== false &&
+      now - this.#lastBeat >= Math.max(POLL_HEARTBEAT_GAP_MS, o.heartbeatIntervalMs / 2);
     if (beat) await this.#heartbeat(now);
     const stored = await o.store.members(now);
     const live: AssignableMember[] = [];
@@ -180,6 +198,7 @@ export class GroupMember {
       const key = tpKey(record.topic, record.partition);
       if (!this.#cursors.has(key)) continue;
       const next = this.#parseOffset(record.offset) + 1n;
+      if (next <= (this.#written.get(key) ?? -1n)) continue; // commits never move back
       const seen = this.#pending.get(key);
       if (seen === undefined || next > seen.next)
         this.#pending.set(key, { topic: record.topic, partition: record.partition, next });
@@ -199,6 +218,9 @@ export class GroupMember {
       } finally {
         if (!written) this.#restore(pending);
       }
+      for (const [key, c] of pending) {
+        if (c.next > (this.#written.get(key) ?? -1n)) this.#written.set(key, c.next);
+      }
     };
     const flushing = this.#flushing.then(run, run);
     this.#flushing = flushing.catch(() => undefined);
@@ -211,7 +233,7 @@ export class GroupMember {
     partitions: readonly number[],
     positionsOf: (partitions: readonly number[]) => Promise<readonly bigint[]>,
   ): Promise<void> {
-    await this.refresh();
+    await this.#tolerant(() => this.refresh());
     const owned = partitions.filter((p) => this.#cursors.has(tpKey(topic, p)));
     if (owned.length === 0) return;
     const positions = await positionsOf(owned);
@@ -252,7 +274,8 @@ export class GroupMember {
 
   #idleHeartbeat(): void {
     const now = this.#clock.now();
-    if (this.#closed || now - this.#lastBeat < this.#o.heartbeatIntervalMs / 2) return;
+    if (this.#closed || this.#beating || now - this.#lastBeat < this.#o.heartbeatIntervalMs / 2) return;
+    this.#beating = true;
     const renew = async () => {
       await this.#heartbeat(now);
       const owned = [...this.#owned.values()];
@@ -261,8 +284,12 @@ export class GroupMember {
         this.#claimed(owned, await claim.call(this.#o.store, this.#o.memberId, owned, []));
       }
     };
-    // A failure here is retried by the next poll, which reports a lasting one.
-    renew().catch(() => undefined);
+    // A failure here is retried by the next poll (or tick), which reports a lasting one.
+    renew()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#beating = false;
+      });
   }
 
   async #heartbeat(now: number): Promise<void> {
@@ -309,14 +336,19 @@ export class GroupMember {
       else missing.set(topic, [...(missing.get(topic) ?? []), partition]);
     }
     for (const [topic, list] of missing) {
-      const committed = o.ephemeral ? list.map(() => undefined) : await o.store.committed(topic, list);
-      const fallback =
-        o.startFrom === 'latest' && committed.some((c) => c === undefined)
-          ? await o.latest(topic, list)
-          : list.map(() => 0n);
+      let starts: Start[];
+      try {
+        starts = await this.#startsOf(topic, list);
+      } catch (error) {
+        if (!o.keepAssignmentOnFailure) throw error;
+        continue; // owned, not read until its start can be read
+      }
       list.forEach((partition, i) => {
-        const next = committed[i] ?? fallback[i]!;
-        cursors.set(tpKey(topic, partition), { topic, partition, next });
+        const key = tpKey(topic, partition);
+        const start = starts[i]!;
+        cursors.set(key, { topic, partition, next: start.next });
+        if (start.committed === undefined) this.#written.delete(key);
+        else this.#written.set(key, start.committed);
       });
     }
     this.#cursors = cursors;
@@ -326,6 +358,19 @@ export class GroupMember {
         (tp, i) => tp.topic === partitions[i]!.topic && tp.partition === partitions[i]!.partition,
       );
     if (!same) this.#assignment = Object.freeze(partitions.map((tp) => Object.freeze({ ...tp })));
+  }
+
+  /** Where newly owned partitions of `topic` start: the committed position, else `startFrom`. */
+  async #startsOf(topic: string, partitions: readonly number[]): Promise<Start[]> {
+    const o = this.#o;
+    const committed = o.ephemeral
+      ? partitions.map(() => undefined)
+      : await o.store.committed(topic, partitions);
+    const fallback =
+      o.startFrom === 'latest' && committed.some((c) => c === undefined)
+        ? await o.latest(topic, partitions)
+        : partitions.map(() => 0n);
+    return partitions.map((_, i) => ({ next: committed[i] ?? fallback[i]!, committed: committed[i] }));
   }
 
   /** One round-robin fetch: each poll starts with the next partition in turn. */

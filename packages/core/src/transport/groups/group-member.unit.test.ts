@@ -175,6 +175,8 @@ describe('group member engine', () => {
     ]);
     await a.commit([recordAt('orders', 0, 9)]); // not owned: ignored
     assert.equal(writes.length, 1);
+    await a.commit([recordAt('users', 0, 1)]); // behind what was written: ignored
+    assert.equal(writes.length, 1);
   });
 
   it('writes pending commits when it leaves', async () => {
