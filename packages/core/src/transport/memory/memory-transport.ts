@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { TopicKind, TopicSpec } from '../../contracts/define-topic.js';
+import type { TopicSpec } from '../../contracts/define-topic.js';
 import { ClosedError, InvalidOptionError, PayloadTooLargeError, TransportError } from '../../errors.js';
 import { partitionFor } from '../../partitioning/partition-for.js';
 import { waitForWake } from '../../util/wait-for-wake.js';
 import { checkPollOptions } from '../check-subscribe-options.js';
 import { createGroupMember, type GroupMember } from '../groups/group-member.js';
-import {
-  createMemoryGroupState,
-  type MemoryGroupState,
-  MemoryMembershipStore,
-} from '../groups/memory-membership-store.js';
+import { MemoryMembershipStore } from '../groups/memory-membership-store.js';
 import type {
   ConsumedRecord,
   OutgoingRecord,
@@ -22,6 +18,17 @@ import type {
 import type { Subscription } from '../subscription.js';
 import type { Transport } from '../transport.js';
 import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '../validate-topic-spec.js';
+import {
+  type Broker,
+  DAY,
+  EMPTY,
+  groupOf,
+  NAME,
+  partitionsOf,
+  type Settings,
+  type Topic,
+  wakeAll,
+} from './memory-broker.js';
 
 /** Options of {@link createMemoryTransport}; all optional. */
 export interface MemoryTransportOptions {
@@ -32,33 +39,6 @@ export interface MemoryTransportOptions {
   /** How long an `entity` tombstone is kept. Default 24 h. */
   readonly tombstoneRetentionMs?: number;
 }
-
-type Settings = Readonly<Required<MemoryTransportOptions>>;
-interface Stored {
-  readonly offset: number;
-  readonly key: string;
-  readonly value: string | null;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timestamp: number;
-}
-interface Topic {
-  readonly name: string;
-  readonly kind: TopicKind;
-  readonly partitions: { records: Stored[]; next: number }[];
-  retentionMs: number;
-}
-interface Broker {
-  readonly topics: Map<string, Topic>;
-  readonly groups: Map<string, MemoryGroupState>;
-  readonly waiters: Set<() => void>;
-}
-
-const NAME = 'memory';
-const DAY = 24 * 60 * 60 * 1000;
-const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
-const wakeAll = (broker: Broker) => {
-  for (const wake of [...broker.waiters]) wake();
-};
 
 /**
  * An in-process transport with the embedded log's semantics (groups, assignment, commits, topic kinds, seek,
@@ -370,30 +350,6 @@ class MemorySubscription implements Subscription {
     this.#transport.checkOpen();
     if (this.#closed) throw new ClosedError(`${NAME} subscription of group ${this.#group}`);
   }
-}
-
-function groupOf(broker: Broker, group: string): MemoryGroupState {
-  let state = broker.groups.get(group);
-  if (state === undefined) {
-    state = createMemoryGroupState();
-    broker.groups.set(group, state);
-  }
-  return state;
-}
-
-function partitionsOf(topic: Topic, target: SeekTarget): number[] {
-  if (target.to !== 'offset') return topic.partitions.map((_, p) => p);
-  if (
-    !Number.isInteger(target.partition) ||
-    target.partition < 0 ||
-    target.partition >= topic.partitions.length
-  ) {
-    throw new TransportError(
-      'SLUICE_INVALID_PARTITION',
-      `${NAME}: topic ${topic.name} has no partition ${target.partition}`,
-    );
-  }
-  return [target.partition];
 }
 
 /** Creates an in-memory transport for unit tests of core logic. */
