@@ -13,6 +13,8 @@ const PULL = 256;
  * offsets stream. The members are read with a cursor from the last message per subject on and cached: read
  * again every `refreshMs`, or when a cached member's heartbeat runs out.
  *
+ * The offsets stream keeps the last position written, not the highest: positions move forward only because
+ * a partition's owner alone commits it and the engine never writes a position behind one it wrote or read.
  * JetStream does not say whether a member's previous heartbeat had run out, so `heartbeat` answers from this
  * member's own last acknowledged heartbeat: silent for a whole session means the others may have taken its
  * partitions. Member ids in the answers are the subject tokens (`token(memberId)`).

@@ -64,7 +64,8 @@ export interface MembershipStore {
   committed(topic: string, partitions: readonly number[]): Promise<readonly (bigint | undefined)[]>;
 
   /**
-   * Stores committed positions, each only if it is ahead of the stored one. Returns `false` when the store
+   * Stores committed positions, each only if it is ahead of the stored one (where the server can compare;
+   * the engine itself never writes a position behind one this member wrote or read). Returns `false` when the store
    * could not write them now without waiting (busy, or its server unreachable and the caller should not
    * fail): the engine keeps them and writes them with the next commit, poll or leave. Throws on any other
    * failure (the engine keeps them too, and rethrows).
