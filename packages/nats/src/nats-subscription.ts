@@ -120,6 +120,7 @@ export class NatsSubscription implements Subscription {
       heartbeatIntervalMs: ctx.heartbeatIntervalMs,
       sessionTimeoutMs: ctx.sessionTimeoutMs,
       heartbeatOnPoll: false,
+      flushOnPoll: false,
       keepAssignmentOnFailure: true,
       partitionCount: (topic) => byName.get(topic)?.partitions,
       latest: async (topic, partitions) => {

@@ -51,6 +51,11 @@ export interface GroupMemberOptions {
    */
   readonly heartbeatOnPoll?: boolean;
   /**
+   * Whether a poll writes commits left over from a failed write (default true). False: only the next
+   * `commit` and `leave` write them, so a slow server never delays a poll for a commit.
+   */
+  readonly flushOnPoll?: boolean;
+  /**
    * When true, a failed membership refresh (heartbeat, member read, claim, seeding) does not fail `start`,
    * `poll` or `seek`: the member keeps its last assignment and tries again on the next poll; a partition whose
    * start position could not be read is owned but not read until it can be. Default false (the error is

@@ -117,7 +117,7 @@ export class GroupMember {
       let records: ConsumedRecord[];
       try {
         await this.#tolerant(() => this.refresh());
-        await this.flush();
+        if (this.#o.flushOnPoll !== false) await this.flush();
         records = await this.#fetch(maxRecords);
       } catch (error) {
         if (this.#closed) return [];
