@@ -261,4 +261,37 @@ describe('group member engine', () => {
       ['8', '9'],
     );
   });
+
+  it('keeps its assignment when a membership step fails, if asked; else the poll fails', async () => {
+    const { member, store } = setup();
+    const tolerant = member('a', { topics: ['users'], keepAssignmentOnFailure: true });
+    const strict = member('b', { topics: ['orders'] });
+    await tolerant.start();
+    await strict.start();
+    const members = store.members.bind(store);
+    store.members = async () => {
+      throw new Error('server electing a leader');
+    };
+    assert.equal((await tolerant.poll({ maxRecords: 100, maxWaitMs: 0 })).length, 20);
+    assert.deepEqual(names(tolerant.assignment()), ['users/0', 'users/1']);
+    await assert.rejects(strict.poll({ maxRecords: 1, maxWaitMs: 0 }), /electing a leader/);
+    store.members = members;
+  });
+
+  it('heartbeats only on start and its timer with heartbeatOnPoll: false', async () => {
+    const { member, store, clock } = setup();
+    let beats = 0;
+    const heartbeat = store.heartbeat.bind(store);
+    store.heartbeat = (...args) => {
+      beats++;
+      return heartbeat(...args);
+    };
+    const a = member('a', { topics: ['users'], heartbeatOnPoll: false });
+    await a.start();
+    for (let i = 0; i < 5; i++) {
+      clock.tick(60);
+      await a.poll({ maxRecords: 1, maxWaitMs: 0 });
+    }
+    assert.equal(beats, 1 + 3); // start, then the timer at 100, 200 and 300 ms
+  });
 });
