@@ -11,6 +11,7 @@ import {
   type TopicSpec,
   type Transport,
 } from '@sluice/core';
+import { validateTopicSpec } from '@sluice/core/adapter';
 import { KafkaAdmin } from './kafka-admin.js';
 import { newConsumer, promised, type RdKafka } from './kafka-client.js';
 import { consumerConfig } from './kafka-consumer-config.js';
@@ -64,6 +65,7 @@ export class KafkaTransport implements Transport {
 
   async ensureTopic(spec: TopicSpec): Promise<void> {
     this.#check();
+    validateTopicSpec(spec);
     const kafkaName = this.#names.topic(spec.name);
     const wanted: KafkaTopic = {
       name: spec.name,

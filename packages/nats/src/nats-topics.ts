@@ -6,7 +6,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { TopicKind, TopicSpec } from '@sluice/core';
-import { InvalidOptionError } from '@sluice/core';
+import { validateTopicSpec } from '@sluice/core/adapter';
 import { NATS_NAME, natsError, topicMismatchError, unknownTopicError } from './nats-errors.js';
 import { waitForLeader } from './nats-groups.js';
 import type { NatsNames } from './nats-names.js';
@@ -61,23 +61,7 @@ export class NatsTopics {
   }
 
   async ensure(spec: TopicSpec): Promise<void> {
-    if (spec === null || typeof spec !== 'object' || typeof spec.name !== 'string' || spec.name === '') {
-      throw new InvalidOptionError('ensureTopic', 'spec.name', 'must be a non-empty topic name');
-    }
-    if (spec.kind !== 'message' && spec.kind !== 'event' && spec.kind !== 'entity') {
-      throw new InvalidOptionError(
-        'ensureTopic',
-        'spec.kind',
-        `must be message, event or entity, got ${String(spec.kind)}`,
-      );
-    }
-    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 4096) {
-      throw new InvalidOptionError(
-        'ensureTopic',
-        'spec.partitions',
-        `must be an integer from 1 to 4096, got ${spec.partitions}`,
-      );
-    }
+    validateTopicSpec(spec);
     let existing = await this.#lookup(spec.name);
     if (existing === undefined) {
       try {

@@ -1,11 +1,10 @@
 import type { RedisClientType } from '@redis/client';
-import { InvalidOptionError, type TopicKind, type TopicSpec } from '@sluice/core';
+import type { TopicKind, TopicSpec } from '@sluice/core';
+import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '@sluice/core/adapter';
 import { brokerError, topicMismatchError, unknownTopicError } from './redis-errors.js';
 import type { RedisKeys } from './redis-keys.js';
 import { hashEntries } from './redis-replies.js';
 import { ENSURE_TOPIC_SCRIPT } from './redis-scripts.js';
-
-const DEFAULT_MESSAGE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** A topic as the transport stores it. */
 export interface RedisTopic {
@@ -134,30 +133,8 @@ function toTopic(name: string, fields: readonly [string, string][]): RedisTopic 
 }
 
 function validateSpec(spec: TopicSpec): RedisTopic {
-  const where = 'ensureTopic';
-  if (spec === null || typeof spec !== 'object')
-    throw new InvalidOptionError(where, 'spec', 'must be a TopicSpec');
-  if (typeof spec.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(spec.name)) {
-    throw new InvalidOptionError(
-      where,
-      'name',
-      `must be a topic name (letters, digits, . _ -), got ${JSON.stringify(spec.name)}`,
-    );
-  }
-  if (spec.kind !== 'message' && spec.kind !== 'event' && spec.kind !== 'entity') {
-    throw new InvalidOptionError(where, 'kind', `must be message, event or entity, got ${String(spec.kind)}`);
-  }
-  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 4096) {
-    throw new InvalidOptionError(
-      where,
-      'partitions',
-      `must be an integer from 1 to 4096, got ${spec.partitions}`,
-    );
-  }
+  validateTopicSpec(spec);
   const retention = spec.kind === 'message' ? (spec.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : null;
-  if (retention !== null && (!Number.isFinite(retention) || retention <= 0)) {
-    throw new InvalidOptionError(where, 'retentionMs', `must be a positive number, got ${retention}`);
-  }
   return {
     name: spec.name,
     kind: spec.kind,

@@ -1,3 +1,4 @@
+import { waitForWake } from '@sluice/core/adapter';
 import { brokerError } from './redis-errors.js';
 import type { RedisClient } from './redis-topics.js';
 
@@ -81,18 +82,8 @@ export class RedisWaiter {
 
   /** Waits `ms`, or until an abort or `close`. */
   async sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed || signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', finish);
-        this.#waiters.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      signal?.addEventListener('abort', finish, { once: true });
-      this.#waiters.add(finish);
-    });
+    if (this.#closed) return;
+    await waitForWake(this.#waiters, ms, signal);
   }
 
   /** Wakes every wait and drops the waiting connection. Idempotent. */

@@ -1,3 +1,5 @@
+import { waitForWake } from '@sluice/core/adapter';
+
 /** Listeners per SQLite file in this process (the log, an outbox), told right after a write to that file commits. */
 const listeners = new Map<string, Set<() => void>>();
 
@@ -43,19 +45,11 @@ export class CommitWakeup {
   wait(until: number, signal?: AbortSignal): Promise<void> {
     const delay = until - Date.now();
     if (this.#closed || signal?.aborted || delay <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiters.delete(done);
-        if (this.#waiters.size === 0) this.#stopTicker();
-        resolve();
-      };
-      const timer = setTimeout(done, delay);
-      signal?.addEventListener('abort', done, { once: true });
-      this.#waiters.add(done);
-      this.#startTicker();
+    const waiting = waitForWake(this.#waiters, delay, signal, () => {
+      if (this.#waiters.size === 0) this.#stopTicker();
     });
+    this.#startTicker();
+    return waiting;
   }
 
   /** Wakes every waiter. */

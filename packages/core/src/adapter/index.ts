@@ -52,6 +52,19 @@ export { murmur2, partitionFor } from '../partitioning/partition-for.js';
 export { checkPollOptions, checkSubscribeOptions } from '../transport/check-subscribe-options.js';
 export { assignPartitions } from '../transport/groups/assign-partitions.js';
 export type { AssignableMember } from '../transport/groups/assignable-member.js';
+export { createGroupMember, GroupMember } from '../transport/groups/group-member.js';
+export type {
+  GroupClock,
+  GroupMemberOptions,
+  PartitionCursor,
+} from '../transport/groups/group-member-options.js';
+export type {
+  ClaimAnswer,
+  CommitPosition,
+  HeartbeatResult,
+  MembershipStore,
+  StoredMember,
+} from '../transport/groups/membership-store.js';
 export { mergeByTime } from '../transport/merge-by-time.js';
 export type {
   ConsumedRecord,
@@ -70,6 +83,13 @@ export {
   topicMismatchError,
   unknownTopicError,
 } from '../transport/transport-errors.js';
+export {
+  DEFAULT_MESSAGE_RETENTION_MS,
+  MAX_PARTITIONS,
+  TOPIC_NAME_RULE,
+  TOPIC_NAME_RULE_TEXT,
+  validateTopicSpec,
+} from '../transport/validate-topic-spec.js';
 export { type BackoffOptions, backoffDelay } from '../util/backoff.js';
 export { integerOption } from '../util/integer-option.js';
 export { hostOf, maskUrl } from '../util/mask-url.js';

@@ -2,6 +2,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { InboxStore } from '../inbox/inbox-store.js';
 import type { ConsumedRecord, SeekTarget } from '../transport/records.js';
 import type { Transport } from '../transport/transport.js';
+import { TOPIC_NAME_RULE, TOPIC_NAME_RULE_TEXT } from '../transport/validate-topic-spec.js';
 import type { BackoffOptions } from '../util/backoff.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { type ConsumedEvent, type Handler, type Handlers, resolveHandlers } from './handler.js';
@@ -168,7 +169,7 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
       multiplier: positive('backoff.multiplier', options.backoff?.multiplier, 2),
     }),
     keyOrdering,
-    deadLetterTopic: options.deadLetterTopic ?? `${options.group}.dlq`,
+    deadLetterTopic: deadLetterTopicOf(options),
     onUnknownType,
     maxBuffered: Math.floor(positive('maxBuffered', options.maxBuffered, 5000)),
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 100),
@@ -180,4 +181,19 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
     onOutcome: options.onOutcome,
     logger: options.logger ?? silentLogger,
   });
+}
+
+/** The dead-letter topic (default `<group>.dlq`), checked against the topic naming rule of every transport. */
+function deadLetterTopicOf(options: { group: string; deadLetterTopic?: string }): string {
+  const topic = options.deadLetterTopic ?? `${options.group}.dlq`;
+  if (!TOPIC_NAME_RULE.test(topic)) {
+    const field = options.deadLetterTopic === undefined ? 'group' : 'deadLetterTopic';
+    throw new InvalidOptionError(
+      'createConsumer',
+      field,
+      `gives the dead-letter topic ${JSON.stringify(topic)}, which is not a topic name (${TOPIC_NAME_RULE_TEXT}); ` +
+        'choose another group name or pass deadLetterTopic',
+    );
+  }
+  return topic;
 }

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
+import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '../transport/validate-topic-spec.js';
 
 /**
  * What a topic keeps:
@@ -18,9 +19,6 @@ export interface TopicSpec {
   readonly retentionMs?: number;
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-const DEFAULT_MESSAGE_RETENTION_MS = 24 * 60 * 60 * 1000;
-
 export function defineTopic(options: {
   name: string;
   kind: TopicKind;
@@ -28,28 +26,7 @@ export function defineTopic(options: {
   retentionMs?: number;
 }): TopicSpec {
   const { name, kind } = options;
-  if (!TOPIC_NAME.test(name)) {
-    throw new InvalidOptionError(
-      'defineTopic',
-      'name',
-      `must match ${TOPIC_NAME}, got ${JSON.stringify(name)}`,
-    );
-  }
-  if (kind !== 'message' && kind !== 'event' && kind !== 'entity') {
-    throw new InvalidOptionError(
-      'defineTopic',
-      'kind',
-      `must be message, event or entity, got ${String(kind)}`,
-    );
-  }
   const partitions = options.partitions ?? 8;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) {
-    throw new InvalidOptionError(
-      'defineTopic',
-      'partitions',
-      `must be an integer from 1 to 4096, got ${partitions}`,
-    );
-  }
   if (options.retentionMs !== undefined && kind !== 'message') {
     throw new InvalidOptionError(
       'defineTopic',
@@ -58,13 +35,10 @@ export function defineTopic(options: {
     );
   }
   const retentionMs = kind === 'message' ? (options.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : undefined;
-  if (retentionMs !== undefined && (!Number.isFinite(retentionMs) || retentionMs <= 0)) {
-    throw new InvalidOptionError(
-      'defineTopic',
-      'retentionMs',
-      `must be a positive number, got ${retentionMs}`,
-    );
-  }
+  validateTopicSpec(
+    { name, kind, partitions, ...(retentionMs === undefined ? {} : { retentionMs }) },
+    'defineTopic',
+  );
   return Object.freeze({
     name,
     kind,

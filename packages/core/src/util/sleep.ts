@@ -1,13 +1,7 @@
+import { waitForWake } from './wait-for-wake.js';
+
 /** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  if (ms <= 0) return Promise.resolve();
+  return waitForWake(undefined, ms, signal);
 }

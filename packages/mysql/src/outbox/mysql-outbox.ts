@@ -20,6 +20,7 @@ import {
   type OutboxRow,
   prepareEvent,
   type RelayLease,
+  waitForWake,
 } from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
@@ -230,17 +231,7 @@ ORDER BY p.\`partition\``;
    */
   waitForAppend(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.#closed || signal?.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiting.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, Math.min(timeoutMs, this.#o.pollIntervalMs)));
-      signal?.addEventListener('abort', done, { once: true });
-      this.#waiting.add(done);
-    });
+    return waitForWake(this.#waiting, Math.max(0, Math.min(timeoutMs, this.#o.pollIntervalMs)), signal);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { waitForWake } from '@sluice/core/adapter';
 import { quoteIdentifier } from '../identifier.js';
 import type { PgPool, PgPoolClient } from '../pg-client.js';
 
@@ -117,19 +118,10 @@ SELECT pg_current_snapshot()::text AS snapshot`;
   }
 
   #block(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      this.#waiters.add(done);
-      this.#listen();
-      this.#startPolling();
-    });
+    const waiting = waitForWake(this.#waiters, timeoutMs, signal);
+    this.#listen();
+    this.#startPolling();
+    return waiting;
   }
 
   /** Wakes every waiter, or the next one if none waits. */

@@ -7,6 +7,7 @@ import {
   type TopicSpec,
   TransportError,
 } from '@sluice/core';
+import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '@sluice/core/adapter';
 import Database from 'better-sqlite3';
 import { isSqliteBusy } from '../errors.js';
 import { configureDatabase, type SqliteDatabase } from '../open-database.js';
@@ -24,7 +25,6 @@ export interface LogTopic {
   readonly retentionMs: number | null;
 }
 
-const DEFAULT_MESSAGE_RETENTION_MS = 24 * 60 * 60 * 1000;
 const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 let anonymous = 0;
 
@@ -257,30 +257,8 @@ function toTopic(row: TopicRow): LogTopic {
 }
 
 function validateSpec(spec: TopicSpec): LogTopic {
-  const where = 'ensureTopic';
-  if (spec === null || typeof spec !== 'object')
-    throw new InvalidOptionError(where, 'spec', 'must be a TopicSpec');
-  if (typeof spec.name !== 'string' || spec.name.length === 0) {
-    throw new InvalidOptionError(
-      where,
-      'name',
-      `must be a non-empty string, got ${JSON.stringify(spec.name)}`,
-    );
-  }
-  if (spec.kind !== 'message' && spec.kind !== 'event' && spec.kind !== 'entity') {
-    throw new InvalidOptionError(where, 'kind', `must be message, event or entity, got ${String(spec.kind)}`);
-  }
-  if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 4096) {
-    throw new InvalidOptionError(
-      where,
-      'partitions',
-      `must be an integer from 1 to 4096, got ${spec.partitions}`,
-    );
-  }
+  validateTopicSpec(spec);
   const retention = spec.kind === 'message' ? (spec.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : null;
-  if (retention !== null && (!Number.isFinite(retention) || retention <= 0)) {
-    throw new InvalidOptionError(where, 'retentionMs', `must be a positive number, got ${retention}`);
-  }
   return {
     name: spec.name,
     kind: spec.kind,

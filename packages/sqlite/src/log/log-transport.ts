@@ -70,7 +70,12 @@ export class LogTransport implements Transport {
       this.#subscriptions.delete(s),
     );
     this.#subscriptions.add(subscription);
-    return subscription;
+    try {
+      return await subscription.start();
+    } catch (error) {
+      subscription.abandon();
+      throw error;
+    }
   }
 
   async resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void> {

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { TopicKind, TopicSpec } from '../../contracts/define-topic.js';
+import type { TopicSpec } from '../../contracts/define-topic.js';
 import { ClosedError, InvalidOptionError, PayloadTooLargeError, TransportError } from '../../errors.js';
 import { partitionFor } from '../../partitioning/partition-for.js';
+import { waitForWake } from '../../util/wait-for-wake.js';
+import { checkPollOptions } from '../check-subscribe-options.js';
+import { createGroupMember, type GroupMember } from '../groups/group-member.js';
+import { MemoryMembershipStore } from '../groups/memory-membership-store.js';
 import type {
   ConsumedRecord,
   OutgoingRecord,
@@ -13,6 +17,18 @@ import type {
 } from '../records.js';
 import type { Subscription } from '../subscription.js';
 import type { Transport } from '../transport.js';
+import { DEFAULT_MESSAGE_RETENTION_MS, validateTopicSpec } from '../validate-topic-spec.js';
+import {
+  type Broker,
+  DAY,
+  EMPTY,
+  groupOf,
+  NAME,
+  partitionsOf,
+  type Settings,
+  type Topic,
+  wakeAll,
+} from './memory-broker.js';
 
 /** Options of {@link createMemoryTransport}; all optional. */
 export interface MemoryTransportOptions {
@@ -23,40 +39,6 @@ export interface MemoryTransportOptions {
   /** How long an `entity` tombstone is kept. Default 24 h. */
   readonly tombstoneRetentionMs?: number;
 }
-
-type Settings = Readonly<Required<MemoryTransportOptions>>;
-interface Stored {
-  readonly offset: number;
-  readonly key: string;
-  readonly value: string | null;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timestamp: number;
-}
-interface Topic {
-  readonly name: string;
-  readonly kind: TopicKind;
-  readonly partitions: { records: Stored[]; next: number }[];
-  retentionMs: number;
-}
-interface Member {
-  readonly id: string;
-  readonly topics: ReadonlySet<string>;
-  heartbeatAt: number;
-  readonly timeoutMs: number;
-}
-interface Broker {
-  readonly topics: Map<string, Topic>;
-  readonly groups: Map<string, { members: Map<string, Member>; committed: Map<string, number> }>;
-  readonly waiters: Set<() => void>;
-}
-
-const NAME = 'memory';
-const DAY = 24 * 60 * 60 * 1000;
-const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-const wakeAll = (broker: Broker) => {
-  for (const wake of [...broker.waiters]) wake();
-};
 
 /**
  * An in-process transport with the embedded log's semantics (groups, assignment, commits, topic kinds, seek,
@@ -97,14 +79,9 @@ export class MemoryTransport implements Transport {
 
   async ensureTopic(spec: TopicSpec): Promise<void> {
     this.#open();
-    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
-      throw new InvalidOptionError(
-        'ensureTopic',
-        'partitions',
-        `must be a positive integer, got ${spec.partitions}`,
-      );
-    }
-    const retentionMs = spec.kind === 'message' ? (spec.retentionMs ?? DAY) : Number.POSITIVE_INFINITY;
+    validateTopicSpec(spec);
+    const retentionMs =
+      spec.kind === 'message' ? (spec.retentionMs ?? DEFAULT_MESSAGE_RETENTION_MS) : Number.POSITIVE_INFINITY;
     const existing = this.#broker.topics.get(spec.name);
     if (existing === undefined) {
       const partitions = Array.from({ length: spec.partitions }, () => ({ records: [], next: 0 }));
@@ -156,7 +133,12 @@ export class MemoryTransport implements Transport {
       this.#subscriptions.delete(sub),
     );
     this.#subscriptions.add(sub);
-    return sub;
+    try {
+      return await sub.start();
+    } catch (error) {
+      sub.abandon();
+      throw error;
+    }
   }
 
   async resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void> {
@@ -164,7 +146,7 @@ export class MemoryTransport implements Transport {
     const t = this.topic(topic);
     const state = groupOf(this.#broker, group);
     for (const p of partitionsOf(t, target))
-      state.committed.set(tpKey(topic, p), this.position(t, p, target));
+      MemoryMembershipStore.reset(state, topic, p, BigInt(this.position(t, p, target)));
     wakeAll(this.#broker);
   }
 
@@ -261,18 +243,13 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** A member of a consumer group on the in-memory transport. */
+/** A member of a consumer group on the in-memory transport: the shared group engine over a memory store. */
 class MemorySubscription implements Subscription {
   readonly #transport: MemoryTransport;
   readonly #broker: Broker;
-  readonly #member: Member;
   readonly #group: string;
-  readonly #options: SubscribeOptions;
   readonly #onClose: () => void;
-  readonly #timer: NodeJS.Timeout | undefined;
-  #positions = new Map<string, number>();
-  #assignment: readonly TopicPartition[] = [];
-  #nextChange = Number.POSITIVE_INFINITY;
+  readonly #member: GroupMember;
   #closed = false;
 
   constructor(
@@ -285,102 +262,86 @@ class MemorySubscription implements Subscription {
     this.#transport = transport;
     this.#broker = broker;
     this.#group = options.group;
-    this.#options = options;
     this.#onClose = onClose;
-    const timeoutMs = settings.sessionTimeoutMs;
-    this.#member = {
-      id: options.memberId ?? randomUUID(),
-      topics: new Set(options.topics),
-      heartbeatAt: 0,
-      timeoutMs,
-    };
-    if (!options.ephemeral) {
-      this.#timer = setInterval(() => this.#heartbeat(), Math.max(1, Math.floor(timeoutMs / 3)));
-      this.#timer.unref();
-    }
-    this.#refresh();
-    wakeAll(broker);
+    const t = transport;
+    const sessionTimeoutMs = settings.sessionTimeoutMs;
+    this.#member = createGroupMember({
+      store: new MemoryMembershipStore(groupOf(broker, options.group), sessionTimeoutMs, () =>
+        wakeAll(broker),
+      ),
+      memberId: options.memberId ?? randomUUID(),
+      topics: options.topics,
+      startFrom: options.startFrom === 'latest' ? 'latest' : 'earliest',
+      ephemeral: options.ephemeral === true,
+      heartbeatIntervalMs: Math.max(1, Math.floor(sessionTimeoutMs / 3)),
+      sessionTimeoutMs,
+      partitionCount: (topic) => broker.topics.get(topic)?.partitions.length,
+      latest: async (topic, partitions) =>
+        partitions.map((p) => BigInt(t.position(t.topic(topic), p, { to: 'latest' }))),
+      fetch: async (cursors, maxRecords) => {
+        const out: ConsumedRecord[] = [];
+        for (const cursor of cursors) {
+          if (out.length >= maxRecords) break;
+          const records = t.fetch(
+            t.topic(cursor.topic),
+            cursor.partition,
+            Number(cursor.next),
+            maxRecords - out.length,
+          );
+          if (records.length > 0) cursor.next = BigInt(records[records.length - 1]!.offset) + 1n;
+          out.push(...records);
+        }
+        return out;
+      },
+      wait: (until, signal) => waitForWake(broker.waiters, Math.max(0, until - Date.now()), signal),
+    });
+  }
+
+  /** Joins the group (first heartbeat and assignment). */
+  async start(): Promise<this> {
+    await this.#member.start();
+    wakeAll(this.#broker);
+    return this;
   }
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
     this.#open();
-    if (!Number.isSafeInteger(options.maxRecords) || options.maxRecords < 1) {
-      throw new InvalidOptionError(
-        'poll',
-        'maxRecords',
-        `must be a positive integer, got ${options.maxRecords}`,
-      );
-    }
-    const deadline = Date.now() + options.maxWaitMs;
-    for (;;) {
-      if (this.#closed || options.signal?.aborted) return [];
-      this.#refresh();
-      const out: ConsumedRecord[] = [];
-      for (const { topic, partition } of this.#assignment) {
-        if (out.length >= options.maxRecords) break;
-        const key = tpKey(topic, partition);
-        const records = this.#transport.fetch(
-          this.#transport.topic(topic),
-          partition,
-          this.#positions.get(key)!,
-          options.maxRecords - out.length,
-        );
-        if (records.length > 0) this.#positions.set(key, Number(records[records.length - 1]!.offset) + 1);
-        out.push(...records);
-      }
-      const until = Math.min(deadline, this.#nextChange);
-      if (out.length > 0 || Date.now() >= deadline) return out;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', done);
-          this.#broker.waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(0, until - Date.now()));
-        options.signal?.addEventListener('abort', done, { once: true });
-        this.#broker.waiters.add(done);
-      });
-    }
+    checkPollOptions(options);
+    return this.#member.poll(options);
   }
 
   async commit(records: readonly ConsumedRecord[]): Promise<void> {
     this.#open();
-    if (this.#options.ephemeral) return;
-    const committed = groupOf(this.#broker, this.#group).committed;
-    for (const r of records) {
-      const key = tpKey(r.topic, r.partition);
-      if (this.#positions.has(key) && Number(r.offset) + 1 > (committed.get(key) ?? -1)) {
-        committed.set(key, Number(r.offset) + 1);
-      }
-    }
+    await this.#member.commit(records);
   }
 
   assignment(): readonly TopicPartition[] {
-    return this.#assignment;
+    return this.#member.assignment();
   }
 
   async seek(topic: string, target: SeekTarget): Promise<void> {
     this.#open();
-    this.#refresh();
     const t = this.#transport.topic(topic);
-    for (const p of partitionsOf(t, target)) {
-      const key = tpKey(topic, p);
-      if (this.#positions.has(key)) this.#positions.set(key, this.#transport.position(t, p, target));
-    }
+    await this.#member.seek(topic, partitionsOf(t, target), async (partitions) =>
+      partitions.map((p) => BigInt(this.#transport.position(t, p, target))),
+    );
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.abandon();
-    groupOf(this.#broker, this.#group).members.delete(this.#member.id);
+    this.#stop();
+    await this.#member.leave();
     wakeAll(this.#broker);
   }
 
   /** Stops heartbeating without leaving the group. */
   abandon(): void {
+    if (!this.#closed) this.#stop();
+  }
+
+  #stop(): void {
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#member.stop();
     this.#onClose();
     wakeAll(this.#broker);
   }
@@ -389,92 +350,6 @@ class MemorySubscription implements Subscription {
     this.#transport.checkOpen();
     if (this.#closed) throw new ClosedError(`${NAME} subscription of group ${this.#group}`);
   }
-
-  #heartbeat(): void {
-    const members = groupOf(this.#broker, this.#group).members;
-    const now = Date.now();
-    const known = members.get(this.#member.id);
-    // Considered dead meanwhile: its partitions may have moved, so read them again from the committed offsets.
-    if (this.#member.heartbeatAt > 0 && (known === undefined || known.heartbeatAt + known.timeoutMs < now)) {
-      this.#positions.clear();
-    }
-    this.#member.heartbeatAt = now;
-    if (known === undefined) {
-      members.set(this.#member.id, this.#member);
-      wakeAll(this.#broker);
-    }
-  }
-
-  #refresh(): void {
-    const t = this.#transport;
-    let assigned: TopicPartition[];
-    if (this.#options.ephemeral) {
-      assigned = this.#options.topics.flatMap((topic) =>
-        t.topic(topic).partitions.map((_, partition) => ({ topic, partition })),
-      );
-    } else {
-      this.#heartbeat();
-      const now = Date.now();
-      const live = [...groupOf(this.#broker, this.#group).members.values()]
-        .filter((m) => m === this.#member || m.heartbeatAt + m.timeoutMs >= now)
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      this.#nextChange = Math.min(
-        ...live.filter((m) => m !== this.#member).map((m) => m.heartbeatAt + m.timeoutMs + 1),
-      );
-      const topics = [...new Set(live.flatMap((m) => [...m.topics]))].sort();
-      assigned = [];
-      let next = 0;
-      for (const topic of topics) {
-        const count = this.#broker.topics.get(topic)?.partitions.length ?? 0;
-        for (let partition = 0; partition < count; partition++) {
-          for (let tries = 0; tries < live.length; tries++) {
-            const member = live[next++ % live.length]!;
-            if (!member.topics.has(topic)) continue;
-            if (member === this.#member) assigned.push({ topic, partition });
-            break;
-          }
-        }
-      }
-    }
-    const committed = groupOf(this.#broker, this.#group).committed;
-    const positions = new Map<string, number>();
-    for (const { topic, partition } of assigned) {
-      const key = tpKey(topic, partition);
-      const start =
-        this.#options.startFrom === 'latest' ? { to: 'latest' as const } : { to: 'earliest' as const };
-      const fallback = () => (this.#options.ephemeral ? undefined : committed.get(key));
-      positions.set(
-        key,
-        this.#positions.get(key) ?? fallback() ?? t.position(t.topic(topic), partition, start),
-      );
-    }
-    this.#positions = positions;
-    this.#assignment = Object.freeze(assigned);
-  }
-}
-
-function groupOf(broker: Broker, group: string) {
-  let state = broker.groups.get(group);
-  if (state === undefined) {
-    state = { members: new Map(), committed: new Map() };
-    broker.groups.set(group, state);
-  }
-  return state;
-}
-
-function partitionsOf(topic: Topic, target: SeekTarget): number[] {
-  if (target.to !== 'offset') return topic.partitions.map((_, p) => p);
-  if (
-    !Number.isInteger(target.partition) ||
-    target.partition < 0 ||
-    target.partition >= topic.partitions.length
-  ) {
-    throw new TransportError(
-      'SLUICE_INVALID_PARTITION',
-      `${NAME}: topic ${topic.name} has no partition ${target.partition}`,
-    );
-  }
-  return [target.partition];
 }
 
 /** Creates an in-memory transport for unit tests of core logic. */
