@@ -17,6 +17,14 @@ export {
 } from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
 export { type InboxChainHarness, runInboxChainConformance } from './inbox-chain-conformance.js';
+export { runOutboxStoreConformance } from './outbox-store-conformance.js';
+export {
+  type AppendedEvent,
+  ItemAdded,
+  ItemNoted,
+  type OutboxStoreHarness,
+  type OutboxWriter,
+} from './outbox-store-harness.js';
 export {
   memoryPositionStore,
   type PolledColumns,
