@@ -124,9 +124,16 @@ export function runOutboxStoreConformance<S extends OutboxStore>(
       const store = await harness.open(SOURCE);
       const w = await harness.writer(store);
       await w.begin();
+      await assert.rejects(w.append(ItemAdded, { itemId: 'I-1', title: '' }), (e: unknown) => {
+        assert.ok(e instanceof ContractViolationError, String(e));
+        assert.equal(e.eventType, 'item.added');
+        assert.equal(e.issues[0]!.path, 'title');
+        assert.match(e.message, /Nothing was written/);
+        return true;
+      });
       await assert.rejects(
-        w.append(ItemAdded, { itemId: 'I-1', title: '' }),
-        (e: unknown) => e instanceof ContractViolationError && /item\.added/.test(e.message),
+        w.append(ItemAdded, { itemId: 'item-1', title: 'a key outside its key type' }),
+        (e: unknown) => e instanceof ContractViolationError && e.issues[0]!.path === 'itemId',
       );
       const ok = await w.append(ItemAdded, { itemId: 'I-1', title: 'fine' });
       await w.commit();

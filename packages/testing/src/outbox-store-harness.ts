@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {
   defineEvent,
   defineKey,
@@ -89,13 +90,21 @@ export const ItemNoted = defineEvent({
   schema: z.object({ itemId: z.string() }),
 });
 
-/** Reads everything pending from the start, following cursors, without acknowledging. */
+/**
+ * Reads everything pending from the start, following cursors, without acknowledging. Fails on a row returned
+ * twice (a cursor that does not move on would otherwise loop for ever).
+ */
 export async function readAll(store: OutboxStore, limit = 1000): Promise<OutboxRow[]> {
   const rows: OutboxRow[] = [];
+  const ids = new Set<string>();
   let cursor: string | undefined;
   for (;;) {
     const batch = await store.readPending(cursor, limit);
     if (batch.rows.length === 0) return rows;
+    for (const row of batch.rows) {
+      assert.ok(!ids.has(row.id), `readPending returned ${row.id} again after its cursor`);
+      ids.add(row.id);
+    }
     rows.push(...batch.rows);
     cursor = batch.cursor;
   }
