@@ -16,7 +16,8 @@ export {
   startPublishers,
 } from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
-export { type InboxChainHarness, runInboxChainConformance } from './inbox-chain-conformance.js';
+export { runInboxStoreConformance } from './inbox-store-conformance.js';
+export type { InboxStoreHarness } from './inbox-store-harness.js';
 export { runOutboxStoreConformance } from './outbox-store-conformance.js';
 export {
   type AppendedEvent,
