@@ -33,6 +33,7 @@ export {
   runPolledTableConformance,
   type WriterSession,
 } from './polled-table-conformance.js';
+export { type PositionStoreHarness, runPositionStoreConformance } from './position-store-conformance.js';
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
 export {
