@@ -16,6 +16,12 @@ export {
   startPublishers,
 } from './acked-stored-check.js';
 export { drainChanges, liveChangesInsideBackfill, startWriteLoops } from './backfill-drain.js';
+export {
+  type ChangeSourceHarness,
+  type ChangeWriter,
+  readChanges,
+  runChangeSourceConformance,
+} from './change-source-conformance.js';
 export { runInboxStoreConformance } from './inbox-store-conformance.js';
 export type { InboxStoreHarness } from './inbox-store-harness.js';
 export { runOutboxStoreConformance } from './outbox-store-conformance.js';
