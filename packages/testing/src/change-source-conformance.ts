@@ -25,6 +25,13 @@ export interface ChangeSourceHarness {
   /** A new reader of the case's stream, resuming from its acknowledged position (as after a restart). */
   source(): ChangeSource;
   writer(): Promise<ChangeWriter>;
+  /**
+   * True for a source that reads transactions from a log (before images, deletes, one sequence per
+   * transaction); false for a query-based source, which sees rows, not transactions: the cases about commit
+   * order and partly acknowledged transactions are skipped (the PolledTable suite covers its own order and
+   * resume rules), and its writes are inserts of increasing ids, one per transaction.
+   */
+  readonly transactions: boolean;
 }
 
 /** Reads from `source` until `count` changes came or `timeoutMs` passed. */
@@ -51,11 +58,14 @@ const identity = (changes: readonly RowChange[]) => changes.map((c) => [c.sequen
  * index), never after what was only read; and one reader at a time.
  */
 export function runChangeSourceConformance(name: string, harness: ChangeSourceHarness): void {
+  const logOnly = harness.transactions ? false : 'a query-based source sees rows, not transactions';
   describe(`${name}: ChangeSource conformance`, () => {
     beforeEach(() => harness.setup());
     afterEach(() => harness.teardown());
 
-    it('hands over committed transactions only, in commit order, with before images; one sequence per transaction', async () => {
+    it('hands over committed transactions only, in commit order, with before images; one sequence per transaction', {
+      skip: logOnly,
+    }, async () => {
       const s = harness.source();
       await s.read(1, 0); // starts the stream
       const [t1, t2] = [await harness.writer(), await harness.writer()];
@@ -98,7 +108,9 @@ export function runChangeSourceConformance(name: string, harness: ChangeSourceHa
       assert.deepEqual(await s.read(10, 300), [], 'nothing of the rolled-back transaction');
     });
 
-    it('resumes after the acknowledged change: a transaction acknowledged in part is read again whole, the same', async () => {
+    it('resumes after the acknowledged change: a transaction acknowledged in part is read again whole, the same', {
+      skip: logOnly,
+    }, async () => {
       const first = harness.source();
       await first.read(1, 0);
       const w = await harness.writer();

@@ -36,6 +36,7 @@ runChangeSourceConformance('MysqlChangeSource (binlog)', {
     sources.push(s);
     return s;
   },
+  transactions: true,
   async writer(): Promise<ChangeWriter> {
     const c = await open().connection();
     const items = `\`${open().database}\`.items`;

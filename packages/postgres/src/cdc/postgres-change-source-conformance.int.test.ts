@@ -35,6 +35,7 @@ runChangeSourceConformance('PostgresChangeSource (pgoutput)', {
     sources.push(s);
     return s;
   },
+  transactions: true,
   async writer(): Promise<ChangeWriter> {
     const c = await open().client();
     const items = `"${open().schema}".items`;
