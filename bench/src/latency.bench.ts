@@ -2,9 +2,10 @@ import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTransport, killHard, spawnSluice, type TransportConfig } from '@sluice/cli';
+import { createTransport, type TransportConfig } from '@sluice/cli';
 import { consume, sleep } from '@sluice/core';
 import { enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
+import { killHard, spawnSluice } from '@sluice/fault-tests';
 import { createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
 import { type BenchResult, percentile } from './report.js';
 

@@ -24,6 +24,7 @@ export {
 } from './change-source-conformance.js';
 export { runInboxStoreConformance } from './inbox-store-conformance.js';
 export type { InboxStoreHarness } from './inbox-store-harness.js';
+export { killHard } from './kill-hard.js';
 export { runOutboxStoreConformance } from './outbox-store-conformance.js';
 export {
   type AppendedEvent,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   changeOutbox,
+  createMemoryTransport,
   createRelay,
   decodeEnvelope,
   defineEvent,
@@ -21,7 +22,6 @@ import {
   type RowChange,
   sleep,
 } from '@sluice/core';
-import { createLogTransport } from '@sluice/sqlite';
 import { z } from 'zod';
 
 /** A writer's own connection to the database under test, for transactions that overlap other writers'. */
@@ -262,7 +262,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       const owners = 4;
       const committed = new Map<number, string>();
       const rolledBack = new Set<number>();
-      const bus = createLogTransport({ path: join(dir, 'bus.db') });
+      const bus = createMemoryTransport();
       const outbox = changeOutbox({
         source: source('incrementing', { safetyDelayMs: 1000 }),
         map: (c) => {

@@ -17,7 +17,6 @@ import {
   type Transport,
   toBinary,
 } from '@sluice/core';
-import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import {
   ackedStoredProblems,
   compareAckedStored,
@@ -25,6 +24,7 @@ import {
   readAll,
   startPublishers,
 } from './acked-stored-check.js';
+import { EnrollmentProgressed } from './progress-contract.js';
 
 /** What a conformance factory returns: a transport on a fresh, empty store. */
 export interface TransportHarness {

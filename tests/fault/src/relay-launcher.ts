@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnSluice } from '@sluice/cli';
+import { spawnSluice } from './sluice-process.js';
 
 /** The CLI as built by `npm run build` (scripts/test builds before fault tests). */
 const BUILT_CLI = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));

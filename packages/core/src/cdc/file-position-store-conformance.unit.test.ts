@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FilePositionStore, type PositionStore } from '@sluice/core';
-import { runPositionStoreConformance } from './position-store-conformance.js';
+import { runPositionStoreConformance } from '@sluice/testing';
+import { FilePositionStore } from './file-position-store.js';
+import type { PositionStore } from './position-store.js';
 
-// FilePositionStore lives in core, which cannot depend on this package: its suite runs here.
 let dir: string | undefined;
 const opened: PositionStore[] = [];
 
