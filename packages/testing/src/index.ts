@@ -43,6 +43,7 @@ export {
 export { type PositionStoreHarness, runPositionStoreConformance } from './position-store-conformance.js';
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
+export { runSnapshotterConformance, type SnapshotterHarness } from './snapshotter-conformance.js';
 export {
   runTransportConformance,
   type TransportConformanceOptions,
