@@ -2,10 +2,10 @@ import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killHard, spawnSluice } from '@sluice/cli';
 import { createConsumer, createTransport, type TransportConfig } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { enrollmentProjection, enrollmentsTopic } from '@sluice/example-enrollments';
+import { killHard, spawnSluice } from '@sluice/fault-tests';
 import { createSqliteInbox, migrate, openDatabase } from '@sluice/sqlite';
 import { type BenchResult, percentile } from './report.js';
 

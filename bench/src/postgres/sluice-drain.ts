@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { killHard, spawnSluice } from '@sluice/cli';
 import { enrollmentsTopic } from '@sluice/example-enrollments';
+import { killHard, spawnSluice } from '@sluice/fault-tests';
 import { createPostgresOutbox } from '@sluice/postgres';
 import { createLogTransport } from '@sluice/sqlite';
 import type pg from 'pg';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { killHard, spawnSluice } from '@sluice/cli';
 import { createConsumer, type InboxStore } from '@sluice/core';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
+import { killHard, spawnSluice } from '@sluice/fault-tests';
 import { createPostgresInbox, createPostgresOutbox } from '@sluice/postgres';
 import { createLogTransport, createSqliteInbox, openDatabase } from '@sluice/sqlite';
 import type pg from 'pg';

@@ -1,5 +1,4 @@
 export type { DemoSummary } from './demo/demo-state.js';
 export { percentile } from './demo/percentile.js';
-export { cliEntry, killHard, spawnSluice } from './demo/relay-process.js';
 export { type DemoOptions, runDemo } from './demo/run-demo.js';
 export { COMMANDS, main } from './main.js';

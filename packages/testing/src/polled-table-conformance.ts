@@ -20,7 +20,7 @@ import {
   type RowChange,
 } from '@sluice/core';
 import { type PolledTable, sleep } from '@sluice/core/adapter';
-import { createLogTransport } from '@sluice/sqlite';
+import { createMemoryTransport } from '@sluice/core/testing';
 import { z } from 'zod';
 
 /** A writer's own connection to the database under test, for transactions that overlap other writers'. */
@@ -261,7 +261,7 @@ export function runPolledTableConformance(name: string, harness: PolledTableHarn
       const owners = 4;
       const committed = new Map<number, string>();
       const rolledBack = new Set<number>();
-      const bus = createLogTransport({ path: join(dir, 'bus.db') });
+      const bus = createMemoryTransport();
       const outbox = createChangeOutbox({
         source: source('incrementing', { safetyDelayMs: 1000 }),
         map: (c) => {

@@ -14,7 +14,6 @@ import {
   type Transport,
 } from '@sluice/core';
 import { envelopeOf, fromBinary, prepareEvent, toBinary } from '@sluice/core/adapter';
-import { EnrollmentProgressed } from '@sluice/example-enrollments';
 import {
   ackedStoredProblems,
   compareAckedStored,
@@ -23,6 +22,7 @@ import {
   startPublishers,
 } from './acked-stored-check.js';
 import { checkRecordsAreCloudEvents, type RawReader } from './cloudevents-conformance.js';
+import { EnrollmentProgressed } from './progress-contract.js';
 
 /** What a conformance factory returns: a transport on a fresh, empty store. */
 export interface TransportHarness {
@@ -33,13 +33,13 @@ export interface TransportHarness {
   readonly connect?: () => Promise<Transport>;
   /** Makes a client die without leaving its groups: no more heartbeats (enables the session-timeout case). */
   readonly crash?: (transport: Transport) => Promise<void>;
+  /** Deletes the store. The suite has closed every transport it was given by then. */
+  cleanup(): Promise<void>;
   /**
    * Reads the records of a topic straight from the store with the broker's own client (enables the CloudEvents
    * case: every record must be readable by any CloudEvents consumer, not only by Sluice).
    */
   readonly readRaw?: RawReader;
-  /** Deletes the store. The suite has closed every transport it was given by then. */
-  cleanup(): Promise<void>;
 }
 
 /** What the suite must know about how the factory configured the transport. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RowChange, SluiceError } from '@sluice/core';
+import type { RowChange } from '@sluice/core';
 import type mysql from 'mysql2/promise';
 import { sleep, type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { MysqlChangeSource } from './mysql-change-source.js';
@@ -144,50 +144,6 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
     }
   });
 
-  it('resumes from the acknowledged position: a transaction acknowledged in part is read again whole, with the same sequence and index', async () => {
-    const name = `${db.database}-resume`;
-    const first = source({ name });
-    let before: RowChange[];
-    try {
-      await first.read(1, 0);
-      const c = await db.connection();
-      await c.beginTransaction();
-      for (let id = 10; id < 15; id++)
-        await c.query(`INSERT INTO ${courses} (id, title) VALUES (?, 'r')`, [id]);
-      await c.commit();
-      await c.query(`UPDATE ${courses} SET title = 'r2' WHERE id = 10`);
-      before = await readAll(first, 6);
-      assert.deepEqual(
-        ids(before).map(([, id]) => id),
-        [10, 11, 12, 13, 14, 10],
-      );
-      await first.acknowledge(before[2]!.position); // mid-transaction: delivered 10, 11, 12 only
-    } finally {
-      await first.close(); // the reader goes away with 13, 14 and the update read but not delivered
-    }
-    const second = source({ name });
-    try {
-      const again = await readAll(second, 6);
-      assert.deepEqual(
-        again.map((c) => [c.sequence, c.index, c.operation, c.after!['id']]),
-        before.map((c) => [c.sequence, c.index, c.operation, c.after!['id']]),
-        'the whole transaction again, same sequence and index (so the same event ids)',
-      );
-      await second.acknowledge(again[4]!.position); // the first transaction, whole
-    } finally {
-      await second.close();
-    }
-    const third = source({ name });
-    try {
-      const rest = await readAll(third, 1);
-      assert.deepEqual(ids(rest), [['update', 10]], 'the acknowledged transaction is not read again');
-      assert.equal(rest[0]!.sequence, before[5]!.sequence);
-      assert.equal((await third.read(10, 300)).length, 0);
-    } finally {
-      await third.close();
-    }
-  });
-
   it('a reader that stored what it received rather than what was delivered would lose changes', async () => {
     // The guarantee rests on acknowledging only delivered changes: acknowledging everything read (as a reader
     // saving its received position does) and then dying before delivering loses those changes for good.
@@ -206,24 +162,6 @@ describe('MysqlChangeSource (MariaDB row-based binlog) on the shared server', ()
       assert.equal((await next.read(10, 1000)).length, 0, 'inserts 20 and 21 are never read again: lost');
     } finally {
       await next.close();
-    }
-  });
-
-  it('one reader per name at a time: a second one gets a retryable error until the first closes', async () => {
-    const name = `${db.database}-lock`;
-    const first = source({ name });
-    const second = source({ name });
-    try {
-      await first.read(1, 0);
-      await assert.rejects(
-        () => second.read(1, 0),
-        (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_SOURCE_BUSY' && e.retryable,
-      );
-      await first.close();
-      assert.deepEqual(await second.read(1, 0), [], 'the lock is free once the first reader closed');
-    } finally {
-      await first.close();
-      await second.close();
     }
   });
 

@@ -1,8 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvalidOptionError } from '@sluice/core';
+import { runPositionStoreConformance } from '@sluice/testing';
 import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
 import { MysqlPositionStore } from './mysql-position-store.js';
+
+let suiteDb: TestDatabase | undefined;
+
+runPositionStoreConformance('MysqlPositionStore', {
+  async setup() {
+    suiteDb = testDatabase({ prefix: 'posc' });
+    await suiteDb.query(`CREATE DATABASE \`${suiteDb.database}\``);
+  },
+  async teardown() {
+    await suiteDb?.close();
+    suiteDb = undefined;
+  },
+  open: async () =>
+    new MysqlPositionStore(suiteDb!.pool, { database: suiteDb!.database, table: 'positions' }),
+  sharedByInstances: true,
+});
 
 describe('MysqlPositionStore on a real server', () => {
   let db: TestDatabase;
@@ -14,27 +31,6 @@ describe('MysqlPositionStore on a real server', () => {
 
   after(async () => {
     await db.close();
-  });
-
-  it('makes its table on first use; loads undefined, then the last position saved, per name', async () => {
-    const store = new MysqlPositionStore(db.pool, { database: db.database, table: 'positions' });
-    assert.equal(await store.load('a'), undefined);
-    await store.save('a', '0-1-5');
-    await store.save('b', '0-1-6,1-2-3');
-    await store.save('a', '0-1-9');
-    assert.equal(await store.load('a'), '0-1-9');
-    assert.equal(await store.load('b'), '0-1-6,1-2-3');
-    // Another store (another process) on the same table sees what was saved: it is in the database.
-    const other = new MysqlPositionStore(db.pool, { database: db.database, table: 'positions' });
-    assert.equal(await other.load('a'), '0-1-9');
-    const rows = await db.query<{ name: string; updated_at: Date }>(
-      `SELECT name, updated_at FROM \`${db.database}\`.positions ORDER BY name`,
-    );
-    assert.deepEqual(
-      rows.map((r) => r.name),
-      ['a', 'b'],
-    );
-    assert.ok(rows.every((r) => r.updated_at instanceof Date));
   });
 
   it('saves in its own autocommitted statement: a rolled-back transaction elsewhere does not undo it', async () => {

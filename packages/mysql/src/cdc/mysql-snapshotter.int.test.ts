@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { keyValues } from '@sluice/core/adapter';
 import { type TestDatabase, testDatabase } from '../test-database.test-support.js';
 import { createMysqlBackfillTables } from './mysql-backfill-tables.js';
 import { createMysqlSnapshotter } from './mysql-snapshotter.js';
@@ -28,46 +27,6 @@ describe('MysqlSnapshotter on a real MariaDB', () => {
   });
 
   const snapshotter = () => createMysqlSnapshotter(db.pool, { database: db.database, chunkSize: 70 });
-
-  it('reads a composite-key table in chunks, each row exactly once, in key order, honouring where', async () => {
-    const s = snapshotter();
-    const keyColumns = await s.keyColumns(db.database, 'seats');
-    assert.deepEqual(keyColumns, ['room', 'seat']);
-    for (const where of [undefined, "room <> 'B' AND seat % 3 = 0"]) {
-      const id = await s.request({ source: 'binlog:test', schema: db.database, table: 'seats', where });
-      const [request] = (await s.pending('binlog:test')).filter((r) => r.id === id);
-      assert.equal(request!.chunkSize, 70);
-      let afterKey: readonly unknown[] | undefined;
-      const seen: string[] = [];
-      for (;;) {
-        const chunk = await s.readChunk(request!, keyColumns, afterKey, request!.chunkSize);
-        seen.push(...chunk.map((r) => `${r['room']}${r['seat']}`));
-        if (chunk.length < request!.chunkSize) break;
-        afterKey = keyValues(chunk.at(-1)!, keyColumns);
-        await s.saveProgress(id, afterKey, seen.length, false);
-        const [saved] = (await s.pending('binlog:test')).filter((r) => r.id === id);
-        assert.deepEqual(saved!.afterKey, afterKey, 'the saved progress does not read back');
-        assert.equal(saved!.rowsDelivered, seen.length);
-      }
-      await s.saveProgress(id, afterKey, seen.length, true);
-      const expected = (
-        await db.query<{ k: string }>(
-          `SELECT CONCAT(room, seat) AS k FROM \`${db.database}\`.seats ${where ? `WHERE ${where}` : ''} ORDER BY room, seat`,
-        )
-      ).map((r) => r.k);
-      assert.deepEqual(seen, expected);
-      assert.ok(seen.length > 200);
-      const listed = (await s.list('binlog:test')).find((r) => r.id === id)!;
-      assert.equal(listed.status, 'done');
-      assert.ok(
-        listed.requestedAt instanceof Date && listed.finishedAt instanceof Date,
-        'list() dates are Dates',
-      );
-    }
-    assert.deepEqual(await s.pending('binlog:test'), []);
-    assert.equal(await s.everRequested('binlog:test'), true);
-    assert.equal(await s.everRequested('binlog:other'), false);
-  });
 
   it('reads values as the binlog source decodes them: BIGINT and DECIMAL as strings, dates as text', async () => {
     const d = `\`${db.database}\``;

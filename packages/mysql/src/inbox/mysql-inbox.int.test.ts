@@ -49,48 +49,6 @@ async function recorded(): Promise<{ g: string; id: string }[]> {
 }
 
 describe('MysqlInbox', () => {
-  it('applies once, then answers duplicate without calling apply', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
-    let called = false;
-    assert.equal(
-      await inbox.runOnce('g', EVENT, (tx) => {
-        called = true;
-        return takeSeat(tx, 'C-1');
-      }),
-      'duplicate',
-    );
-    assert.equal(called, false);
-    assert.equal(await taken('C-1'), 1);
-    assert.deepEqual(await recorded(), [{ g: 'g', id: EVENT }]);
-  });
-
-  it('a throwing apply rolls back its writes and the inbox record, rethrows, and the next runOnce applies', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    const boom = new Error('handler failed');
-    await assert.rejects(
-      inbox.runOnce('g', EVENT, async (tx) => {
-        await takeSeat(tx, 'C-1');
-        throw boom;
-      }),
-      (e: unknown) => e === boom,
-    );
-    // A failing statement after a write: MySQL undoes only the statement, Sluice the whole transaction.
-    await assert.rejects(
-      inbox.runOnce('g', EVENT, async (tx) => {
-        await takeSeat(tx, 'C-1');
-        await takeSeat(tx, null);
-      }),
-      (e: unknown) => (e as { code?: string }).code === 'ER_BAD_NULL_ERROR',
-    );
-    assert.equal(await taken('C-1'), 0);
-    assert.deepEqual(await recorded(), []);
-    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
-    assert.equal(await taken('C-1'), 1);
-  });
-
   it('a handler that goes on after MySQL rolled its transaction back is not reported applied', async () => {
     await consumerDb();
     const inbox = await createMysqlInbox(db.pool, { database: db.database });
@@ -119,83 +77,6 @@ describe('MysqlInbox', () => {
     assert.deepEqual(await recorded(), []);
     assert.equal(await taken('C-2'), 0);
     assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
-  });
-
-  it('runs apply inside the transaction: its writes are invisible to others until commit', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    await inbox.runOnce('g', EVENT, async (tx) => {
-      await takeSeat(tx, 'C-1');
-      assert.equal(await taken('C-1'), 0, 'another connection does not see it yet');
-      const own = await tx.execute<{ taken: number }>(
-        `SELECT taken FROM \`${db.database}\`.seat WHERE course = 'C-1'`,
-      );
-      assert.equal(own[0]?.taken, 1, 'the handler sees its own write');
-    });
-    assert.equal(await taken('C-1'), 1);
-  });
-
-  it('runBatch: one transaction; duplicates skipped, a throwing handler undone alone, the rest committed', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    assert.equal(await inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-0')), 'applied');
-    const ids = ['0190a5c2-7a1e-7000-8000-00000000000a', '0190a5c2-7a1e-7000-8000-00000000000b'];
-    const outcomes = await inbox.runBatch('g', [
-      { eventId: ids[0]!, apply: (tx) => takeSeat(tx, 'C-1') },
-      { eventId: EVENT, apply: (tx) => takeSeat(tx, 'C-0') }, // applied before: duplicate
-      {
-        eventId: ids[1]!,
-        apply: async (tx) => {
-          await takeSeat(tx, 'C-2');
-          await takeSeat(tx, null); // fails after a write: the write must go too
-        },
-      },
-      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') },
-      { eventId: OTHER_EVENT, apply: (tx) => takeSeat(tx, 'C-3') }, // twice in the batch
-    ]);
-    assert.deepEqual(
-      outcomes.map((o) => o.status),
-      ['applied', 'duplicate', 'failed', 'applied', 'duplicate'],
-    );
-    assert.match(String((outcomes[2] as { error: unknown }).error), /cannot be null/i);
-    assert.deepEqual(
-      [await taken('C-0'), await taken('C-1'), await taken('C-2'), await taken('C-3')],
-      [1, 1, 0, 1],
-    );
-    assert.deepEqual(
-      (await recorded()).map((r) => r.id).sort(),
-      [EVENT, OTHER_EVENT, ids[0]!].sort(),
-      'the failed event is not recorded: it will be retried',
-    );
-    assert.equal(await inbox.runOnce('g', ids[1]!, (tx) => takeSeat(tx, 'C-2')), 'applied');
-  });
-
-  it('keeps consumer groups independent', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    assert.equal(await inbox.runOnce('a', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
-    assert.equal(await inbox.runOnce('b', EVENT, (tx) => takeSeat(tx, 'C-1')), 'applied');
-    assert.equal(await inbox.runOnce('a', EVENT, (tx) => takeSeat(tx, 'C-1')), 'duplicate');
-    assert.equal(await taken('C-1'), 2);
-  });
-
-  it('the same event run concurrently is applied once: the second waits for the first and is a duplicate', async () => {
-    await consumerDb();
-    const inbox = await createMysqlInbox(db.pool, { database: db.database });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const first = inbox.runOnce('g', EVENT, async (tx) => {
-      await takeSeat(tx, 'C-1');
-      await gate;
-    });
-    await sleep(100);
-    const second = inbox.runOnce('g', EVENT, (tx) => takeSeat(tx, 'C-1'));
-    await sleep(100);
-    release();
-    assert.deepEqual(await Promise.all([first, second]), ['applied', 'duplicate']);
-    assert.equal(await taken('C-1'), 1);
   });
 
   it('a connection killed while the handler runs: nothing applied, DATABASE_UNAVAILABLE, the process lives on', async () => {

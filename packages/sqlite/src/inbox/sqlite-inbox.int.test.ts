@@ -68,28 +68,6 @@ describe('SqliteInbox', () => {
     assert.doesNotThrow(() => createSqliteInbox(open(), { migrate: true }));
   });
 
-  it('applies once, then answers duplicate without calling apply', async () => {
-    const db = consumerDb();
-    const inbox = createSqliteInbox(db);
-    let calls = 0;
-    const apply = (tx: SqliteDatabase) => {
-      calls++;
-      takeSeat(tx, 'C-1');
-    };
-    assert.equal(await inbox.runOnce('projection', EVENT, apply), 'applied');
-    assert.equal(await inbox.runOnce('projection', EVENT, apply), 'duplicate');
-    assert.equal(calls, 1);
-    assert.equal(taken(db, 'C-1'), 1);
-    assert.deepEqual(recorded(db), [{ g: 'projection', id: EVENT }]);
-    assert.equal(db.inTransaction, false, 'the duplicate path must not leave a transaction open');
-    // Committed: another connection (e.g. after a restart) sees both the effect and the record.
-    const again = createSqliteInbox(open());
-    assert.equal(
-      await again.runOnce('projection', EVENT, () => assert.fail('apply must not run for a duplicate')),
-      'duplicate',
-    );
-  });
-
   it('passes its own connection to apply, inside the transaction', async () => {
     const db = consumerDb();
     const inbox = createSqliteInbox(db);
@@ -103,85 +81,7 @@ describe('SqliteInbox', () => {
     assert.equal(inTransaction, true);
   });
 
-  it('a throwing apply rolls back its writes and the inbox record, so the next runOnce applies', async () => {
-    const db = consumerDb();
-    const inbox = createSqliteInbox(db);
-    const failure = new Error('handler failed after writing');
-    await assert.rejects(
-      inbox.runOnce('projection', EVENT, (tx) => {
-        takeSeat(tx, 'C-1');
-        throw failure;
-      }),
-      (e: unknown) => e === failure,
-    );
-    assert.equal(db.inTransaction, false);
-    assert.equal(taken(db, 'C-1'), 0);
-    assert.deepEqual(recorded(db), []);
-
-    let calls = 0;
-    assert.equal(
-      await inbox.runOnce('projection', EVENT, (tx) => {
-        calls++;
-        takeSeat(tx, 'C-1');
-      }),
-      'applied',
-    );
-    assert.equal(calls, 1);
-    assert.equal(taken(db, 'C-1'), 1);
-  });
-
-  it('awaits an async apply, committing after it resolves and rolling back if it rejects', async () => {
-    const db = consumerDb();
-    const inbox = createSqliteInbox(db);
-    const observer = open();
-    let visibleDuringApply: number | undefined;
-    const result = await inbox.runOnce('projection', EVENT, async (tx) => {
-      takeSeat(tx, 'C-1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      // Not committed yet: another connection cannot see it.
-      visibleDuringApply = taken(observer, 'C-1');
-      takeSeat(tx, 'C-1');
-    });
-    assert.equal(result, 'applied');
-    assert.equal(visibleDuringApply, 0);
-    assert.equal(taken(observer, 'C-1'), 2);
-    assert.deepEqual(recorded(observer), [{ g: 'projection', id: EVENT }]);
-
-    await assert.rejects(
-      inbox.runOnce('projection', OTHER_EVENT, async (tx) => {
-        takeSeat(tx, 'C-2');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        throw new Error('async failure');
-      }),
-      /async failure/,
-    );
-    assert.equal(db.inTransaction, false);
-    assert.equal(taken(db, 'C-2'), 0);
-    assert.equal(recorded(db).length, 1);
-  });
-
-  it('keeps consumer groups independent', async () => {
-    const db = consumerDb();
-    const inbox = createSqliteInbox(db);
-    const applied: string[] = [];
-    const apply = (group: string) => (tx: SqliteDatabase) => {
-      applied.push(group);
-      takeSeat(tx, group);
-    };
-    assert.equal(await inbox.runOnce('projection', EVENT, apply('projection')), 'applied');
-    assert.equal(await inbox.runOnce('mailer', EVENT, apply('mailer')), 'applied');
-    assert.equal(await inbox.runOnce('projection', EVENT, apply('projection')), 'duplicate');
-    assert.equal(await inbox.runOnce('mailer', EVENT, apply('mailer')), 'duplicate');
-    assert.equal(await inbox.runOnce('mailer', OTHER_EVENT, apply('mailer')), 'applied');
-    assert.deepEqual(applied, ['projection', 'mailer', 'mailer']);
-    assert.deepEqual(recorded(db), [
-      { g: 'mailer', id: EVENT },
-      { g: 'mailer', id: OTHER_EVENT },
-      { g: 'projection', id: EVENT },
-    ]);
-  });
-
-  it('throws SLUICE_CONNECTION_IN_TRANSACTION when its connection is already inside a transaction, and leaves it alone', async () => {
+  it('throws SLUICE_INBOX_BUSY when its connection is already inside a transaction, and leaves it alone', async () => {
     const db = consumerDb();
     const inbox = createSqliteInbox(db);
     db.exec('BEGIN');
@@ -193,7 +93,7 @@ describe('SqliteInbox', () => {
       }),
       (e: unknown) => {
         assert.ok(e instanceof SluiceError, String(e));
-        assert.equal(e.code, 'SLUICE_CONNECTION_IN_TRANSACTION');
+        assert.equal(e.code, 'SLUICE_INBOX_BUSY');
         assert.match(e.message, /already inside a transaction; give the consumer a connection of its own/);
         return true;
       },
@@ -217,7 +117,7 @@ describe('SqliteInbox', () => {
     );
     await assert.rejects(
       inbox.runOnce('projection', OTHER_EVENT, () => {}),
-      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CONNECTION_IN_TRANSACTION',
+      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_INBOX_BUSY',
     );
     release();
     assert.equal(await first, 'applied');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TransportConfig } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
-import { PrivateRedis } from '../private-redis.js';
+import { PrivateRedis } from '@sluice/testing';
 import { assertChaosInvariants, type ChaosBus, runPipelineChaos, sqliteProducer } from './pipeline-chaos.js';
 
 const SECONDS = 12;

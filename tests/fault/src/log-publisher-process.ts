@@ -7,7 +7,7 @@
  */
 import type { OutgoingRecord, PublishAck, Transport } from '@sluice/core';
 import { createLogTransport } from '@sluice/sqlite';
-import { startPublishers } from '../acked-stored-check.js';
+import { startPublishers } from '@sluice/testing';
 
 const [path, topic, tag, first] = process.argv.slice(2);
 if (!path || !topic || !tag || first === undefined)

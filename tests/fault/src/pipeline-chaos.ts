@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { killHard } from '@sluice/cli';
 import { createTransport, type TransportConfig } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { EnrollmentsService, enrollmentsTopic, RolledBack } from '@sluice/example-enrollments';
 import { createSqliteOutbox, openDatabase } from '@sluice/sqlite';
 import { firstMessage, forkFixture } from './child.js';
 import { spawnRelay } from './relay-launcher.js';
+import { killHard } from './sluice-process.js';
 
 /** What a chaos run observed: what the producer committed and what the consumer's own tables hold. */
 export interface ChaosResult {

@@ -11,8 +11,8 @@
 
 import { after, describe, it } from 'node:test';
 import { createMysqlBackfillTables, MysqlPositionStore } from '@sluice/mysql/cdc';
+import { type PrivateMariadb, startPrivateMariadb } from '@sluice/testing';
 import mysql from 'mysql2/promise';
-import { type PrivateMariadb, startPrivateMariadb } from '../private-mariadb.js';
 import { catalogTableSql } from './cdc-catalog.js';
 import { coursesTableSql } from './cdc-courses.js';
 import { runCdcFault } from './cdc-fault-check.js';

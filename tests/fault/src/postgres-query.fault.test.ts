@@ -12,12 +12,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { killHard } from '@sluice/cli';
 import { sleep } from '@sluice/core/adapter';
 import pg from 'pg';
 import { forkReady } from './child.js';
 import { materializeBus } from './materialize-bus.js';
 import { itemsTableSql, queryItems } from './query-items.js';
+import { killHard } from './sluice-process.js';
 
 const WRITE_SECONDS = 8;
 const ROWS = 30;

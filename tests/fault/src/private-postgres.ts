@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const SERVICES = fileURLToPath(new URL('../../../../scripts/services', import.meta.url));
+const SERVICES = fileURLToPath(new URL('../../../scripts/services', import.meta.url));
 
 /** A PostgreSQL cluster of one test's own, started by `scripts/services` in a state dir and port of its own. */
 export interface PrivatePostgres {

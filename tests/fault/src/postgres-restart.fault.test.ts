@@ -15,7 +15,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cliEntry, killHard } from '@sluice/cli';
 import { sleep } from '@sluice/core/adapter';
 import { enrollmentsTopic } from '@sluice/example-enrollments';
 import { createPostgresInbox, createPostgresOutbox } from '@sluice/postgres';
@@ -38,6 +37,7 @@ import {
   type OrderViolation,
   postgresLedgerSql,
 } from './side-effect-ledger.js';
+import { cliEntry, killHard } from './sluice-process.js';
 
 const WRITE_SECONDS = 16;
 /** When (seconds into the writing) the server is restarted, and how. */

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { killHard } from '@sluice/cli';
 import { type ConsumedRecord, decodeEnvelope } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { enrollmentsTopic } from '@sluice/example-enrollments';
@@ -13,6 +12,7 @@ import { createLogTransport } from '@sluice/sqlite';
 import pg from 'pg';
 import { postgresProducer } from './postgres-producer.js';
 import { spawnRelay } from './relay-launcher.js';
+import { killHard } from './sluice-process.js';
 
 const url = process.env['SLUICE_TEST_PG_URL'];
 if (!url)

@@ -12,7 +12,7 @@ import {
   describeRun,
   type PublishRun,
   readAll,
-} from '../acked-stored-check.js';
+} from '@sluice/testing';
 import { forkFixture } from './child.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

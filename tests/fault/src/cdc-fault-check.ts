@@ -8,7 +8,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { killHard } from '@sluice/cli';
 import { sleep } from '@sluice/core/adapter';
 import {
   applyCatalogEvent,
@@ -22,6 +21,7 @@ import { cdcCourses } from './cdc-courses.js';
 import { firstMessage, forkFixture } from './child.js';
 import { type CourseSession, startCourseWriters } from './course-writers.js';
 import { materializeBus } from './materialize-bus.js';
+import { killHard } from './sluice-process.js';
 
 /** One writer's transaction: the row it wrote (a title no other write uses; null for a delete), and its fate. */
 export interface CourseWrite {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnSluice } from '@sluice/cli';
+import { spawnSluice } from './sluice-process.js';
 
 /** The CLI as built by `npm run build` (scripts/test builds before fault tests). */
-const BUILT_CLI = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
+const BUILT_CLI = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url));
 
 /**
  * Starts `sluice relay <args>` as a child process and resolves once it reports ready. Runs the built CLI when

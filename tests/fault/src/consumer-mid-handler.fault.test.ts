@@ -11,7 +11,6 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { killHard } from '@sluice/cli';
 import { createRelay } from '@sluice/core';
 import { sleep } from '@sluice/core/adapter';
 import { EnrollmentProgressed, enrollmentsTopic } from '@sluice/example-enrollments';
@@ -28,6 +27,7 @@ import {
   postgresLedgerSql,
   SQLITE_LEDGER_SQL,
 } from './side-effect-ledger.js';
+import { killHard } from './sluice-process.js';
 
 const KEYS = 8;
 const PER_KEY = 15;
