@@ -32,7 +32,7 @@ export interface KafkaTransportOptions {
    * `message.max.bytes` (1 MiB + 12) less room for the record batch overhead.
    */
   readonly maxPayloadBytes?: number;
-  /** How long a publish may wait for the broker (librdkafka `message.timeout.ms`). Default 30000 ms. */
+  /** How long a publish may wait for the broker. Default 30000 ms. */
   readonly deliveryTimeoutMs?: number;
   /** How long admin and metadata requests may take. Default 10000 ms. */
   readonly requestTimeoutMs?: number;
@@ -46,7 +46,15 @@ export interface KafkaTransportOptions {
   readonly staticMembership?: boolean;
   /** Client id shown in the broker's logs and metrics. Default `sluice`. */
   readonly clientId?: string;
+  /**
+   * The client library: `'javascript'` is `@platformatic/kafka` (pure JavaScript, no native build);
+   * `'native'` is `@confluentinc/kafka-javascript` (librdkafka). Default `'javascript'`.
+   */
+  readonly client?: KafkaClientKind;
 }
+
+/** The Kafka client library behind the transport; see {@link KafkaTransportOptions.client}. */
+export type KafkaClientKind = 'javascript' | 'native';
 
 /** {@link KafkaTransportOptions} with every default applied; frozen. */
 export interface ResolvedKafkaOptions {
@@ -61,6 +69,7 @@ export interface ResolvedKafkaOptions {
   readonly tombstoneRetentionMs: number;
   readonly staticMembership: boolean;
   readonly clientId: string;
+  readonly client: KafkaClientKind;
 }
 
 const COMPONENT = 'createKafkaTransport';
@@ -131,7 +140,16 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       `must be a non-empty string, got ${JSON.stringify(clientId)}`,
     );
   }
+  const client = options.client ?? 'javascript';
+  if (client !== 'javascript' && client !== 'native') {
+    throw new InvalidOptionError(
+      COMPONENT,
+      'client',
+      `must be 'javascript' or 'native', got ${JSON.stringify(client)}`,
+    );
+  }
   return Object.freeze({
+    client,
     brokers: Object.freeze(brokers),
     namespace,
     replicationFactor: integer('replicationFactor', options.replicationFactor, 1, 1, 16),

@@ -2,6 +2,7 @@ import { type OutgoingRecord, PayloadTooLargeError, type PublishAck, partitionFo
 import { promised, type RdKafka, rdkafka } from './kafka-client.js';
 import { KAFKA_NAME, kafkaError, unconfirmedError } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
+import type { KafkaProducerApi } from './kafka-producer-api.js';
 import { headersOf, sizeOf } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
 
@@ -35,7 +36,7 @@ interface InFlight {
  * publish is therefore refused with a retryable `SLUICE_PUBLISH_UNCONFIRMED`: the caller publishes again,
  * at least once (consumers' inboxes skip a record stored twice).
  */
-export class KafkaProducer {
+export class KafkaProducer implements KafkaProducerApi {
   readonly #producer: RdKafka.Producer;
   readonly #options: ResolvedKafkaOptions;
   /** Batches waiting for delivery reports, oldest first (a few at most). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaAdmin } from './kafka-admin.js';
+import { KafkaJsAdmin } from './kafka-js-admin.js';
 import { resolveKafkaOptions } from './kafka-options.js';
 
 /** The broker of `scripts/services kafka`, as a transport URL. */
@@ -20,12 +20,12 @@ export function freshNamespace(): string {
 
 /** Deletes every topic and consumer group of `namespace`. */
 export async function deleteNamespace(url: string, namespace: string): Promise<void> {
-  const admin = new KafkaAdmin(resolveKafkaOptions({ url }));
+  const admin = new KafkaJsAdmin(resolveKafkaOptions({ url }));
   try {
     const prefix = `${namespace}.`;
     for (const topic of await admin.topicsStartingWith(prefix)) await admin.deleteTopic(topic);
     await admin.deleteGroups(await admin.groupsStartingWith(prefix)).catch(() => undefined);
   } finally {
-    admin.close();
+    await admin.close();
   }
 }
