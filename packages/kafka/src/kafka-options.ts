@@ -48,7 +48,8 @@ export interface KafkaTransportOptions {
   readonly clientId?: string;
   /**
    * The client library: `'javascript'` is `@platformatic/kafka` (pure JavaScript, no native build);
-   * `'native'` is `@confluentinc/kafka-javascript` (librdkafka). Default `'javascript'`.
+   * `'native'` is `@confluentinc/kafka-javascript` (librdkafka). Default: the `SLUICE_KAFKA_CLIENT`
+   * environment variable, else `'javascript'`.
    */
   readonly client?: KafkaClientKind;
 }
@@ -140,7 +141,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       `must be a non-empty string, got ${JSON.stringify(clientId)}`,
     );
   }
-  const client = options.client ?? 'javascript';
+  const client = options.client ?? process.env['SLUICE_KAFKA_CLIENT'] ?? 'javascript';
   if (client !== 'javascript' && client !== 'native') {
     throw new InvalidOptionError(
       COMPONENT,
