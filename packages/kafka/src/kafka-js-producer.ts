@@ -101,16 +101,27 @@ export class KafkaJsProducer implements KafkaProducerApi {
   /** Sends one request per broker; resolves the base offset of each `topic\0partition`. */
   async #send(messages: MessageToProduce[]): Promise<Map<string, number>> {
     if (this.#closed) throw kafkaError('publish', new Error('the producer was closed'));
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await this.#producer.send({ messages });
+      // The client retries a request whose broker went away for as long as it takes to reconnect: a publish
+      // gives up after `deliveryTimeoutMs` (the records may still be stored; the caller publishes again).
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no acknowledgement within ${this.#options.deliveryTimeoutMs} ms`)),
+          this.#options.deliveryTimeoutMs,
+        );
+      });
+      const result = await Promise.race([this.#producer.send({ messages }), timeout]);
       const base = new Map<string, number>();
       for (const o of result.offsets ?? []) base.set(`${o.topic}\u0000${o.partition}`, Number(o.offset));
       return base;
     } catch (error) {
       const old = this.#producer;
       this.#producer = KafkaJsProducer.#create(this.#options);
-      await old.close().catch(() => undefined);
+      void old.close().catch(() => undefined);
       throw kafkaError('publish', error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -97,13 +97,24 @@ export class KafkaJsSubscription implements Subscription {
         await sub.#assign(topics.map((t) => ({ topic: t.kafkaName, partitions: range(t.partitions) })));
       } else {
         consumer.on('consumer:group:join', ({ assignments }) => {
-          sub.#assigning = sub.#assigning.then(() => sub.#assign(assignments ?? [])).catch(() => undefined);
+          sub.#assigning = sub.#assigning.then(() => sub.#assignUntilDone(assignments ?? []));
         });
-        await consumer.joinGroup({
-          sessionTimeout: options.sessionTimeoutMs,
-          heartbeatInterval: options.heartbeatIntervalMs,
-          rebalanceTimeout: Math.max(options.sessionTimeoutMs, 30_000),
-        });
+        // A broker that just started answers COORDINATOR_NOT_AVAILABLE until its offsets topic exists: the
+        // first join is retried for a while (librdkafka joins in the background and retries forever).
+        const deadline = Date.now() + Math.max(options.requestTimeoutMs, 30_000);
+        for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+          try {
+            await consumer.joinGroup({
+              sessionTimeout: options.sessionTimeoutMs,
+              heartbeatInterval: options.heartbeatIntervalMs,
+              rebalanceTimeout: Math.max(options.sessionTimeoutMs, 30_000),
+            });
+            break;
+          } catch (error) {
+            if (Date.now() + delay > deadline) throw error;
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
         await sub.#assigning;
       }
     } catch (error) {
@@ -223,6 +234,18 @@ export class KafkaJsSubscription implements Subscription {
     const topic = this.#byKafkaName.get(kafkaName);
     this.#buffer = this.#buffer.filter((r) => r.topic !== topic?.name || r.partition !== partition);
     this.#fetcher.positions.set(partitionKey(kafkaName, partition), offset);
+  }
+
+  /** {@link #assign}, retried until it succeeds or the subscription closes (the broker may be restarting). */
+  async #assignUntilDone(assignments: readonly GroupAssignment[]): Promise<void> {
+    for (let delay = 100; !this.#closed; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await this.#assign(assignments);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Applies a new assignment: new partitions start at the committed offset (else `startFrom`). */
