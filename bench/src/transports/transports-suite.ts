@@ -7,7 +7,10 @@ import { natsTarget } from './nats-target.js';
 import { redisTarget } from './redis-target.js';
 import { transportThroughputBench } from './transport-throughput.bench.js';
 
-const targets: readonly BenchTarget[] = [natsTarget, redisTarget, kafkaTarget, kafkaNativeTarget];
+const all: readonly BenchTarget[] = [natsTarget, redisTarget, kafkaTarget, kafkaNativeTarget];
+/** `SLUICE_BENCH_TARGETS=kafka,kafka-native` runs only those targets (default: all). */
+const only = process.env['SLUICE_BENCH_TARGETS']?.split(',');
+const targets = only === undefined ? all : all.filter((t) => only.includes(t.name));
 
 /** Results of this run by name, for the comparison of the Kafka clients at the end. */
 const results = new Map<string, BenchResult>();
@@ -44,5 +47,7 @@ export const transportsSuite: readonly ((dir: string) => Promise<BenchResult>)[]
         latencyBench(dir, 1000, 10, 2, { kind: target.kind, url: target.url(), label: target.name }),
       )(),
   ]),
-  async () => kafkaClientsComparison(results),
+  ...(targets.some((t) => t.name === 'kafka-native') && targets.some((t) => t.name === 'kafka')
+    ? [async () => kafkaClientsComparison(results)]
+    : []),
 ];
