@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { latencyBench } from '../latency.bench.js';
 import type { BenchResult } from '../report.js';
 import type { BenchTarget } from './bench-target.js';
@@ -7,7 +8,23 @@ import { natsTarget } from './nats-target.js';
 import { redisTarget } from './redis-target.js';
 import { transportThroughputBench } from './transport-throughput.bench.js';
 
-const all: readonly BenchTarget[] = [natsTarget, redisTarget, kafkaTarget, kafkaNativeTarget];
+/** librdkafka is an optional peer dependency of `@sluice/kafka`: measured where it is installed. */
+const nativeInstalled = (() => {
+  try {
+    createRequire(createRequire(import.meta.url).resolve('@sluice/kafka')).resolve(
+      '@confluentinc/kafka-javascript',
+    );
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const all: readonly BenchTarget[] = [
+  natsTarget,
+  redisTarget,
+  kafkaTarget,
+  ...(nativeInstalled ? [kafkaNativeTarget] : []),
+];
 /** `SLUICE_BENCH_TARGETS=kafka,kafka-native` runs only those targets (default: all). */
 const only = process.env['SLUICE_BENCH_TARGETS']?.split(',');
 const targets = only === undefined ? all : all.filter((t) => only.includes(t.name));
@@ -36,8 +53,8 @@ function withEnv(target: BenchTarget, bench: () => Promise<BenchResult>): () => 
 /**
  * `npm run bench -- transports`: for NATS JetStream, Redis Streams and Kafka (servers of scripts/services,
  * started if needed), Sluice's publish and consume rates as ratios to the raw client in the same run, and
- * end-to-end latency at 1,000 events/s. Kafka runs twice, on each client library of the transport
- * (`@platformatic/kafka`, then librdkafka), and a last result compares the two.
+ * end-to-end latency at 1,000 events/s. Kafka runs twice where librdkafka is installed, on each client
+ * library of the transport (`@platformatic/kafka`, then librdkafka), and a last result compares the two.
  */
 export const transportsSuite: readonly ((dir: string) => Promise<BenchResult>)[] = [
   ...targets.flatMap((target) => [

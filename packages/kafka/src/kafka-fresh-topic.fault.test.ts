@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { testClients } from './kafka.test-support.js';
 import {
   type ProxiedKafka,
   relayScenario,
   smallFirstScenario,
   startProxiedKafka,
 } from './kafka-fresh-topic.test-support.js';
-import type { KafkaClientKind } from './kafka-options.js';
 
-// Both client libraries while both exist (SLUICE_KAFKA_CLIENTS=javascript runs one).
-const clients = (process.env['SLUICE_KAFKA_CLIENTS'] ?? 'javascript,native').split(',') as KafkaClientKind[];
+// Both client libraries where both are installed (SLUICE_KAFKA_CLIENTS=javascript runs one).
+const clients = testClients();
 
 /**
  * "Acknowledged means stored" on topics created a moment before, through a proxy that refuses each client's

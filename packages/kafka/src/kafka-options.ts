@@ -1,4 +1,5 @@
 import { InvalidOptionError, integerOption } from '@sluice/core';
+import { nativeClientInstalled } from './kafka-native-installed.js';
 
 /**
  * Options of {@link createKafkaTransport}. Only `url` is required.
@@ -47,9 +48,10 @@ export interface KafkaTransportOptions {
   /** Client id shown in the broker's logs and metrics. Default `sluice`. */
   readonly clientId?: string;
   /**
-   * The client library: `'javascript'` is `@platformatic/kafka` (pure JavaScript, no native build);
-   * `'native'` is `@confluentinc/kafka-javascript` (librdkafka). Default: the `SLUICE_KAFKA_CLIENT`
-   * environment variable, else `'javascript'`.
+   * The client library: `'native'` is `@confluentinc/kafka-javascript` (librdkafka, an optional peer
+   * dependency: install it to use it); `'javascript'` is `@platformatic/kafka` (pure JavaScript, no native
+   * build). Default: the `SLUICE_KAFKA_CLIENT` environment variable, else `'native'` where
+   * `@confluentinc/kafka-javascript` is installed, else `'javascript'`.
    */
   readonly client?: KafkaClientKind;
 }
@@ -141,7 +143,10 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       `must be a non-empty string, got ${JSON.stringify(clientId)}`,
     );
   }
-  const client = options.client ?? process.env['SLUICE_KAFKA_CLIENT'] ?? 'javascript';
+  const client =
+    options.client ??
+    process.env['SLUICE_KAFKA_CLIENT'] ??
+    (nativeClientInstalled() ? 'native' : 'javascript');
   if (client !== 'javascript' && client !== 'native') {
     throw new InvalidOptionError(
       COMPONENT,

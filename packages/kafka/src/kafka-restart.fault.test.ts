@@ -14,6 +14,7 @@ import {
   prepareEvent,
 } from '@sluice/core';
 import { ackedStoredAcrossRestart } from '@sluice/testing';
+import { testClients } from './kafka.test-support.js';
 import { type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
@@ -68,8 +69,8 @@ type Mode = 'subscription' | 'consume()';
  * is SIGKILLed, then started again. Afterwards every acknowledged record was consumed, nothing was consumed
  * that was never published, and each key's events arrived in order.
  */
-// Both client libraries while both exist (SLUICE_KAFKA_CLIENTS=javascript runs one); each on a broker of its own.
-const clients = (process.env['SLUICE_KAFKA_CLIENTS'] ?? 'javascript,native').split(',');
+// Both client libraries where both are installed (SLUICE_KAFKA_CLIENTS=javascript runs one).
+const clients = testClients();
 
 for (const client of clients)
   describe(`kafka transport (${client}) across a broker restart`, () => {

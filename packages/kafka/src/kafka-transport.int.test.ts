@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partitionFor } from '@sluice/core';
 import { runTransportConformance } from '@sluice/testing';
-import { deleteNamespace, freshNamespace, testBrokerUrl } from './kafka.test-support.js';
+import { deleteNamespace, freshNamespace, testBrokerUrl, testClients } from './kafka.test-support.js';
 import { describeTopicConfigs } from './kafka-describe-configs.js';
-import type { KafkaClientKind, KafkaTransportOptions } from './kafka-options.js';
+import type { KafkaTransportOptions } from './kafka-options.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
 const url = testBrokerUrl();
 // The broker's group.min.session.timeout.ms is Kafka's default, 6000 ms.
 const sessionTimeoutMs = 6000;
 const maxPayloadBytes = 1_000_000;
-// Both client libraries while both exist (SLUICE_KAFKA_CLIENTS=javascript runs one).
-const clients = (process.env['SLUICE_KAFKA_CLIENTS'] ?? 'javascript,native').split(',') as KafkaClientKind[];
+// Both client libraries where both are installed (SLUICE_KAFKA_CLIENTS=javascript runs one).
+const clients = testClients();
 
 for (const client of clients) {
   runTransportConformance(
