@@ -11,9 +11,10 @@ const require = createRequire(import.meta.url);
 /** The package `client: 'native'` needs. */
 export const NATIVE_PACKAGE = '@confluentinc/kafka-javascript';
 
-function loadNative(): typeof RdKafka {
+/** Loads {@link NATIVE_PACKAGE} with `load`; a failure is a `SluiceError` that says what to install. */
+export function loadNative(load: () => unknown = () => require(NATIVE_PACKAGE)): typeof RdKafka {
   try {
-    return require(NATIVE_PACKAGE) as typeof RdKafka;
+    return load() as typeof RdKafka;
   } catch (cause) {
     throw new SluiceError(
       'SLUICE_TRANSPORT_UNAVAILABLE',
