@@ -15,6 +15,8 @@ const now = () => performance.timeOrigin + performance.now();
 export interface LatencyBus {
   readonly kind: 'nats' | 'redis' | 'kafka';
   readonly url: string;
+  /** Names the result (`<label>-latency-<rate>`); default `kind`. */
+  readonly label?: string;
 }
 
 /**
@@ -35,7 +37,9 @@ export async function latencyBench(
   migrate(openDatabase(appPath));
   const namespace = `bench-${Date.now().toString(36)}`;
   const config: TransportConfig =
-    broker === undefined ? { kind: 'embedded', path: busPath } : { ...broker, namespace };
+    broker === undefined
+      ? { kind: 'embedded', path: busPath }
+      : { kind: broker.kind, url: broker.url, namespace };
   const busArgs =
     broker === undefined ? ['--log', busPath] : ['--transport', broker.url, '--namespace', namespace];
   const bus = await createTransport(config);
@@ -94,7 +98,7 @@ export async function latencyBench(
     else latencies.push(applied - t);
   }
   return {
-    name: broker === undefined ? `latency-${rate}` : `${broker.kind}-latency-${rate}`,
+    name: broker === undefined ? `latency-${rate}` : `${broker.label ?? broker.kind}-latency-${rate}`,
     description: `end to end (SQLite producer commit -> ${broker === undefined ? 'embedded log' : `${broker.kind} at ${broker.url}`} -> SQLite consumer handler commit) at ${rate} events/s offered, measured for ${seconds} s after ${warmupSeconds} s of warm-up; producer, relay and consumer in separate processes`,
     figures: {
       'offered events/s (achieved)': Math.round(total / producedSeconds),

@@ -14,6 +14,7 @@ import { serviceUrl } from './service-url.js';
  */
 export const natsTarget: BenchTarget = {
   kind: 'nats',
+  name: 'nats',
   url: () => serviceUrl('nats', 'SLUICE_TEST_NATS_URL'),
   async openRaw(namespace, _partitions): Promise<RawClient> {
     const nc = await connect({ servers: natsTarget.url().replace(/^nats:\/\//, ''), noAsyncTraces: true });

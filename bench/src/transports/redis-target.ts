@@ -12,6 +12,7 @@ import { serviceUrl } from './service-url.js';
  */
 export const redisTarget: BenchTarget = {
   kind: 'redis',
+  name: 'redis',
   url: () => serviceUrl('redis', 'SLUICE_TEST_REDIS_URL'),
   async openRaw(namespace, partitions): Promise<RawClient> {
     const client = createClient({ url: redisTarget.url() });

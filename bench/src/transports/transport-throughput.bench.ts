@@ -57,7 +57,7 @@ export async function transportThroughputBench(
     return sorted[Math.floor(sorted.length / 2)]!;
   };
   return {
-    name: `${target.kind}-throughput`,
+    name: `${target.name}-throughput`,
     description: `${events.toLocaleString('en-US')} events over ${keys} keys, ${enrollmentsTopic.partitions} partitions, on ${target.url()} (namespace ${namespace}), best of ${rounds} rounds each`,
     figures: {
       'sluice relay publish, events/s': best(sluice, 'publish'),

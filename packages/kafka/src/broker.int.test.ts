@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { nativeClientInstalled } from './kafka-native-installed.js';
 
 const brokers = process.env['SLUICE_TEST_KAFKA_BROKERS'];
 if (!brokers) {
@@ -14,9 +15,13 @@ if (!brokers) {
  * be created, and a consumer group reads what was acknowledged, in order.
  */
 describe('the Kafka broker of scripts/services', () => {
-  it('creates topics, acknowledges idempotent acks=all writes, and serves them to a group in order', {
+  it('creates topics, acknowledges idempotent acks=all writes, and serves them to a group in order (librdkafka)', {
     timeout: 60_000,
+    skip: nativeClientInstalled() ? false : '@confluentinc/kafka-javascript (optional) is not installed',
   }, async () => {
+    // biome-ignore lint/suspicious/noTsIgnore: @ts-expect-error would fail where the package is installed
+    // @ts-ignore -- the optional peer dependency's types exist only where it is installed
+    const { KafkaJS } = await import('@confluentinc/kafka-javascript');
     const kafka = new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: 0 } });
     const topic = `sluice-broker-check-${randomUUID().slice(0, 8)}`;
     const admin = kafka.admin();
@@ -37,7 +42,10 @@ describe('the Kafka broker of scripts/services', () => {
       const sent = Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}` }));
       // (the client turns the messages it is given into Buffers: send copies)
       const acks = await producer.send({ topic, messages: sent.map((m) => ({ ...m })) });
-      assert.ok(acks.length > 0 && acks.every((a) => a.errorCode === 0), JSON.stringify(acks));
+      assert.ok(
+        acks.length > 0 && acks.every((a: { errorCode: number }) => a.errorCode === 0),
+        JSON.stringify(acks),
+      );
       await producer.disconnect();
 
       const consumer = kafka.consumer({ kafkaJS: { groupId: `${topic}-g`, fromBeginning: true } });
@@ -45,7 +53,7 @@ describe('the Kafka broker of scripts/services', () => {
       await consumer.subscribe({ topics: [topic] });
       const got: { key: string; value: string }[] = [];
       await consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: async ({ message }: { message: { key: Buffer | null; value: Buffer | null } }) => {
           got.push({ key: String(message.key), value: String(message.value) });
         },
       });
@@ -63,6 +71,61 @@ describe('the Kafka broker of scripts/services', () => {
     } finally {
       await admin.deleteTopics({ topics: [topic, `${topic}-entity`] }).catch(() => undefined);
       await admin.disconnect();
+    }
+  });
+
+  it('the same with @platformatic/kafka: idempotent acks=all writes acknowledged with offsets, a group reads them in order', {
+    timeout: 60_000,
+  }, async () => {
+    const bootstrapBrokers = brokers.split(',');
+    const topic = `sluice-broker-check-js-${randomUUID().slice(0, 8)}`;
+    const admin = new Admin({ clientId: 'sluice-check', bootstrapBrokers });
+    try {
+      await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+      await admin.createTopics({
+        topics: [`${topic}-entity`],
+        partitions: 1,
+        replicas: 1,
+        configs: [{ name: 'cleanup.policy', value: 'compact' }],
+      });
+      const producer = new Producer({
+        clientId: 'sluice-check',
+        bootstrapBrokers,
+        idempotent: true,
+        serializers: stringSerializers,
+      });
+      const sent = Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}` }));
+      const result = await producer.send({ messages: sent.map((m) => ({ ...m, topic })), acks: -1 });
+      assert.ok(
+        (result.offsets ?? []).length > 0 && result.offsets!.every((o) => o.offset >= 0n),
+        String(result.offsets),
+      );
+      await producer.close();
+
+      const consumer = new Consumer({
+        clientId: 'sluice-check',
+        groupId: `${topic}-g`,
+        bootstrapBrokers,
+        deserializers: stringDeserializers,
+      });
+      const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
+      const got: { key: string; value: string }[] = [];
+      for await (const message of stream) {
+        got.push({ key: message.key, value: message.value });
+        if (got.length >= sent.length) break;
+      }
+      await stream.close();
+      await consumer.close();
+      for (const key of ['k0', 'k1', 'k2']) {
+        assert.deepEqual(
+          got.filter((m) => m.key === key).map((m) => m.value),
+          sent.filter((m) => m.key === key).map((m) => m.value),
+          `order of ${key}`,
+        );
+      }
+    } finally {
+      await admin.deleteTopics({ topics: [topic, `${topic}-entity`] }).catch(() => undefined);
+      await admin.close();
     }
   });
 });

@@ -1,3 +1,4 @@
+import type { KafkaAdminApi, OffsetQuery } from './kafka-admin-api.js';
 import { promised, type RdKafka, rdkafka } from './kafka-client.js';
 import { describeTopicConfigs, type TopicConfigs } from './kafka-describe-configs.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
@@ -9,11 +10,8 @@ import type { ResolvedKafkaOptions } from './kafka-options.js';
  */
 const TRANSIENT = new Set([3, 5, 6, 7, -195, -185]);
 
-/** Where to list a partition's offset: the first, the next to be written, or the first at or after a time. */
-export type OffsetQuery = 'earliest' | 'latest' | { readonly time: number };
-
 /** The admin requests the transport needs, as promises, over one `AdminClient`. */
-export class KafkaAdmin {
+export class KafkaAdmin implements KafkaAdminApi {
   readonly #client: RdKafka.IAdminClient;
   readonly #options: ResolvedKafkaOptions;
 
@@ -173,7 +171,7 @@ export class KafkaAdmin {
     );
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#client.disconnect();
   }
 }

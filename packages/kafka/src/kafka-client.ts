@@ -1,10 +1,31 @@
 import { createRequire } from 'node:module';
+// An optional peer dependency (a native addon): only `client: 'native'` loads this module. Its types exist only
+// where it is installed.
+// biome-ignore lint/suspicious/noTsIgnore: @ts-expect-error would fail where the package is installed
+// @ts-ignore
 import type * as RdKafka from '@confluentinc/kafka-javascript';
+import { SluiceError } from '@sluice/core';
 
 const require = createRequire(import.meta.url);
 
+/** The package `client: 'native'` needs. */
+export const NATIVE_PACKAGE = '@confluentinc/kafka-javascript';
+
+/** Loads {@link NATIVE_PACKAGE} with `load`; a failure is a `SluiceError` that says what to install. */
+export function loadNative(load: () => unknown = () => require(NATIVE_PACKAGE)): typeof RdKafka {
+  try {
+    return load() as typeof RdKafka;
+  } catch (cause) {
+    throw new SluiceError(
+      'SLUICE_ADAPTER_MISSING',
+      `kafka: client 'native' needs the ${NATIVE_PACKAGE} package (librdkafka, a native addon), which is not installed or did not load: npm install ${NATIVE_PACKAGE}@1.10.1, or use client 'javascript' (@platformatic/kafka, no native build)`,
+      { cause },
+    );
+  }
+}
+
 /** The node-rdkafka style API of `@confluentinc/kafka-javascript` (a CommonJS module). */
-export const rdkafka = require('@confluentinc/kafka-javascript') as typeof RdKafka;
+export const rdkafka = loadNative();
 
 export type { RdKafka };
 

@@ -5,6 +5,7 @@ import {
   topicMismatchError as topicMismatch,
   unknownTopicError as unknownTopic,
 } from '@sluice/core/adapter';
+import { detailOf } from './kafka-js-client.js';
 
 /** The transport's name in messages and `Transport.name`. */
 export const KAFKA_NAME = 'kafka';
@@ -28,8 +29,7 @@ export const parseOffset = (offset: string): number => parseOffsetOf(KAFKA_NAME,
 /** Wraps a client failure in a retryable {@link TransportError} (a `SluiceError` passes through). */
 export function kafkaError(action: string, cause: unknown): SluiceError {
   if (cause instanceof SluiceError) return cause;
-  const message = (cause as { message?: unknown } | null)?.message;
-  const detail = typeof message === 'string' ? message : String(cause);
+  const detail = detailOf(cause);
   return new TransportError(
     'SLUICE_BROKER_UNAVAILABLE',
     `${KAFKA_NAME}: ${action} failed (${detail}); the broker may be restarting or unreachable: retry`,

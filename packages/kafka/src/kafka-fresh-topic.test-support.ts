@@ -1,7 +1,7 @@
 import { type OutgoingRecord, SluiceError, type Transport } from '@sluice/core';
 import { ackedStoredProblems, compareAckedStored, type PublishRun, readAll } from '@sluice/testing';
 import { type KafkaFaultProxy, startKafkaFaultProxy } from './kafka-fault-proxy.test-support.js';
-import type { KafkaTransportOptions } from './kafka-options.js';
+import type { KafkaClientKind, KafkaTransportOptions } from './kafka-options.js';
 import { freePort, type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 
 /** A private broker that clients reach only through a fault proxy. */
@@ -130,6 +130,8 @@ export interface ScenarioResult {
   readonly summary: string;
   /** Publishes refused because their records came back without an offset, then sent again. */
   readonly unconfirmed: number;
+  /** Produce requests the proxy corrupted (the broker refused them with CORRUPT_MESSAGE). */
+  readonly refused: number;
   readonly acked: number;
   readonly published: number;
 }
@@ -145,9 +147,10 @@ export async function smallFirstScenario(
   namespace: string,
   rounds: number,
   delayMs = 150,
+  client: KafkaClientKind = 'javascript',
 ): Promise<ScenarioResult> {
   const { createKafkaTransport } = await import('./kafka-transport.js');
-  const transport = await createKafkaTransport({ url: kafka.broker.url, namespace });
+  const transport = await createKafkaTransport({ url: kafka.broker.url, namespace, client });
   const refusedBefore = kafka.proxy.corrupted;
   try {
     kafka.proxy.corruptFirstProduce(`${namespace}.`);
@@ -183,6 +186,7 @@ export async function smallFirstScenario(
     return {
       problems,
       unconfirmed,
+      refused,
       acked,
       published,
       summary: `${rounds} fresh topics, ${refused} first requests refused by the broker, ${unconfirmed} publishes reported delivered without offsets and sent again, ${acked} of ${published} records acknowledged`,
@@ -257,6 +261,7 @@ export async function fullRateScenario(
     return {
       problems,
       unconfirmed: retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0,
+      refused: kafka.proxy.corrupted - refusedBefore,
       acked,
       published,
       summary: `${topics.length} fresh topics x 8 partitions, ${options.publishers} publishers: ${acked} records acknowledged, ${kafka.proxy.corrupted - refusedBefore} first requests refused, retried publishes ${JSON.stringify(Object.fromEntries(retried))}`,
@@ -277,7 +282,7 @@ export async function fullRateScenario(
 export async function relayScenario(
   kafka: ProxiedKafka,
   namespace: string,
-  options: { relays: number; events: number; delayMs?: number },
+  options: { relays: number; events: number; delayMs?: number; client?: KafkaClientKind },
 ): Promise<ScenarioResult> {
   const { createKafkaTransport } = await import('./kafka-transport.js');
   const { createRelay } = await import('@sluice/core');
@@ -293,7 +298,11 @@ export async function relayScenario(
     const relays = [];
     const outboxes: InstanceType<typeof MemoryOutbox>[] = [];
     for (let r = 0; r < options.relays; r++) {
-      const inner = await createKafkaTransport({ url: kafka.broker.url, namespace });
+      const inner = await createKafkaTransport({
+        url: kafka.broker.url,
+        namespace,
+        client: options.client ?? 'javascript',
+      });
       transports.push(inner);
       const recording: Transport = {
         name: inner.name,
@@ -359,6 +368,7 @@ export async function relayScenario(
     return {
       problems,
       unconfirmed: retried.get('SLUICE_PUBLISH_UNCONFIRMED') ?? 0,
+      refused: kafka.proxy.corrupted - refusedBefore,
       acked,
       published,
       summary: `${options.relays} relays, ${topicNames.length} topics they created: ${acked} acknowledgements for ${published} events, ${kafka.proxy.corrupted - refusedBefore} first requests refused, failed publishes ${JSON.stringify(Object.fromEntries(retried))}`,

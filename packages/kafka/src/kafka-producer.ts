@@ -3,6 +3,7 @@ import { partitionFor } from '@sluice/core/adapter';
 import { promised, type RdKafka, rdkafka } from './kafka-client.js';
 import { KAFKA_NAME, kafkaError, unconfirmedError } from './kafka-errors.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
+import type { KafkaProducerApi } from './kafka-producer-api.js';
 import { headersOf, sizeOf } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
 
@@ -36,7 +37,7 @@ interface InFlight {
  * publish is therefore refused with a retryable `SLUICE_PUBLISH_UNCONFIRMED`: the caller publishes again,
  * at least once (consumers' inboxes skip a record stored twice).
  */
-export class KafkaProducer {
+export class KafkaProducer implements KafkaProducerApi {
   readonly #producer: RdKafka.Producer;
   readonly #options: ResolvedKafkaOptions;
   /** Batches waiting for delivery reports, oldest first (a few at most). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumedRecord, SeekTarget } from '@sluice/core';
-import type { KafkaAdmin } from './kafka-admin.js';
+import type { KafkaAdminApi } from './kafka-admin-api.js';
 import { newConsumer, promised, type RdKafka } from './kafka-client.js';
 import { consumerConfig } from './kafka-consumer-config.js';
 import { kafkaError, parseOffset } from './kafka-errors.js';
@@ -16,7 +16,7 @@ import type { KafkaTopic } from './kafka-topics.js';
  */
 export async function readTopic(
   options: ResolvedKafkaOptions,
-  admin: KafkaAdmin,
+  admin: KafkaAdminApi,
   topic: KafkaTopic,
   target: SeekTarget,
   limit: number,

@@ -6,7 +6,7 @@ import {
   type Subscription,
   type TopicPartition,
 } from '@sluice/core';
-import type { KafkaAdmin } from './kafka-admin.js';
+import type { KafkaAdminApi } from './kafka-admin-api.js';
 import { type Consumer, promised, type RdKafka } from './kafka-client.js';
 import { kafkaError, parseOffset, unknownTopicError } from './kafka-errors.js';
 import { consumedOf, deliverable } from './kafka-records.js';
@@ -28,7 +28,7 @@ export class KafkaSubscription implements Subscription {
   readonly #consumer: Consumer;
   readonly #byKafkaName: ReadonlyMap<string, KafkaTopic>;
   readonly #byName: ReadonlyMap<string, KafkaTopic>;
-  readonly #admin: KafkaAdmin;
+  readonly #admin: KafkaAdminApi;
   readonly #ephemeral: boolean;
   readonly #onClose: (sub: KafkaSubscription) => void;
   readonly #committed = new Map<string, number>();
@@ -40,7 +40,7 @@ export class KafkaSubscription implements Subscription {
   constructor(
     consumer: Consumer,
     topics: readonly KafkaTopic[],
-    admin: KafkaAdmin,
+    admin: KafkaAdminApi,
     ephemeral: boolean,
     onClose: (sub: KafkaSubscription) => void,
   ) {

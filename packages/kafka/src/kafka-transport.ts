@@ -12,9 +12,7 @@ import {
   type Transport,
 } from '@sluice/core';
 import { validateTopicSpec } from '@sluice/core/adapter';
-import { KafkaAdmin } from './kafka-admin.js';
-import { newConsumer, promised, type RdKafka } from './kafka-client.js';
-import { consumerConfig } from './kafka-consumer-config.js';
+import type { KafkaDriver, KafkaDriverSubscription } from './kafka-driver.js';
 import {
   KAFKA_NAME,
   kafkaError,
@@ -22,15 +20,13 @@ import {
   topicMismatchError,
   unknownTopicError,
 } from './kafka-errors.js';
+import { openKafkaJsDriver } from './kafka-js-driver.js';
 import { type KafkaNames, kafkaNames } from './kafka-names.js';
 import {
   type KafkaTransportOptions,
   type ResolvedKafkaOptions,
   resolveKafkaOptions,
 } from './kafka-options.js';
-import { KafkaProducer } from './kafka-producer.js';
-import { readTopic } from './kafka-read.js';
-import { KafkaSubscription } from './kafka-subscription.js';
 import { type KafkaTopic, kindOf, topicConfig } from './kafka-topics.js';
 
 /** The Sluice transport on Apache Kafka; see {@link createKafkaTransport}. */
@@ -38,29 +34,27 @@ export class KafkaTransport implements Transport {
   readonly name = KAFKA_NAME;
   readonly options: ResolvedKafkaOptions;
   readonly #names: KafkaNames;
-  readonly #admin: KafkaAdmin;
-  readonly #producer: KafkaProducer;
+  readonly #driver: KafkaDriver;
+  readonly #admin: KafkaDriver['admin'];
   readonly #topics = new Map<string, KafkaTopic>();
-  readonly #subscriptions = new Set<KafkaSubscription>();
+  readonly #subscriptions = new Set<KafkaDriverSubscription>();
   #closing: Promise<void> | undefined;
 
-  private constructor(options: ResolvedKafkaOptions, admin: KafkaAdmin, producer: KafkaProducer) {
+  private constructor(options: ResolvedKafkaOptions, driver: KafkaDriver) {
     this.options = options;
     this.#names = kafkaNames(options.namespace);
-    this.#admin = admin;
-    this.#producer = producer;
+    this.#driver = driver;
+    this.#admin = driver.admin;
   }
 
-  /** Connects the admin client and the producer. */
+  /** Connects the admin client and the producer of the chosen client library. */
   static async open(options: KafkaTransportOptions): Promise<KafkaTransport> {
     const resolved = resolveKafkaOptions(options);
-    const admin = new KafkaAdmin(resolved);
-    try {
-      return new KafkaTransport(resolved, admin, await KafkaProducer.connect(resolved));
-    } catch (error) {
-      admin.close();
-      throw error;
-    }
+    const driver =
+      resolved.client === 'native'
+        ? await (await import('./kafka-native-driver.js')).openKafkaNativeDriver(resolved)
+        : await openKafkaJsDriver(resolved);
+    return new KafkaTransport(resolved, driver);
   }
 
   async ensureTopic(spec: TopicSpec): Promise<void> {
@@ -107,7 +101,7 @@ export class KafkaTransport implements Transport {
       if (!topics.has(record.topic)) topics.set(record.topic, await this.#topic(record.topic));
     }
     this.#check();
-    return this.#producer.publish(records, topics);
+    return this.#driver.producer.publish(records, topics);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -127,40 +121,24 @@ export class KafkaTransport implements Transport {
     const startFrom = options.startFrom ?? 'earliest';
     const ephemeral = options.ephemeral === true;
     const group = ephemeral ? `sluice-ephemeral-${randomUUID()}` : this.#names.group(options.group);
-    const extra: Record<string, string | number | boolean> = {
-      'partition.assignment.strategy': 'cooperative-sticky',
-      'session.timeout.ms': this.options.sessionTimeoutMs,
-      'heartbeat.interval.ms': this.options.heartbeatIntervalMs,
-      rebalance_cb: true,
-    };
-    if (this.options.staticMembership && !ephemeral) {
-      extra['group.instance.id'] = options.memberId ?? `sluice-${randomUUID()}`;
-    }
-    const consumer = newConsumer(consumerConfig(this.options, group, extra), {
-      'auto.offset.reset': startFrom === 'latest' ? 'latest' : 'earliest',
-    });
+    let sub: KafkaDriverSubscription;
     try {
-      await promised((done) => consumer.connect({ timeout: this.options.requestTimeoutMs }, done));
-      if (ephemeral) {
-        const assignment: RdKafka.Assignment[] = [];
-        for (const topic of topics) {
-          const partitions = Array.from({ length: topic.partitions }, (_, i) => i);
-          const offsets = await this.#admin.offsets(topic.kafkaName, partitions, startFrom);
-          for (const partition of partitions) {
-            assignment.push({ topic: topic.kafkaName, partition, offset: offsets.get(partition) ?? 0 });
-          }
-        }
-        consumer.assign(assignment);
-      } else {
-        consumer.subscribe(topics.map((t) => t.kafkaName));
-      }
+      sub = await this.#driver.subscribe(
+        topics,
+        {
+          group,
+          ephemeral,
+          startFrom: startFrom === 'latest' ? 'latest' : 'earliest',
+          staticMemberId:
+            this.options.staticMembership && !ephemeral
+              ? (options.memberId ?? `sluice-${randomUUID()}`)
+              : undefined,
+        },
+        (s) => this.#subscriptions.delete(s),
+      );
     } catch (error) {
-      await promised((done) => consumer.disconnect(done)).catch(() => undefined);
       throw kafkaError(`subscribing to ${options.topics.join(', ')}`, error);
     }
-    const sub = new KafkaSubscription(consumer, topics, this.#admin, ephemeral, (s) =>
-      this.#subscriptions.delete(s),
-    );
     this.#subscriptions.add(sub);
     if (this.#closing !== undefined) {
       await sub.close();
@@ -170,8 +148,8 @@ export class KafkaTransport implements Transport {
   }
 
   /**
-   * Commits the group's position with a short-lived consumer of the group that assigns nothing and commits
-   * explicit offsets (the group must have no live members, as with `kafka-consumer-groups --reset-offsets`).
+   * Commits the group's position outside any generation (the group must have no live members, as with
+   * `kafka-consumer-groups --reset-offsets`).
    */
   async resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void> {
     this.#check();
@@ -186,33 +164,23 @@ export class KafkaTransport implements Transport {
         throw kafkaError(`listing offsets of ${topic}`, error);
       });
     }
-    const consumer = newConsumer(consumerConfig(this.options, this.#names.group(group)));
     try {
-      await promised((done) => consumer.connect({ timeout: this.options.requestTimeoutMs }, done));
-      await promised<void>((done) =>
-        consumer.commitCb(
-          [...offsets].map(([partition, offset]) => ({ topic: info.kafkaName, partition, offset })),
-          done,
-        ),
-      );
+      await this.#driver.commitGroupOffsets(this.#names.group(group), info.kafkaName, offsets);
     } catch (error) {
       throw kafkaError(`resetting the offsets of group ${group} in ${topic}`, error);
-    } finally {
-      await promised((done) => consumer.disconnect(done)).catch(() => undefined);
     }
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {
     this.#check();
-    return readTopic(this.options, this.#admin, await this.#topic(topic), target, limit);
+    return this.#driver.read(await this.#topic(topic), target, limit);
   }
 
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = (async () => {
       await Promise.all([...this.#subscriptions].map((s) => s.close()));
-      await this.#producer.close();
-      this.#admin.close();
+      await this.#driver.close();
     })();
     return this.#closing;
   }

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaAdmin } from './kafka-admin.js';
-import { resolveKafkaOptions } from './kafka-options.js';
+import { KafkaJsAdmin } from './kafka-js-admin.js';
+import { nativeClientInstalled } from './kafka-native-installed.js';
+import { type KafkaClientKind, resolveKafkaOptions } from './kafka-options.js';
+
+/**
+ * The client libraries the tests run on: `SLUICE_KAFKA_CLIENTS` (`javascript,native`), else both where
+ * `@confluentinc/kafka-javascript` (an optional peer dependency) is installed, else `javascript`.
+ */
+export function testClients(): KafkaClientKind[] {
+  const listed = process.env['SLUICE_KAFKA_CLIENTS'];
+  if (listed) return listed.split(',') as KafkaClientKind[];
+  return nativeClientInstalled() ? ['javascript', 'native'] : ['javascript'];
+}
 
 /** The broker of `scripts/services kafka`, as a transport URL. */
 export function testBrokerUrl(): string {
@@ -20,12 +31,12 @@ export function freshNamespace(): string {
 
 /** Deletes every topic and consumer group of `namespace`. */
 export async function deleteNamespace(url: string, namespace: string): Promise<void> {
-  const admin = new KafkaAdmin(resolveKafkaOptions({ url }));
+  const admin = new KafkaJsAdmin(resolveKafkaOptions({ url }));
   try {
     const prefix = `${namespace}.`;
     for (const topic of await admin.topicsStartingWith(prefix)) await admin.deleteTopic(topic);
     await admin.deleteGroups(await admin.groupsStartingWith(prefix)).catch(() => undefined);
   } finally {
-    admin.close();
+    await admin.close();
   }
 }
