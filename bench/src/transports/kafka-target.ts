@@ -63,16 +63,8 @@ async function platformaticKafka(): Promise<PlatformaticKafka> {
 export const kafkaTarget: BenchTarget = {
   kind: 'kafka',
   name: 'kafka',
-  env: { SLUICE_KAFKA_CLIENT: 'javascript' },
   url: () => `kafka://${serviceUrl('kafka', 'SLUICE_TEST_KAFKA_BROKERS')}`,
   openRaw: openRawKafka,
-};
-
-/** Sluice's Kafka transport on librdkafka (`client: 'native'`), against the same raw baseline. */
-export const kafkaNativeTarget: BenchTarget = {
-  ...kafkaTarget,
-  name: 'kafka-native',
-  env: { SLUICE_KAFKA_CLIENT: 'native' },
 };
 
 async function openRawKafka(namespace: string, partitions: number): Promise<RawClient> {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
-import { nativeClientInstalled } from './kafka-native-installed.js';
 
 const brokers = process.env['SLUICE_TEST_KAFKA_BROKERS'];
 if (!brokers) {
@@ -15,66 +14,7 @@ if (!brokers) {
  * be created, and a consumer group reads what was acknowledged, in order.
  */
 describe('the Kafka broker of scripts/services', () => {
-  it('creates topics, acknowledges idempotent acks=all writes, and serves them to a group in order (librdkafka)', {
-    timeout: 60_000,
-    skip: nativeClientInstalled() ? false : '@confluentinc/kafka-javascript (optional) is not installed',
-  }, async () => {
-    // biome-ignore lint/suspicious/noTsIgnore: @ts-expect-error would fail where the package is installed
-    // @ts-ignore -- the optional peer dependency's types exist only where it is installed
-    const { KafkaJS } = await import('@confluentinc/kafka-javascript');
-    const kafka = new KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: 0 } });
-    const topic = `sluice-broker-check-${randomUUID().slice(0, 8)}`;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [
-          { topic, numPartitions: 2 },
-          {
-            topic: `${topic}-entity`,
-            numPartitions: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-      });
-      const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1 } });
-      await producer.connect();
-      const sent = Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 3}`, value: `v${i}` }));
-      // (the client turns the messages it is given into Buffers: send copies)
-      const acks = await producer.send({ topic, messages: sent.map((m) => ({ ...m })) });
-      assert.ok(
-        acks.length > 0 && acks.every((a: { errorCode: number }) => a.errorCode === 0),
-        JSON.stringify(acks),
-      );
-      await producer.disconnect();
-
-      const consumer = kafka.consumer({ kafkaJS: { groupId: `${topic}-g`, fromBeginning: true } });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic] });
-      const got: { key: string; value: string }[] = [];
-      await consumer.run({
-        eachMessage: async ({ message }: { message: { key: Buffer | null; value: Buffer | null } }) => {
-          got.push({ key: String(message.key), value: String(message.value) });
-        },
-      });
-      const deadline = Date.now() + 30_000;
-      while (got.length < sent.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await consumer.disconnect();
-      assert.equal(got.length, sent.length);
-      for (const key of ['k0', 'k1', 'k2']) {
-        assert.deepEqual(
-          got.filter((m) => m.key === key).map((m) => m.value),
-          sent.filter((m) => m.key === key).map((m) => m.value),
-          `order of ${key}`,
-        );
-      }
-    } finally {
-      await admin.deleteTopics({ topics: [topic, `${topic}-entity`] }).catch(() => undefined);
-      await admin.disconnect();
-    }
-  });
-
-  it('the same with @platformatic/kafka: idempotent acks=all writes acknowledged with offsets, a group reads them in order', {
+  it('with @platformatic/kafka: idempotent acks=all writes acknowledged with offsets, a group reads them in order', {
     timeout: 60_000,
   }, async () => {
     const bootstrapBrokers = brokers.split(',');

@@ -1,2 +1,2 @@
-export type { KafkaClientKind, KafkaTransportOptions, ResolvedKafkaOptions } from './kafka-options.js';
+export type { KafkaTransportOptions, ResolvedKafkaOptions } from './kafka-options.js';
 export { createKafkaTransport, KafkaTransport } from './kafka-transport.js';

@@ -19,7 +19,7 @@ export interface KafkaSubscribeSpec {
 export type KafkaDriverSubscription = Subscription & { close(): Promise<void> };
 
 /**
- * One Kafka client library behind the transport (`@platformatic/kafka` or librdkafka). Implementers own the
+ * The Kafka client library behind the transport (`@platformatic/kafka`). Implementers own the
  * library's clients and connections: an admin client, one idempotent acks=all producer, a consumer per
  * subscription and per `read`. The transport owns topic bookkeeping, naming and validation; the driver owns
  * how the wire works, and it must keep the transport's guarantees (acknowledged means stored, per-key order,

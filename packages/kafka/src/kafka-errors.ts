@@ -38,12 +38,12 @@ export function kafkaError(action: string, cause: unknown): SluiceError {
 }
 
 /**
- * librdkafka reported records delivered without a broker offset (see `KafkaProducer`): they may not be
- * stored, so nothing of the publish counts as acknowledged.
+ * The producer's answer gave no broker offset for some records of a publish: they may not be stored (the loss
+ * librdkafka's "implicit acknowledgement" once caused), so nothing of the publish counts as acknowledged.
  */
 export function unconfirmedError(unconfirmed: number, total: number): TransportError {
   return new TransportError(
     'SLUICE_PUBLISH_UNCONFIRMED',
-    `${KAFKA_NAME}: ${unconfirmed} of ${total} records were reported delivered without a broker offset (librdkafka's implicit acknowledgement, which does not prove a partition new to this producer stored them); nothing of this publish is taken as stored: publish it again`,
+    `${KAFKA_NAME}: ${unconfirmed} of ${total} records were answered without a broker offset, which does not prove they were stored; nothing of this publish is taken as stored: publish it again`,
   );
 }

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testClients } from './kafka.test-support.js';
 import {
   type ProxiedKafka,
   relayScenario,
   smallFirstScenario,
   startProxiedKafka,
 } from './kafka-fresh-topic.test-support.js';
-
-// Both client libraries where both are installed (SLUICE_KAFKA_CLIENTS=javascript runs one).
-const clients = testClients();
 
 /**
  * "Acknowledged means stored" on topics created a moment before, through a proxy that refuses each client's
@@ -32,42 +28,34 @@ const clients = testClients();
  * sequence numbers, so it never meets the implicit acknowledgement: there the test asserts that the broker
  * refused first requests and that every acknowledged record is stored.
  */
-for (const client of clients)
-  describe(`kafka (${client}): acknowledged means stored on a freshly created topic`, () => {
-    let kafka: ProxiedKafka;
-    before(async () => {
-      kafka = await startProxiedKafka();
-    });
-    after(async () => {
-      await kafka?.destroy();
-    });
-
-    it('a first request refused on a new partition while the next is stored: nothing acknowledged is lost', {
-      timeout: 180_000,
-    }, async (t) => {
-      const result = await smallFirstScenario(kafka, `fresh-small-first-${client}`, 3, 150, client);
-      t.diagnostic(result.summary);
-      assert.deepEqual(result.problems, []);
-      // The fault this test exists for must have happened, or it proves nothing.
-      assert.ok(result.refused >= 1, 'the broker refused no first request: the scenario did not arise');
-      if (client === 'native') {
-        assert.ok(
-          result.unconfirmed >= 1,
-          'no publish met an implicit acknowledgement: the scenario did not arise',
-        );
-      }
-    });
-
-    it('relays start at once, create their topics and publish at full rate, first requests refused: every ack is stored', {
-      timeout: 180_000,
-    }, async (t) => {
-      const result = await relayScenario(kafka, `fresh-relays-${client}`, {
-        relays: 3,
-        events: 4000,
-        client,
-      });
-      t.diagnostic(result.summary);
-      assert.deepEqual(result.problems, []);
-      assert.ok(result.refused >= 1, 'the broker refused no first request: the scenario did not arise');
-    });
+describe('kafka: acknowledged means stored on a freshly created topic', () => {
+  let kafka: ProxiedKafka;
+  before(async () => {
+    kafka = await startProxiedKafka();
   });
+  after(async () => {
+    await kafka?.destroy();
+  });
+
+  it('a first request refused on a new partition while the next is stored: nothing acknowledged is lost', {
+    timeout: 180_000,
+  }, async (t) => {
+    const result = await smallFirstScenario(kafka, 'fresh-small-first', 3, 150);
+    t.diagnostic(result.summary);
+    assert.deepEqual(result.problems, []);
+    // The fault this test exists for must have happened, or it proves nothing.
+    assert.ok(result.refused >= 1, 'the broker refused no first request: the scenario did not arise');
+  });
+
+  it('relays start at once, create their topics and publish at full rate, first requests refused: every ack is stored', {
+    timeout: 180_000,
+  }, async (t) => {
+    const result = await relayScenario(kafka, 'fresh-relays', {
+      relays: 3,
+      events: 4000,
+    });
+    t.diagnostic(result.summary);
+    assert.deepEqual(result.problems, []);
+    assert.ok(result.refused >= 1, 'the broker refused no first request: the scenario did not arise');
+  });
+});

@@ -1,7 +1,7 @@
 import { type OutgoingRecord, SluiceError, type Transport } from '@sluice/core';
 import { ackedStoredProblems, compareAckedStored, type PublishRun, readAll } from '@sluice/testing';
 import { type KafkaFaultProxy, startKafkaFaultProxy } from './kafka-fault-proxy.test-support.js';
-import type { KafkaClientKind, KafkaTransportOptions } from './kafka-options.js';
+import type { KafkaTransportOptions } from './kafka-options.js';
 import { freePort, type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 
 /** A private broker that clients reach only through a fault proxy. */
@@ -147,10 +147,9 @@ export async function smallFirstScenario(
   namespace: string,
   rounds: number,
   delayMs = 150,
-  client: KafkaClientKind = 'javascript',
 ): Promise<ScenarioResult> {
   const { createKafkaTransport } = await import('./kafka-transport.js');
-  const transport = await createKafkaTransport({ url: kafka.broker.url, namespace, client });
+  const transport = await createKafkaTransport({ url: kafka.broker.url, namespace });
   const refusedBefore = kafka.proxy.corrupted;
   try {
     kafka.proxy.corruptFirstProduce(`${namespace}.`);
@@ -282,7 +281,7 @@ export async function fullRateScenario(
 export async function relayScenario(
   kafka: ProxiedKafka,
   namespace: string,
-  options: { relays: number; events: number; delayMs?: number; client?: KafkaClientKind },
+  options: { relays: number; events: number; delayMs?: number },
 ): Promise<ScenarioResult> {
   const { createKafkaTransport } = await import('./kafka-transport.js');
   const { createRelay } = await import('@sluice/core');
@@ -301,7 +300,6 @@ export async function relayScenario(
       const inner = await createKafkaTransport({
         url: kafka.broker.url,
         namespace,
-        client: options.client ?? 'javascript',
       });
       transports.push(inner);
       const recording: Transport = {

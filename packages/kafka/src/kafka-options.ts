@@ -1,6 +1,5 @@
 import { InvalidOptionError } from '@sluice/core';
 import { integerOption } from '@sluice/core/adapter';
-import { nativeClientInstalled } from './kafka-native-installed.js';
 
 /**
  * Options of {@link createKafkaTransport}. Only `url` is required.
@@ -48,17 +47,7 @@ export interface KafkaTransportOptions {
   readonly staticMembership?: boolean;
   /** Client id shown in the broker's logs and metrics. Default `sluice`. */
   readonly clientId?: string;
-  /**
-   * The client library: `'native'` is `@confluentinc/kafka-javascript` (librdkafka, an optional peer
-   * dependency: install it to use it); `'javascript'` is `@platformatic/kafka` (pure JavaScript, no native
-   * build). Default: the `SLUICE_KAFKA_CLIENT` environment variable, else `'native'` where
-   * `@confluentinc/kafka-javascript` is installed, else `'javascript'`.
-   */
-  readonly client?: KafkaClientKind;
 }
-
-/** The Kafka client library behind the transport; see {@link KafkaTransportOptions.client}. */
-export type KafkaClientKind = 'javascript' | 'native';
 
 /** {@link KafkaTransportOptions} with every default applied; frozen. */
 export interface ResolvedKafkaOptions {
@@ -73,7 +62,6 @@ export interface ResolvedKafkaOptions {
   readonly tombstoneRetentionMs: number;
   readonly staticMembership: boolean;
   readonly clientId: string;
-  readonly client: KafkaClientKind;
 }
 
 const COMPONENT = 'createKafkaTransport';
@@ -144,19 +132,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
       `must be a non-empty string, got ${JSON.stringify(clientId)}`,
     );
   }
-  const client =
-    options.client ??
-    process.env['SLUICE_KAFKA_CLIENT'] ??
-    (nativeClientInstalled() ? 'native' : 'javascript');
-  if (client !== 'javascript' && client !== 'native') {
-    throw new InvalidOptionError(
-      COMPONENT,
-      'client',
-      `must be 'javascript' or 'native', got ${JSON.stringify(client)}`,
-    );
-  }
   return Object.freeze({
-    client,
     brokers: Object.freeze(brokers),
     namespace,
     replicationFactor: integer('replicationFactor', options.replicationFactor, 1, 1, 16),

@@ -13,7 +13,6 @@ import {
 } from '@sluice/core';
 import { envelopeOf, prepareEvent } from '@sluice/core/adapter';
 import { ackedStoredAcrossRestart } from '@sluice/testing';
-import { testClients } from './kafka.test-support.js';
 import { type PrivateKafka, startPrivateKafka } from './kafka-private-broker.test-support.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
@@ -68,57 +67,51 @@ type Mode = 'subscription' | 'consume()';
  * is SIGKILLed, then started again. Afterwards every acknowledged record was consumed, nothing was consumed
  * that was never published, and each key's events arrived in order.
  */
-// Both client libraries where both are installed (SLUICE_KAFKA_CLIENTS=javascript runs one).
-const clients = testClients();
 
-for (const client of clients)
-  describe(`kafka transport (${client}) across a broker restart`, () => {
-    let broker: PrivateKafka;
-    before(async () => {
-      // The transports of this file (and of the processes it starts) use this client.
-      process.env['SLUICE_KAFKA_CLIENT'] = client;
-      broker = await startPrivateKafka();
-    });
-    after(async () => {
-      delete process.env['SLUICE_KAFKA_CLIENT'];
-      await broker?.destroy();
-    });
-
-    it('keeps every acknowledged publish, invents none and keeps per-key order (subscription)', {
-      timeout: 240_000,
-    }, async (t) => {
-      t.diagnostic(await scenario(broker, 'subscription', restartOnce(broker)));
-    });
-
-    // One broker restart serves two checks at once (each restart costs about 15 s): createConsumer() across it, and
-    // acknowledged means stored on a fresh topic written by 4 publishers at full rate.
-    it('keeps every acknowledged publish, invents none and keeps per-key order (createConsumer()); acknowledged means stored: a fresh topic, 4 publishers at full rate, the broker SIGKILLed mid-stream', {
-      timeout: 240_000,
-    }, async (t) => {
-      const restart = restartOnce(broker);
-      const options = {
-        url: broker.url,
-        namespace: 'acked',
-        deliveryTimeoutMs: 5000,
-        requestTimeoutMs: 5000,
-      };
-      const [consumed, stored] = await Promise.all([
-        scenario(broker, 'consume()', restart),
-        ackedStoredAcrossRestart({
-          open: () => createKafkaTransport(options),
-          // Reading 100,000 records back may take longer than a request under load.
-          openReader: () => createKafkaTransport({ ...options, requestTimeoutMs: 30_000 }),
-          topic: { name: 'fresh', partitions: 8 },
-          tag: `kafka-restart-${Date.now().toString(36)}`,
-          beforeMs: 3000,
-          afterMs: 3000,
-          restart,
-        }),
-      ]);
-      t.diagnostic(consumed);
-      t.diagnostic(stored);
-    });
+describe('kafka transport across a broker restart', () => {
+  let broker: PrivateKafka;
+  before(async () => {
+    broker = await startPrivateKafka();
   });
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  it('keeps every acknowledged publish, invents none and keeps per-key order (subscription)', {
+    timeout: 240_000,
+  }, async (t) => {
+    t.diagnostic(await scenario(broker, 'subscription', restartOnce(broker)));
+  });
+
+  // One broker restart serves two checks at once (each restart costs about 15 s): createConsumer() across it, and
+  // acknowledged means stored on a fresh topic written by 4 publishers at full rate.
+  it('keeps every acknowledged publish, invents none and keeps per-key order (createConsumer()); acknowledged means stored: a fresh topic, 4 publishers at full rate, the broker SIGKILLed mid-stream', {
+    timeout: 240_000,
+  }, async (t) => {
+    const restart = restartOnce(broker);
+    const options = {
+      url: broker.url,
+      namespace: 'acked',
+      deliveryTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+    };
+    const [consumed, stored] = await Promise.all([
+      scenario(broker, 'consume()', restart),
+      ackedStoredAcrossRestart({
+        open: () => createKafkaTransport(options),
+        // Reading 100,000 records back may take longer than a request under load.
+        openReader: () => createKafkaTransport({ ...options, requestTimeoutMs: 30_000 }),
+        topic: { name: 'fresh', partitions: 8 },
+        tag: `kafka-restart-${Date.now().toString(36)}`,
+        beforeMs: 3000,
+        afterMs: 3000,
+        restart,
+      }),
+    ]);
+    t.diagnostic(consumed);
+    t.diagnostic(stored);
+  });
+});
 
 /** A SIGKILL of the broker and a start again, done once however many callers ask for it. */
 function restartOnce(broker: PrivateKafka): () => Promise<void> {

@@ -47,13 +47,10 @@ export class KafkaTransport implements Transport {
     this.#admin = driver.admin;
   }
 
-  /** Connects the admin client and the producer of the chosen client library. */
+  /** Connects the admin client and the producer. */
   static async open(options: KafkaTransportOptions): Promise<KafkaTransport> {
     const resolved = resolveKafkaOptions(options);
-    const driver =
-      resolved.client === 'native'
-        ? await (await import('./kafka-native-driver.js')).openKafkaNativeDriver(resolved)
-        : await openKafkaJsDriver(resolved);
+    const driver = await openKafkaJsDriver(resolved);
     return new KafkaTransport(resolved, driver);
   }
 

@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaJsAdmin } from './kafka-js-admin.js';
-import { nativeClientInstalled } from './kafka-native-installed.js';
-import { type KafkaClientKind, resolveKafkaOptions } from './kafka-options.js';
-
-/**
- * The client libraries the tests run on: `SLUICE_KAFKA_CLIENTS` (`javascript,native`), else both where
- * `@confluentinc/kafka-javascript` (an optional peer dependency) is installed, else `javascript`.
- */
-export function testClients(): KafkaClientKind[] {
-  const listed = process.env['SLUICE_KAFKA_CLIENTS'];
-  if (listed) return listed.split(',') as KafkaClientKind[];
-  return nativeClientInstalled() ? ['javascript', 'native'] : ['javascript'];
-}
+import { resolveKafkaOptions } from './kafka-options.js';
 
 /** The broker of `scripts/services kafka`, as a transport URL. */
 export function testBrokerUrl(): string {
