@@ -136,7 +136,8 @@ export class KafkaJsSubscription implements Subscription {
         await this.#assigning;
         if (this.#buffer.length > 0) {
           const records = deliverable(this.#buffer.splice(0, max), this.#byName, Date.now());
-          if (this.#buffer.length < PREFETCH_RECORDS) this.#startFetch(FETCH_WAIT_MS);
+          // A prefetch in the background: it catches its own failure (kept for the next poll in #fetchError).
+          if (this.#buffer.length < PREFETCH_RECORDS) void this.#startFetch(FETCH_WAIT_MS);
           if (records.length > 0) return records;
           continue;
         }
