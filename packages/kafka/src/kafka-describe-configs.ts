@@ -10,7 +10,7 @@ const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 /**
  * Reads a topic's configuration with one DescribeConfigs (v1) request on a short-lived connection to
- * `broker`. `@confluentinc/kafka-javascript` 1.10 exposes no DescribeConfigs, and `ensureTopic` needs the
+ * `broker`. The `Admin` of `@platformatic/kafka` 1.22 has no DescribeConfigs, and `ensureTopic` needs the
  * topic's `cleanup.policy` and `retention.ms` to tell its kind. Resolves `undefined` for an unknown topic.
  */
 export function describeTopicConfigs(

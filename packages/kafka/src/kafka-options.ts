@@ -4,10 +4,10 @@ import { integerOption } from '@sluice/core/adapter';
 /**
  * Options of {@link createKafkaTransport}. Only `url` is required.
  *
- * Producer settings are fixed, not options: `enable.idempotence=true`, `acks=all`,
- * `max.in.flight.requests.per.connection=5` (the idempotent producer keeps order per partition with up to 5
- * requests in flight and retries without duplicates), so an acknowledged record is in every in-sync replica and
- * records of one key are stored in the order they were published.
+ * Producer settings are fixed, not options: idempotent, `acks=all`, one produce request in flight per partition
+ * (`@platformatic/kafka` advances a partition's sequence numbers only when a response arrives), retried with the
+ * same sequence numbers, so an acknowledged record is in every in-sync replica and records of one key are stored
+ * in the order they were published.
  */
 export interface KafkaTransportOptions {
   /** The brokers: `kafka://host:port`, several separated by commas (`kafka://a:9092,b:9092`). */
@@ -40,9 +40,9 @@ export interface KafkaTransportOptions {
   /** `delete.retention.ms` of entity topics: how long a tombstone stays readable after compaction. Default 24 h. */
   readonly tombstoneRetentionMs?: number;
   /**
-   * Static group membership (KIP-345): the subscription's `memberId` (or a random one) becomes
-   * `group.instance.id`. A static member that closes does not leave its group: its partitions move only after
-   * `sessionTimeoutMs` (a restart within it keeps them). Default false: closing leaves at once.
+   * A member that closes does not leave its group: it stops heartbeating, so its partitions move only after
+   * `sessionTimeoutMs`. (Not KIP-345 static membership: `@platformatic/kafka` 1.22 sends no
+   * `group.instance.id`, so a restarted member joins as a new one.) Default false: closing leaves at once.
    */
   readonly staticMembership?: boolean;
   /** Client id shown in the broker's logs and metrics. Default `sluice`. */
