@@ -20,7 +20,7 @@ KF_CONF=$KF_DIR/server.properties
 KF_LOG4J=$KF_DIR/log4j2.properties
 KF_PID=$KF_DIR/kafka.pid
 KF_LOG=$KF_DIR/kafka.log
-KF_CHECK=$(dirname "${BASH_SOURCE[0]}")/kafka-check.cjs
+KF_CHECK=$(dirname "${BASH_SOURCE[0]}")/kafka-check.mjs
 
 kafka_port() { echo "$KAFKA_PORT"; }
 
