@@ -54,7 +54,7 @@ async function platformaticKafka(): Promise<PlatformaticKafka> {
 
 /**
  * Kafka (scripts/services' KRaft broker). Raw baseline on `@platformatic/kafka`, the client `@sluice/kafka`
- * depends on (librdkafka is an optional peer dependency): an idempotent producer with acks=all (the settings
+ * depends on: an idempotent producer with acks=all (the settings
  * Sluice uses), `send` of 1000-record batches one at a time with explicit partitions (the client advances a
  * partition's sequence numbers only when a response arrives, so concurrent sends of one idempotent producer
  * would reuse them); a consumer group stream reading from the beginning, each value parsed (JSON.parse),
