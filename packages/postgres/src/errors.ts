@@ -1,4 +1,4 @@
-import { DATABASE_UNAVAILABLE, MigrationRequiredError, SluiceError } from '@sluice/core';
+import { type DatabaseErrorKind, databaseErrors } from '@sluice/core/adapter';
 
 /**
  * The one classification of node-postgres errors in this package. SQLSTATE classes: connection exceptions
@@ -24,7 +24,7 @@ const UNAVAILABLE_NODE = new Set([
 const MISSING_RELATION = new Set(['42P01', '3F000']);
 
 /** What a driver error means to Sluice. */
-export type PgErrorKind = 'missing-relation' | 'auth' | 'unavailable' | 'busy' | 'other';
+export type PgErrorKind = DatabaseErrorKind;
 
 /** The SQLSTATE (or Node error code) of a driver error, if it has one. */
 export function sqlState(error: unknown): string | undefined {
@@ -60,69 +60,16 @@ function describe(error: unknown): string {
   return `${detail}${code ? ` (${code})` : ''}`;
 }
 
-/**
- * The error for a connection that could not be made or was lost, or `undefined` if `error` is not one:
- * refused credentials are `SLUICE_DATABASE_AUTH_FAILED`, an unreachable server `SLUICE_DATABASE_UNAVAILABLE`.
- * `where` names the database: a URL masked with `maskUrl` (never one with its password), or "PostgreSQL".
- */
-export function connectionError(error: unknown, where: string): SluiceError | undefined {
-  if (error instanceof SluiceError) {
-    if (error.code !== 'SLUICE_DATABASE_AUTH_FAILED' && error.code !== DATABASE_UNAVAILABLE) return undefined;
-    return connectionError(error.cause, where) ?? error;
-  }
-  const kind = classifyPgError(error);
-  if (kind === 'auth') {
-    return new SluiceError(
-      'SLUICE_DATABASE_AUTH_FAILED',
-      `cannot connect to ${where}: the server refused the credentials (${describe(error)}); fix the user or password in the URL`,
-      { cause: error },
-    );
-  }
-  if (kind === 'unavailable') {
-    return new SluiceError(
-      DATABASE_UNAVAILABLE,
-      `cannot connect to ${where} (${describe(error)}); check that PostgreSQL runs and the URL is right`,
-      { cause: error },
-    );
-  }
-  return undefined;
-}
+const errors = databaseErrors({
+  database: 'PostgreSQL',
+  classify: classifyPgError,
+  describe,
+  busy: 'a deadlock, a serialization failure or a lock timeout',
+  otherAdvice: "the database user's privileges on Sluice's schema and the server log",
+});
 
-/**
- * Turns a driver error from one of Sluice's own statements into a {@link SluiceError}: a missing table becomes
- * `MigrationRequiredError`; refused credentials `SLUICE_DATABASE_AUTH_FAILED`; a lost or refused connection
- * `SLUICE_DATABASE_UNAVAILABLE`; a conflict with another transaction (deadlock, serialization failure, lock
- * timeout) `SLUICE_BUSY`; anything else `SLUICE_DATABASE_ERROR`. The driver error is kept as `cause`.
- */
-export function toSluiceError(error: unknown, doing: string, missing: string): SluiceError {
-  if (error instanceof SluiceError) return error;
-  const detail = describe(error);
-  switch (classifyPgError(error)) {
-    case 'missing-relation':
-      return new MigrationRequiredError(missing, { cause: error });
-    case 'auth':
-      return new SluiceError(
-        'SLUICE_DATABASE_AUTH_FAILED',
-        `${doing} failed: PostgreSQL refused the credentials (${detail}); fix the user or password in the URL`,
-        { cause: error },
-      );
-    case 'unavailable':
-      return new SluiceError(
-        DATABASE_UNAVAILABLE,
-        `${doing} failed: ${detail}. PostgreSQL is unreachable or restarting; trying again may succeed`,
-        { cause: error },
-      );
-    case 'busy':
-      return new SluiceError(
-        'SLUICE_BUSY',
-        `${doing} failed: ${detail}. The statement conflicted with another transaction; trying again may succeed`,
-        { cause: error },
-      );
-    default:
-      return new SluiceError(
-        'SLUICE_DATABASE_ERROR',
-        `${doing} failed: ${detail}. Check the database user's privileges on Sluice's schema and the server log`,
-        { cause: error },
-      );
-  }
-}
+/** See {@link DatabaseErrors.connectionError}; `where` is a URL masked with `maskUrl`, or "PostgreSQL". */
+export const connectionError = errors.connectionError;
+
+/** See {@link DatabaseErrors.toSluiceError}. */
+export const toSluiceError = errors.toSluiceError;

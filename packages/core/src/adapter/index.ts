@@ -26,6 +26,12 @@ export { type PolledTableStatements, SqlPolledTable } from '../cdc/query/sql-pol
 export { microsFromTimestampText, timestampTextFromMicros } from '../cdc/query/timestamp-text.js';
 export { describe as describeValue } from '../contracts/validate.js';
 export { type BinaryMessage, fromBinary, toBinary } from '../envelope/binary.js';
+export {
+  type DatabaseErrorKind,
+  type DatabaseErrors,
+  type DatabaseErrorWords,
+  databaseErrors,
+} from '../errors/database-errors.js';
 export type { ChainCheck } from '../inbox/chain-check.js';
 export type { BatchEvent, BatchOutcome, InboxStore } from '../inbox/inbox-store.js';
 export { CursorStates } from '../outbox/cursor-states.js';
