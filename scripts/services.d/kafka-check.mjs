@@ -9,7 +9,11 @@ const timer = setTimeout(() => {
   console.error('no metadata answer within 10 s');
   process.exit(1);
 }, 10_000);
-const admin = new Admin({ clientId: 'sluice-services-check', bootstrapBrokers: [process.argv[2]], retries: 0 });
+const admin = new Admin({
+  clientId: 'sluice-services-check',
+  bootstrapBrokers: [process.argv[2]],
+  retries: 0,
+});
 try {
   await admin.listTopics({});
   await admin.close();
