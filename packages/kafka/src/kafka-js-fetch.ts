@@ -1,6 +1,6 @@
 import type { Consumer } from '@platformatic/kafka';
 import type { ConsumedRecord } from '@sluice/core';
-import { ID_HEADER } from './kafka-records.js';
+import { consumedHeaders } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
 
 /** A batch attribute: the broker stamped its records (`LogAppendTime`); `maxTimestamp` is their time. */
@@ -97,11 +97,7 @@ export class KafkaJsFetcher {
                 (batch.attributes & LOG_APPEND_TIME) !== 0
                   ? Number(batch.maxTimestamp)
                   : Number(batch.firstTimestamp + record.timestampDelta);
-              const headers: Record<string, string> = {};
-              for (const [k, v] of record.headers) {
-                const hk = k?.toString('utf8') ?? '';
-                if (hk !== ID_HEADER) headers[hk] = v?.toString('utf8') ?? '';
-              }
+              const headers = consumedHeaders(record.headers);
               out.push({
                 topic: topic.name,
                 partition: p.partitionIndex,

@@ -5,7 +5,7 @@ import { KAFKA_NAME, kafkaError, unconfirmedError } from './kafka-errors.js';
 import { clientOptions } from './kafka-js-client.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import type { KafkaProducerApi } from './kafka-producer-api.js';
-import { ID_HEADER, sizeOf } from './kafka-records.js';
+import { kafkaHeaders, sizeOf } from './kafka-records.js';
 import type { KafkaTopic } from './kafka-topics.js';
 
 /**
@@ -71,9 +71,7 @@ export class KafkaJsProducer implements KafkaProducerApi {
       partitionFor(record.key, topics.get(record.topic)!.partitions),
     );
     const messages: MessageToProduce[] = records.map((record, i) => {
-      const headers = new Map<Buffer, Buffer>([[Buffer.from(ID_HEADER), Buffer.from(record.id)]]);
-      for (const [key, value] of Object.entries(record.headers ?? {}))
-        headers.set(Buffer.from(key), Buffer.from(value));
+      const headers = kafkaHeaders(record);
       return {
         topic: topics.get(record.topic)!.kafkaName,
         partition: partitions[i]!,

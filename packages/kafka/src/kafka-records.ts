@@ -15,6 +15,34 @@ function structured(record: OutgoingRecord): boolean {
   return true;
 }
 
+/**
+ * The Kafka headers of a record: its id, the CloudEvents Kafka binding's structured-mode `content-type` (unless
+ * the record brings its own `content-type`, binary mode, or is a tombstone), then its own headers.
+ */
+export function kafkaHeaders(record: OutgoingRecord): Map<Buffer, Buffer> {
+  const headers = new Map<Buffer, Buffer>([[Buffer.from(ID_HEADER), Buffer.from(record.id)]]);
+  if (structured(record)) headers.set(Buffer.from(CONTENT_TYPE_HEADER), Buffer.from(STRUCTURED_CONTENT_TYPE));
+  for (const [key, value] of Object.entries(record.headers ?? {}))
+    headers.set(Buffer.from(key), Buffer.from(value));
+  return headers;
+}
+
+/**
+ * A fetched record's headers as its {@link ConsumedRecord} carries them: the id and the structured-mode
+ * `content-type` that {@link kafkaHeaders} added are the transport's, not the record's, so they are left out.
+ */
+export function consumedHeaders(raw: Iterable<[Buffer | null | undefined, Buffer | null | undefined]>) {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of raw) {
+    const key = k?.toString('utf8') ?? '';
+    const value = v?.toString('utf8') ?? '';
+    if (key === ID_HEADER) continue;
+    if (key === CONTENT_TYPE_HEADER && value === STRUCTURED_CONTENT_TYPE) continue;
+    headers[key] = value;
+  }
+  return headers;
+}
+
 /** The bytes a record takes on the wire, as checked against `maxPayloadBytes`. */
 export function sizeOf(record: OutgoingRecord): number {
   let size = Buffer.byteLength(record.key) + (record.value === null ? 0 : Buffer.byteLength(record.value));
