@@ -81,7 +81,7 @@ describe('SqliteInbox', () => {
     assert.equal(inTransaction, true);
   });
 
-  it('throws SLUICE_INBOX_BUSY when its connection is already inside a transaction, and leaves it alone', async () => {
+  it('throws SLUICE_CONNECTION_IN_TRANSACTION when its connection is already inside a transaction, and leaves it alone', async () => {
     const db = consumerDb();
     const inbox = createSqliteInbox(db);
     db.exec('BEGIN');
@@ -93,7 +93,7 @@ describe('SqliteInbox', () => {
       }),
       (e: unknown) => {
         assert.ok(e instanceof SluiceError, String(e));
-        assert.equal(e.code, 'SLUICE_INBOX_BUSY');
+        assert.equal(e.code, 'SLUICE_CONNECTION_IN_TRANSACTION');
         assert.match(e.message, /already inside a transaction; give the consumer a connection of its own/);
         return true;
       },
@@ -117,7 +117,7 @@ describe('SqliteInbox', () => {
     );
     await assert.rejects(
       inbox.runOnce('projection', OTHER_EVENT, () => {}),
-      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_INBOX_BUSY',
+      (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CONNECTION_IN_TRANSACTION',
     );
     release();
     assert.equal(await first, 'applied');
