@@ -105,7 +105,7 @@ describe('PostgreSQL restarted mid-stream (fast and immediate) under writers, a 
   });
 
   it('applies every committed event exactly once, in order, without gaps; delivers nothing rolled back', {
-    timeout: 90_000,
+    timeout: 150_000,
   }, async (t) => {
     const t0 = Date.now();
     server = await startPrivatePostgres();
@@ -203,7 +203,11 @@ describe('PostgreSQL restarted mid-stream (fast and immediate) under writers, a 
     const settled = async () =>
       Number((await query<{ n: string }>(`SELECT count(*) AS n FROM "${CONSUMER}".side_effects`))[0]!.n) +
       (report?.stats.deadLettered ?? 0);
-    const deadline = Date.now() + 30_000;
+    // A liveness bound, generous for a loaded machine: here the relay drains in 1-2 s after the writers stop, but
+    // one clean-clone CI run saw it still missing 135 events after 30 s (unexplained yet: the relay log is printed
+    // on failure). Nothing may be missing when it ends.
+    const drainedAt = Date.now();
+    const deadline = drainedAt + 60_000;
     while ((await settled()) < ledger.committed.size && Date.now() < deadline) {
       if (relay.exit || consumer.exit) break;
       await sleep(100);
@@ -224,6 +228,7 @@ describe('PostgreSQL restarted mid-stream (fast and immediate) under writers, a 
         (r) => r.event_id,
       ),
     );
+    const checkedAt = Date.now();
     const relayExit = relay.exit;
     const consumerExit = consumer.exit;
     await Promise.all([killHard(relay.child), killHard(consumerChild)]);
@@ -265,7 +270,11 @@ describe('PostgreSQL restarted mid-stream (fast and immediate) under writers, a 
     assert.deepEqual(resurrected, [], 'transactions that were rolled back are in the business table');
 
     // The relay's side: the bus holds every committed event, nothing else, each key's in sequence order.
-    assert.deepEqual(onBus.problems, [], 'the relay published a wrong stream to the embedded log');
+    assert.deepEqual(
+      onBus.problems,
+      [],
+      `the relay published a wrong stream to the embedded log (checked ${((drainedAt - t0) / 1000).toFixed(1)} s + ${((checkedAt - drainedAt) / 1000).toFixed(1)} s of draining)\n--- relay stderr ---\n${logTail(relayLog)}`,
+    );
     // The consumer's side. A restart is an outage of its own database, not a handler failure: nothing may
     // end up in the dead-letter topic for it.
     assert.equal(
