@@ -4,26 +4,10 @@ import { CloudEvent, HTTP, Kafka, type KafkaMessage } from 'cloudevents';
 import { fromBinary, toBinary } from './binary.js';
 import { decodeEnvelope, encodeEnvelope } from './codec.js';
 import { type Envelope, STRUCTURED_CONTENT_TYPE } from './envelope.js';
+import { fullEnvelope, minimalEnvelope } from './envelope-fixtures.test-support.js';
 
-const full: Envelope = {
-  specversion: '1.0',
-  id: '0190a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
-  source: 'urn:service:enrollments',
-  type: 'enrollment.created',
-  time: '2024-06-30T12:34:56.789Z',
-  subject: 'C-42',
-  datacontenttype: 'application/json',
-  dataschema: 'urn:sluice:contract:enrollment.created:v1',
-  partitionkey: 'C-42',
-  sluiceseq: 7,
-  sluiceseqkind: 'counter',
-  traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-  correlationid: 'corr-1',
-  causationid: 'cmd-9',
-  data: { courseId: 'C-42', student: { name: 'Zoë "Z" Ünal', tags: ['a', 'b'] }, seats: 3, note: null },
-};
-
-const { traceparent: _t, correlationid: _c, causationid: _k, sluiceseqkind: _s, ...minimal } = full;
+const full = fullEnvelope;
+const minimal = minimalEnvelope;
 
 describe('interoperability with the cloudevents SDK', () => {
   function assertSameAttributes(ce: CloudEvent<unknown>, expected: Envelope): void {
