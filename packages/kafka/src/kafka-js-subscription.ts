@@ -51,6 +51,8 @@ export class KafkaJsSubscription implements Subscription {
   readonly #onClose: (sub: KafkaJsSubscription) => void;
   readonly #committed = new Map<string, number>();
   #buffer: ConsumedRecord[] = [];
+  /** When the last fetch added to the buffer (ms since the epoch). */
+  #bufferedAt = 0;
   #fetching: Promise<void> | undefined;
   #fetchError: unknown;
   #assignment: TopicPartition[] = [];
@@ -126,7 +128,8 @@ export class KafkaJsSubscription implements Subscription {
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
     if (this.#closed) throw new ClosedError('kafka subscription');
-    const deadline = Date.now() + Math.max(0, options.maxWaitMs);
+    const pollStart = Date.now();
+    const deadline = pollStart + Math.max(0, options.maxWaitMs);
     const max = Math.max(1, Math.floor(options.maxRecords));
     const abort = () => this.#wake?.();
     options.signal?.addEventListener('abort', abort);
@@ -135,6 +138,12 @@ export class KafkaJsSubscription implements Subscription {
         if (this.#closed || options.signal?.aborted) return [];
         await this.#assigning;
         if (this.#buffer.length > 0) {
+          // Entity records fetched before this poll (by a fetch an earlier poll left running) may have been
+          // replaced since: fetch what came after them first, so that only each key's latest is delivered.
+          if (this.#bufferedAt < pollStart && this.#holdsEntityRecords()) {
+            await this.#startFetch(0);
+            if (this.#bufferedAt < pollStart) await this.#startFetch(0);
+          }
           const records = deliverable(this.#buffer.splice(0, max), this.#byName, Date.now());
           // A prefetch in the background: it catches its own failure (kept for the next poll in #fetchError).
           if (this.#buffer.length < PREFETCH_RECORDS) void this.#startFetch(FETCH_WAIT_MS);
@@ -301,6 +310,10 @@ export class KafkaJsSubscription implements Subscription {
     return out;
   }
 
+  #holdsEntityRecords(): boolean {
+    return this.#buffer.some((r) => this.#byName.get(r.topic)?.kind === 'entity');
+  }
+
   /** Starts a Fetch unless one is out; resolves when the one out ends. */
   #startFetch(waitMs: number): Promise<void> {
     if (this.#fetching !== undefined || this.#closed) return this.#fetching ?? Promise.resolve();
@@ -308,7 +321,10 @@ export class KafkaJsSubscription implements Subscription {
       try {
         await this.#assigning;
         const records = await this.#fetcher.fetch(waitMs);
-        if (!this.#closed) this.#buffer.push(...records);
+        if (!this.#closed) {
+          this.#buffer.push(...records);
+          this.#bufferedAt = Date.now();
+        }
       } catch (error) {
         if (this.#closed) return;
         if (apiCodeOf(error) === OFFSET_OUT_OF_RANGE) await this.#repair().catch(() => undefined);

@@ -50,14 +50,48 @@ export interface TestDatabase {
 
 /** A pool and a fresh (not yet created) schema name; `close()` drops the schema and ends everything. */
 export function testDatabase(options: { max?: number; prefix?: string } = {}): TestDatabase {
-  const pool = newPool(options.max ?? 10);
+  return databaseAt(testUrl(), freshSchemaName(options.prefix), options.max ?? 10, async () => undefined);
+}
+
+/**
+ * Like `testDatabase`, in a database of its own that `close()` drops: what VACUUM may remove depends on the
+ * oldest transaction in the same database, so a test that measures bloat must not share one with the tests
+ * running beside it.
+ */
+export async function ownTestDatabase(
+  options: { max?: number; prefix?: string } = {},
+): Promise<TestDatabase> {
   const schema = freshSchemaName(options.prefix);
+  const name = `sluice_${schema}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: testUrl() });
+    await c.connect();
+    await c.query(sql).finally(() => c.end());
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(testUrl());
+  url.pathname = `/${name}`;
+  return databaseAt(url.toString(), schema, options.max ?? 10, () =>
+    admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  );
+}
+
+function databaseAt(
+  url: string,
+  schema: string,
+  max: number,
+  dropDatabase: () => Promise<void>,
+): TestDatabase {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined); // an idle client whose backend a test terminated
   const clients: pg.Client[] = [];
   return {
     pool,
     schema,
     async client() {
-      const c = await newClient();
+      const c = new pg.Client({ connectionString: url });
+      c.on('error', () => undefined);
+      await c.connect();
       clients.push(c);
       return c;
     },
@@ -68,6 +102,7 @@ export function testDatabase(options: { max?: number; prefix?: string } = {}): T
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
       await pool.end();
+      await dropDatabase();
     },
   };
 }
