@@ -19,12 +19,16 @@ export interface PublishContext {
 
 /**
  * Publishes `records` and returns their acks in input order. Everything is checked first (topics exist,
- * sizes fit `max_payload`), so a refused batch publishes nothing. Then every record is sent at once as a
- * JetStream publish request with `Nats-Msg-Id` = the record id (the stream drops a republished id within its
- * duplicate window and acks the original sequence): the connection delivers them to the server in the order
- * sent, so records of one partition are stored in input order, with many acks outstanding instead of one round
- * trip per record. Resolves once every ack arrived; rejects with a retryable `TransportError` if any failed
- * (earlier records may then be stored: the caller republishes them, the duplicate window drops them).
+ * sizes fit `max_payload`), so a refused batch publishes nothing. Each record is a JetStream publish request
+ * with `Nats-Msg-Id` = the record id (the stream drops a republished id within its duplicate window and acks
+ * the original sequence). The first record of each key in the batch is sent at once, all of them pipelined on
+ * the connection; a later record of the same key is sent only once the one before it is acknowledged. A
+ * request can be lost while a later one is stored (the stream leader dies with the first in flight and a new
+ * leader stores the second; the connection drops and the client sends what it buffered after reconnecting),
+ * so pipelining a key's records would store them out of order whenever the earlier one is retried. Resolves
+ * once every ack arrived; rejects with a retryable `TransportError` if any failed (earlier records may be
+ * stored: the caller republishes them, the duplicate window drops them; no record after a failed one of its
+ * key was sent).
  */
 export async function publishRecords(
   ctx: PublishContext,
@@ -51,31 +55,39 @@ export async function publishRecords(
     partitions[i] = partition;
     subjects[i] = ctx.names.recordSubject(topic.name, partition, record.key, topic.entity);
   }
-  // Sent synchronously, in order, before the first await.
-  const pending = encoded.map((e, i) =>
-    ctx.nc.request(subjects[i]!, e.body, { headers: e.headers, timeout: ctx.requestTimeoutMs }),
-  );
+  // First records of each key: sent synchronously, in order, before the first await. A later record of a key
+  // goes out when the one before it is acknowledged, and not at all if that one failed.
+  const pending = new Array<Promise<PublishAck>>(count);
+  const lastOfKey = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const send = () =>
+      ctx.nc
+        .request(subjects[i]!, encoded[i]!.body, {
+          headers: encoded[i]!.headers,
+          timeout: ctx.requestTimeoutMs,
+        })
+        .then((reply) => ackOf(reply.data, topics[i]!.name, partitions[i]!));
+    const key = `${topics[i]!.name}\u0000${records[i]!.key}`;
+    const before = lastOfKey.get(key);
+    lastOfKey.set(key, i);
+    pending[i] =
+      before === undefined
+        ? send()
+        : pending[before]!.then(send, (cause: unknown) => {
+            throw new NotSentError(cause);
+          });
+  }
   const settled = await Promise.allSettled(pending);
   const acks = new Array<PublishAck>(count);
   let failure: unknown;
   let failed = 0;
   for (let i = 0; i < count; i++) {
     const result = settled[i]!;
-    if (result.status === 'rejected') {
+    if (result.status === 'fulfilled') acks[i] = result.value;
+    else {
       failed++;
-      failure ??= result.reason;
-      continue;
+      if (!(result.reason instanceof NotSentError)) failure ??= result.reason;
     }
-    const body = JSON.parse(decoder.decode(result.value.data)) as {
-      seq?: number;
-      error?: { code: number; err_code?: number; description: string };
-    };
-    if (body.error !== undefined || typeof body.seq !== 'number') {
-      failed++;
-      failure ??= new Error(body.error?.description ?? 'invalid publish ack');
-      continue;
-    }
-    acks[i] = { topic: topics[i]!.name, partition: partitions[i]!, offset: String(body.seq) };
   }
   if (failed > 0) {
     if ((failure as { code?: unknown })?.code === 503 || /no responders/i.test(String(failure))) {
@@ -90,6 +102,27 @@ export async function publishRecords(
     );
   }
   return acks;
+}
+
+/** A record not sent because the record before it of the same key failed. */
+class NotSentError extends Error {
+  constructor(cause: unknown) {
+    super('not sent: the record before it of the same key failed', { cause });
+  }
+}
+
+/** The ack in a JetStream publish reply, or an error carrying the server's description. */
+function ackOf(data: Uint8Array, topic: string, partition: number): PublishAck {
+  const body = JSON.parse(decoder.decode(data)) as {
+    seq?: number;
+    error?: { code: number; err_code?: number; description: string };
+  };
+  if (body.error !== undefined || typeof body.seq !== 'number') {
+    throw Object.assign(new Error(body.error?.description ?? 'invalid publish ack'), {
+      code: body.error?.code,
+    });
+  }
+  return { topic, partition, offset: String(body.seq) };
 }
 
 function checkRecord(record: OutgoingRecord): void {
