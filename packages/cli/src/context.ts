@@ -1,28 +1,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type EventContract, type OutboxStore, SluiceError } from '@sluice/core';
-import { maskUrl } from '@sluice/core/adapter';
 import {
-  connectionError,
-  createPostgresOutbox,
-  fromPg,
-  LATEST_VERSION,
-  migrate as migratePostgres,
-  pendingMigrations as pendingPostgresMigrations,
-  schemaVersion,
-} from '@sluice/postgres';
-import {
-  createSqliteOutbox,
-  migrate as migrateSqlite,
-  type OpenDatabaseOptions,
-  openDatabase,
-  pendingMigrations as pendingSqliteMigrations,
-  MIGRATIONS as SQLITE_MIGRATIONS,
-  type SqliteDatabase,
-} from '@sluice/sqlite';
-import pg from 'pg';
-import { openMysqlMigrations, openMysqlOutbox } from './mysql-store.js';
+  createStore,
+  type EventContract,
+  type OutboxStore,
+  SluiceError,
+  type Store,
+  type StoreMigration,
+  storeConfigOf,
+} from '@sluice/core';
+import { type OpenDatabaseOptions, openDatabase, type SqliteDatabase } from '@sluice/sqlite';
 import { type OptionSpec, type Resolved, UsageError } from './options.js';
 import { storeKindOf } from './store-kind.js';
 
@@ -88,169 +76,64 @@ export function isPostgresUrl(db: string): boolean {
 }
 
 /** A statement `sluice migrate` runs (or prints with --dry-run), for either kind of database. */
-export interface MigrationStatement {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+export type MigrationStatement = StoreMigration;
 
-/** The migrations of `--db`, SQLite file or PostgreSQL schema, opened for `sluice migrate`. */
+/** The migrations of `--db` (SQLite file, PostgreSQL schema or MySQL database), opened for `sluice migrate`. */
 export interface OpenedMigrations {
-  /** What to call the database in messages: the file path, or the URL without credentials and the schema. */
+  /** What to call the database in messages: the file path, or the masked URL and where the tables live. */
   readonly name: string;
-  /** The statements `apply()` would run; runs nothing. */
+  /** The statements `apply()` would run; runs nothing (a SQLite file that does not exist stays so). */
   pending(): Promise<readonly MigrationStatement[]>;
   /** Applies the pending migrations; returns them. */
   apply(): Promise<readonly MigrationStatement[]>;
-  /** Closes what was opened (the SQLite connection, the pg pool). Idempotent. */
+  /** Closes what was opened. Idempotent. */
   close(): Promise<void>;
 }
 
-/**
- * Opens `--db` for migrating. With `dryRun`, a SQLite file that does not exist is not created: every
- * migration is pending.
- */
-export async function openMigrations(options: Resolved, dryRun = false): Promise<OpenedMigrations> {
-  const db = stringOption(options, 'db');
-  const kind = storeKindOf(db);
-  if (kind === 'mysql') return openMysqlMigrations(db, undefined);
-  if (kind === 'postgres') {
-    const schema = stringOption(options, 'schema');
-    const pool = openPool(db);
-    const executor = fromPg(pool);
-    return {
-      name: postgresName(db, schema),
-      pending: () => naming(db, pendingPostgresMigrations(executor, schema)),
-      apply: () => naming(db, migratePostgres(executor, schema)),
-      close: once(() => pool.end()),
-    };
-  }
-  const path = resolve(db);
-  if (dryRun && !existsSync(path)) {
-    return {
-      name: path,
-      pending: async () => SQLITE_MIGRATIONS,
-      apply: async () => {
-        throw new Error('a dry run applies nothing');
-      },
-      close: async () => undefined,
-    };
-  }
-  const sqlite = openApp(options);
+/** Opens `--db` for migrating, through core's `createStore` (the same choice by URL a library user makes). */
+export async function openMigrations(options: Resolved): Promise<OpenedMigrations> {
+  const store = await openStore(options);
   return {
-    name: sqlite.name,
-    pending: async () => pendingSqliteMigrations(sqlite),
-    apply: async () => migrateSqlite(sqlite),
-    close: once(async () => void sqlite.close()),
+    name: store.name,
+    pending: () => store.pendingMigrations(),
+    apply: () => store.migrate(),
+    close: () => store.close(),
   };
 }
 
-/** The outbox of `--db`, SQLite file or PostgreSQL schema, opened for one command. */
+/** The outbox of `--db`, opened for one command. */
 export interface OpenedOutbox {
   readonly store: OutboxStore;
-  /** What to call the database in messages: the file path, or the URL without credentials and the schema. */
+  /** What to call the database in messages: the file path, or the masked URL and where the tables live. */
   readonly name: string;
-  /** Closes the store and what was opened for it (the SQLite connection, the pg pool). Idempotent. */
+  /** Closes the outbox and the connections opened for it. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the outbox in `--db`: a SQLite file, or a PostgreSQL database when `--db` is a `postgres://` URL (Sluice's
- * tables in `--schema`). Throws `SLUICE_MIGRATION_REQUIRED` when the tables are missing (for `relay` a SQLite
- * file that does not exist yet is created, then found unmigrated).
+ * Opens the outbox in `--db`: a SQLite file, a PostgreSQL database (`postgres://`, Sluice's tables in
+ * `--schema`) or a MySQL / MariaDB one (`mysql://`). Throws `SLUICE_MIGRATION_REQUIRED` when the tables are
+ * missing.
  */
 export async function openOutboxStore(
   options: Resolved,
   open: { source: string; relay?: boolean },
 ): Promise<OpenedOutbox> {
-  const db = stringOption(options, 'db');
-  const kind = storeKindOf(db);
-  if (kind === 'postgres') return openPostgresOutbox(db, stringOption(options, 'schema'), open.source);
-  if (kind === 'mysql') return openMysqlOutbox(db, undefined, open.source);
-  // The relay only deletes delivered rows and renews its lease on this connection: if a power cut undoes
-  // such a write, the rows are sent again (consumers de-duplicate). So it need not wait for the disk, and
-  // holds the application's write lock for microseconds instead of an fsync.
-  const sqlite = open.relay
-    ? openApp(options, { synchronous: 'NORMAL' })
-    : openApp(options, { mustExist: true });
+  const store = await openStore(options);
   try {
-    const store = createSqliteOutbox(sqlite, { source: open.source });
-    return {
-      store,
-      name: sqlite.name,
-      close: once(async () => {
-        await store.close();
-        sqlite.close();
-      }),
-    };
+    const outbox = await store.createOutbox({ source: open.source, relay: open.relay === true });
+    return { store: outbox, name: store.name, close: () => store.close() };
   } catch (error) {
-    sqlite.close();
+    await store.close();
     throw error;
   }
 }
 
-async function openPostgresOutbox(url: string, schema: string, source: string): Promise<OpenedOutbox> {
-  const name = postgresName(url, schema);
-  const pool = openPool(url);
-  try {
-    const version = await schemaVersion(fromPg(pool), schema);
-    if (version < LATEST_VERSION) {
-      throw new SluiceError(
-        'SLUICE_MIGRATION_REQUIRED',
-        `${name} ${version === 0 ? 'has no Sluice tables' : `is at schema version ${version}, this Sluice needs ${LATEST_VERSION}`}: run \`sluice migrate\` with the same --db and --schema`,
-      );
-    }
-    const store = await createPostgresOutbox(pool, { source, schema });
-    return {
-      store,
-      name,
-      close: once(async () => {
-        await store.close();
-        await pool.end();
-      }),
-    };
-  } catch (error) {
-    await pool.end();
-    throw connectionError(error, maskUrl(url)) ?? error;
-  }
-}
-
-/** Reports a failed connection to PostgreSQL as one to `url` (its password masked), not as what was being done. */
-async function naming<T>(url: string, work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    throw connectionError(error, maskUrl(url)) ?? error;
-  }
-}
-
-/** A small pool for one CLI command; errors of idle connections are reported, not thrown. */
-function openPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 });
-  pool.on('error', (error) => {
-    process.stderr.write(`sluice: a PostgreSQL connection failed: ${error.message}\n`);
-  });
-  return pool;
-}
-
-/** The URL without password and query (which may hold credentials), and the schema: for messages. */
-function postgresName(url: string, schema: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.search = '';
-    return `${u.href} schema ${schema}`;
-  } catch {
-    return `PostgreSQL schema ${schema}`;
-  }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => {
-    done ??= fn();
-    return done;
-  };
+async function openStore(options: Resolved): Promise<Store> {
+  const db = stringOption(options, 'db');
+  const kind = storeKindOf(db);
+  const schema = kind === 'postgres' ? stringOption(options, 'schema') : undefined;
+  return createStore(storeConfigOf(db, schema === undefined ? {} : { schema }));
 }
 
 /** Imports a module and collects every event contract it exports (also inside exported arrays). */

@@ -92,6 +92,10 @@ export type { OutboxPartitionStats, OutboxStats, OutboxStore } from './outbox/ou
 // Relay
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';
+// Stores: the database holding Sluice's tables, chosen by URL
+export { createStore } from './store/create-store.js';
+export type { Store, StoreMigration } from './store/store.js';
+export { type StoreConfig, type StoreKind, storeConfigOf, storeKindOf } from './store/store-config.js';
 export {
   type BrokerKind,
   brokerKindOf,

@@ -24,5 +24,6 @@ export {
   type MysqlWriteResult,
   type SqlExecutor,
 } from './mysql-client.js';
+export { createMysqlStore } from './mysql-store.js';
 export { type AppendResult, createMysqlOutbox, MysqlOutbox } from './outbox/mysql-outbox.js';
 export type { MysqlOutboxOptions, ResolvedMysqlOutboxOptions } from './outbox/mysql-outbox-options.js';

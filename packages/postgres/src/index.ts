@@ -29,3 +29,4 @@ export {
   type PgQueryResult,
   type SqlExecutor,
 } from './pg-client.js';
+export { createPostgresStore } from './postgres-store.js';

@@ -20,3 +20,4 @@ export {
 } from './open-database.js';
 export { type AppendResult, createSqliteOutbox, SqliteOutbox } from './outbox/sqlite-outbox.js';
 export type { SqliteOutboxOptions } from './outbox/sqlite-outbox-options.js';
+export { createSqliteStore } from './sqlite-store.js';

@@ -45,6 +45,7 @@ export { type PositionStoreHarness, runPositionStoreConformance } from './positi
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
 export { runSnapshotterConformance, type SnapshotterHarness } from './snapshotter-conformance.js';
+export { runStoreConformance, type StoreHarness } from './store-conformance.js';
 export {
   runTransportConformance,
   type TransportConformanceOptions,

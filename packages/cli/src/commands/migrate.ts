@@ -26,7 +26,7 @@ export const migrateCommand: Command = {
   },
   async run(options) {
     const dryRun = options['dry-run'] === true;
-    const db = await openMigrations(options, dryRun);
+    const db = await openMigrations(options);
     try {
       if (dryRun) {
         const pending = await db.pending();
