@@ -1,12 +1,14 @@
 import { errorMessage, InvalidOptionError, SluiceError } from '@sluice/core';
 import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
+import { checkCommand } from './commands/check.js';
 import type { Command } from './commands/command.js';
 import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
 import { migrateCommand } from './commands/migrate.js';
 import { relayCommand } from './commands/relay.js';
 import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tailCommand } from './commands/tail.js';
 import { helpText, resolveOptions, UsageError } from './options.js';
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   dlqCommand,
   backfillCommand,
   auditCommand,
+  runCommand,
+  checkCommand,
 ];
 
 function overview(): string {

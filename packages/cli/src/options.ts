@@ -28,7 +28,8 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'config',
     type: 'string',
-    description: 'JSON config file (keys are option names)',
+    description:
+      'JSON file of options (keys are option names); for run and check, the service config module (sluice.config.ts, .mjs or .js)',
     default: 'sluice.config.json',
   },
   { name: 'help', type: 'boolean', short: 'h', description: 'show this help', env: '-' },
@@ -117,6 +118,8 @@ function convert(opt: OptionSpec, value: string, where: string): string | number
 }
 
 function readConfig(path: string, required: boolean): Record<string, unknown> {
+  // A module (sluice.config.ts, .mjs, .js) is the service config of `sluice run` and `sluice check`, which load it.
+  if (/\.(?:[cm]?[jt]s)$/i.test(path)) return {};
   const full = resolve(path);
   if (!existsSync(full)) {
     if (required) throw new UsageError(`config file ${full} does not exist`);

@@ -25,6 +25,18 @@ export type { QueryMode } from './cdc/query/polled-table.js';
 export { createQueryChangeSource, QueryChangeSource } from './cdc/query/query-change-source.js';
 export type { QueryChangeSourceOptions } from './cdc/query/query-change-source-options.js';
 export type { RowChange, RowImage } from './cdc/row-change.js';
+// Service config (`sluice run`)
+export { type EnvRef, env, isEnvRef } from './config/env-ref.js';
+export type {
+  ChangesPipelineConfig,
+  ConsumerPipelineConfig,
+  PipelineConfig,
+  PipelineConsumerSettings,
+  PipelineRelaySettings,
+  RelayPipelineConfig,
+} from './config/pipeline-config.js';
+export { resolveConfig } from './config/resolve-config.js';
+export { defineConfig, type LogLevel, type SluiceConfig } from './config/sluice-config.js';
 // Consumers
 export { Consumer, createConsumer } from './consumer/consumer.js';
 export type { ConsumeOptions, ConsumeOutcome } from './consumer/consumer-options.js';

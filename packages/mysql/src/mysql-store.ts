@@ -1,8 +1,9 @@
-import type { OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
+import type { InboxStore, OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
 import { maskUrl } from '@sluice/core/adapter';
 import type mysql from 'mysql2/promise';
 import { connectionError } from './errors.js';
+import { createMysqlInbox } from './inbox/mysql-inbox.js';
 import { assertMigrated, migrate, pendingMigrations, resolveDatabase } from './migrations/migrate.js';
 import { createMysqlOutbox } from './outbox/mysql-outbox.js';
 
@@ -30,7 +31,7 @@ export async function createMysqlStore(config: StoreConfig & { kind: 'mysql' }):
   const masked = maskUrl(config.url);
   const name = `${masked}${config.database === undefined ? '' : ` database ${config.database}`}`;
   const options = config.database === undefined ? {} : { database: config.database };
-  const outboxes: OutboxStore[] = [];
+  const outboxes: (OutboxStore | InboxStore<unknown>)[] = [];
   let closed: Promise<void> | undefined;
   const naming = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -53,6 +54,14 @@ export async function createMysqlStore(config: StoreConfig & { kind: 'mysql' }):
         const outbox = await createMysqlOutbox(pool, { source: open.source, database });
         outboxes.push(outbox);
         return outbox;
+      }),
+    createInbox: () =>
+      naming(async () => {
+        const database = await resolveDatabase(pool, config.database, 'sluice');
+        await assertMigrated(pool, database, `${masked} database ${database}`);
+        const inbox = await createMysqlInbox(pool, { database });
+        outboxes.push(inbox);
+        return inbox as InboxStore<unknown>;
       }),
     close() {
       closed ??= (async () => {

@@ -1,8 +1,9 @@
-import type { OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
+import type { InboxStore, OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
 import { maskUrl } from '@sluice/core/adapter';
 import type pg from 'pg';
 import { connectionError } from './errors.js';
+import { createPostgresInbox } from './inbox/postgres-inbox.js';
 import {
   DEFAULT_SCHEMA,
   LATEST_VERSION,
@@ -39,7 +40,7 @@ export async function createPostgresStore(config: StoreConfig & { kind: 'postgre
   // An idle connection the server closed: the next query opens another one.
   pool.on('error', () => undefined);
   const executor = fromPg(pool);
-  const outboxes: OutboxStore[] = [];
+  const outboxes: (OutboxStore | InboxStore<unknown>)[] = [];
   let closed: Promise<void> | undefined;
   const naming = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -50,6 +51,15 @@ export async function createPostgresStore(config: StoreConfig & { kind: 'postgre
   };
   const steps = (list: readonly StoreMigration[]): StoreMigration[] =>
     list.map((m) => ({ version: m.version, name: m.name, sql: m.sql }));
+  const assertMigrated = async () => {
+    const version = await schemaVersion(executor, schema);
+    if (version < LATEST_VERSION) {
+      throw new SluiceError(
+        'SLUICE_MIGRATION_REQUIRED',
+        `${name} ${version === 0 ? 'has no Sluice tables' : `is at schema version ${version}, this Sluice needs ${LATEST_VERSION}`}: run \`sluice migrate\` with the same --db and --schema`,
+      );
+    }
+  };
   return {
     kind: 'postgres',
     name,
@@ -57,16 +67,17 @@ export async function createPostgresStore(config: StoreConfig & { kind: 'postgre
     migrate: () => naming(async () => steps(await migrate(executor, schema))),
     createOutbox: (options) =>
       naming(async () => {
-        const version = await schemaVersion(executor, schema);
-        if (version < LATEST_VERSION) {
-          throw new SluiceError(
-            'SLUICE_MIGRATION_REQUIRED',
-            `${name} ${version === 0 ? 'has no Sluice tables' : `is at schema version ${version}, this Sluice needs ${LATEST_VERSION}`}: run \`sluice migrate\` with the same --db and --schema`,
-          );
-        }
+        await assertMigrated();
         const outbox = await createPostgresOutbox(pool, { source: options.source, schema });
         outboxes.push(outbox);
         return outbox;
+      }),
+    createInbox: () =>
+      naming(async () => {
+        await assertMigrated();
+        const inbox = await createPostgresInbox(pool, { schema });
+        outboxes.push(inbox);
+        return inbox as InboxStore<unknown>;
       }),
     close() {
       closed ??= (async () => {

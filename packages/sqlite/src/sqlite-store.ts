@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
+import type { InboxStore, OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
+import { createSqliteInbox } from './inbox/sqlite-inbox.js';
 import { MIGRATIONS, migrate, pendingMigrations } from './migrations/migrate.js';
 import { openDatabase, type SqliteDatabase } from './open-database.js';
 import { createSqliteOutbox } from './outbox/sqlite-outbox.js';
@@ -16,7 +17,7 @@ import { createSqliteOutbox } from './outbox/sqlite-outbox.js';
 export function createSqliteStore(config: StoreConfig & { kind: 'sqlite' }): Store {
   const path = resolve(config.path);
   const opened: SqliteDatabase[] = [];
-  const outboxes: OutboxStore[] = [];
+  const outboxes: (OutboxStore | InboxStore<unknown>)[] = [];
   let main: SqliteDatabase | undefined;
   let closed: Promise<void> | undefined;
   const open = (synchronous?: 'NORMAL') => {
@@ -51,6 +52,17 @@ export function createSqliteStore(config: StoreConfig & { kind: 'sqlite' }): Sto
       const outbox = createSqliteOutbox(db, { source: options.source });
       outboxes.push(outbox);
       return outbox;
+    },
+    async createInbox() {
+      if (!existsSync(path)) {
+        throw new SluiceError(
+          'SLUICE_MIGRATION_REQUIRED',
+          `${path} does not exist: run \`sluice migrate\` with --db ${path} to create it`,
+        );
+      }
+      const inbox = createSqliteInbox(database());
+      outboxes.push(inbox);
+      return inbox as InboxStore<unknown>;
     },
     close() {
       closed ??= (async () => {

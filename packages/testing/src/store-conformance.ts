@@ -69,6 +69,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
         'SLUICE_MIGRATION_REQUIRED',
       );
       assert.match(refused.message, /migrate/);
+      await rejectsWith(store.createInbox(), 'SLUICE_MIGRATION_REQUIRED');
       const pending = await store.pendingMigrations();
       // Version 0 (a schema and its history table, listed when missing) may be created without being listed.
       assert.deepEqual(
@@ -78,6 +79,8 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
       );
       assert.deepEqual(await store.pendingMigrations(), []);
       assert.deepEqual(await (await open()).migrate(), [], 'a second migrate applies nothing');
+      const inbox = await store.createInbox();
+      assert.equal(typeof inbox.runOnce, 'function', 'an inbox');
       for (const relay of [false, true]) {
         const outbox = await store.createOutbox({ source: 'urn:test:store', relay });
         const stats = await outbox.stats();
@@ -116,6 +119,7 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
       const store = await open();
       await store.migrate();
       await store.createOutbox({ source: 'urn:test:store' });
+      await store.createInbox();
       await store.close();
       await store.close();
     });

@@ -13,4 +13,12 @@ export interface ConsumerStats {
   readonly gaps: number;
   /** Keys whose head event is held now for a gap or order (`onGap: 'hold'`). */
   readonly heldKeys: number;
+  /** Whether the consumer has joined its group (it polls). */
+  readonly joined: boolean;
+  /** The partitions assigned to this member at its last poll. */
+  readonly partitions: number;
+  /** Since when (ms since the epoch) polls have been failing in a row (the transport is away); null when not. */
+  readonly failingSince: number | null;
+  /** The last poll failure, while polls fail. */
+  readonly lastError: { readonly code: string; readonly message: string } | null;
 }

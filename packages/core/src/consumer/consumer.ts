@@ -42,6 +42,10 @@ export class Consumer<Tx> {
   readonly #queues: KeyQueues;
   #running: Promise<void> | undefined;
   #committedAt = 0;
+  #joined = false;
+  #partitions = 0;
+  #failingSince: number | null = null;
+  #lastError: { code: string; message: string } | null = null;
   readonly #counters: ConsumerCounters = {
     stats: { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0, gaps: 0 },
     unavailable: 0,
@@ -96,6 +100,10 @@ export class Consumer<Tx> {
       buffered: this.#queues.buffered,
       waitingKeys: this.#queues.delayedCount,
       heldKeys: this.#queues.held.size,
+      joined: this.#joined,
+      partitions: this.#partitions,
+      failingSince: this.#failingSince,
+      lastError: this.#lastError,
     };
   }
 
@@ -107,6 +115,7 @@ export class Consumer<Tx> {
       const joined = await joinGroup(o, signal);
       this.#chains.fromStart = joined.fromStart;
       sub = joined.subscription;
+      this.#joined = true;
     } catch (error) {
       if (signal.aborted) return;
       throw error;
@@ -126,10 +135,14 @@ export class Consumer<Tx> {
               signal,
             });
             pollFailures = 0;
+            this.#failingSince = null;
+            this.#lastError = null;
           } catch (error) {
             // The broker went away mid-stream: records already buffered are still processed; poll again later.
             if (isPermanent(error)) throw error;
             const delayMs = backoffDelay(o.backoff, ++pollFailures);
+            this.#failingSince ??= Date.now();
+            this.#lastError = { code: errorCode(error), message: errorMessage(error) };
             o.logger.warn('polling failed; retrying', {
               group: o.group,
               code: errorCode(error),
@@ -140,7 +153,9 @@ export class Consumer<Tx> {
             records = [];
             if (queues.readyCount === 0) await sleep(delayMs, signal);
           }
-          queues.dropRevoked(sub.assignment());
+          const assignment = sub.assignment();
+          this.#partitions = assignment.length;
+          queues.dropRevoked(assignment);
           for (const r of records) queues.enqueue(r);
           queues.promoteDue();
         } else if (queues.readyCount === 0) {

@@ -324,6 +324,18 @@ const catalogue = {
     retryable: false,
     action: 'Fix the option as the message says.',
   },
+  SLUICE_CONFIG_INVALID: {
+    summary:
+      'A Sluice config file (`sluice.config.ts`) is missing, cannot be loaded, or declares something invalid; the message names the file and the field.',
+    retryable: false,
+    action:
+      'Fix the config as the message says; `sluice check --config FILE` validates it without starting anything.',
+  },
+  SLUICE_CONFIG_ENV_MISSING: {
+    summary: "A config value comes from an environment variable (`env('NAME')`) that is not set.",
+    retryable: false,
+    action: 'Set the variable named in the message (or give `env()` a default), then start again.',
+  },
   SLUICE_USAGE: {
     summary: 'The `sluice` command line was used wrongly.',
     retryable: false,

@@ -30,12 +30,15 @@ export interface RelayOptions {
   /** Rows of held-back keys kept in memory before reading pauses. Default 10000. */
   readonly maxHeldRows?: number;
   readonly logger?: Logger;
+  /** Called after each batch the transport acknowledged, with its size and how long the publish took (metrics). Must not throw. */
+  readonly onPublished?: (records: number, durationMs: number) => void;
 }
 
 export type ResolvedRelayOptions = Readonly<
-  Required<Omit<RelayOptions, 'backoff' | 'topics'>> & {
+  Required<Omit<RelayOptions, 'backoff' | 'topics' | 'onPublished'>> & {
     backoff: BackoffOptions;
     topics: readonly TopicSpec[];
+    onPublished: ((records: number, durationMs: number) => void) | undefined;
   }
 >;
 
@@ -66,5 +69,6 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     maxHeldRows: Math.floor(positive('maxHeldRows', options.maxHeldRows, 10_000)),
     ackIntervalMs: positive('ackIntervalMs', options.ackIntervalMs, 50),
     logger: options.logger ?? silentLogger,
+    onPublished: options.onPublished,
   });
 }

@@ -201,7 +201,9 @@ export class Relay {
   /** Publishes rows; they are acknowledged in the outbox by the next `#flushAcks`. */
   async #publish(rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
+    const started = performance.now();
     await this.#o.transport.publish(rows.map(toRecord));
+    this.#o.onPublished?.(rows.length, performance.now() - started);
     for (const row of rows) this.#unacked.push(row);
     this.#published += rows.length;
     this.#batches++;

@@ -1,3 +1,4 @@
+import type { InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxStore } from '../outbox/outbox-store.js';
 import type { StoreKind } from './store-config.js';
 
@@ -30,6 +31,12 @@ export interface Store {
    * disk, since a lost delete or lease renewal only causes a re-send). Closed with the store.
    */
   createOutbox(options: { readonly source: string; readonly relay?: boolean }): Promise<OutboxStore>;
-  /** Closes every outbox created from it and the connections. Idempotent. */
+  /**
+   * The inbox in this database, for a consumer whose handlers write here (`tx` as the adapter gives it: a
+   * better-sqlite3 connection on SQLite, a `SqlExecutor` on PostgreSQL and MySQL). Throws
+   * `SLUICE_MIGRATION_REQUIRED` when the tables are missing. Closed with the store.
+   */
+  createInbox(): Promise<InboxStore<unknown>>;
+  /** Closes every outbox and inbox created from it and the connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SluiceError } from '@sluice/core';
+
+/** The service config files looked for, in order, when `--config` names none. */
+export const SERVICE_CONFIG_FILES = [
+  'sluice.config.ts',
+  'sluice.config.mts',
+  'sluice.config.mjs',
+  'sluice.config.js',
+];
+
+/** Whether a `--config` path names a module (a service config) rather than a JSON file of options. */
+export function isModuleConfig(path: string): boolean {
+  return /\.(?:[cm]?[jt]s)$/i.test(path);
+}
+
+/**
+ * Imports a service config (`export default defineConfig({...})`): `.js` and `.mjs` directly, `.ts` and
+ * `.mts` through tsx. Without `path` (or with the JSON default), the first of {@link SERVICE_CONFIG_FILES} in
+ * the working directory. Returns the file and its default export, not yet resolved.
+ */
+export async function loadServiceConfig(
+  path: string | undefined,
+): Promise<{ file: string; config: unknown }> {
+  let file: string;
+  if (path !== undefined && isModuleConfig(path)) file = resolve(path);
+  else {
+    const found = SERVICE_CONFIG_FILES.map((f) => resolve(f)).find((f) => existsSync(f));
+    if (found === undefined) {
+      throw new SluiceError(
+        'SLUICE_CONFIG_INVALID',
+        `no service config: pass --config sluice.config.ts (or .mjs/.js), or create ${SERVICE_CONFIG_FILES[0]} in ${process.cwd()}`,
+      );
+    }
+    file = found;
+  }
+  if (!existsSync(file)) throw new SluiceError('SLUICE_CONFIG_INVALID', `config file ${file} does not exist`);
+  const url = pathToFileURL(file).href;
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.m?ts$/i.test(file)) {
+      const { tsImport } = (await import('tsx/esm/api')) as {
+        tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+      };
+      mod = await tsImport(url, import.meta.url);
+    } else mod = (await import(url)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new SluiceError(
+      'SLUICE_CONFIG_INVALID',
+      `config file ${file} could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+  const config = mod['default'] ?? mod['config'];
+  if (config === undefined) {
+    throw new SluiceError(
+      'SLUICE_CONFIG_INVALID',
+      `config file ${file} has no default export: export default defineConfig({...})`,
+    );
+  }
+  return { file, config };
+}

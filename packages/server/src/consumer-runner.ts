@@ -1,0 +1,54 @@
+import { type ConsumerPipelineConfig, createConsumer, createStore, createTransport } from '@sluice/core';
+import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
+import { closeAll, type RunnerContext } from './runner-context.js';
+
+/** Opens a consumer pipeline: the inbox of the named store, its own transport connection, and the consumer. */
+export async function openConsumerRunner(
+  ctx: RunnerContext,
+  pipeline: ConsumerPipelineConfig,
+): Promise<PipelineRunner> {
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const store = await createStore(ctx.config.stores![pipeline.store]!);
+    closers.push(() => store.close());
+    const inbox = await store.createInbox();
+    const transport = await createTransport(ctx.config.transports![pipeline.transport]!);
+    closers.unshift(() => transport.close());
+    const consumer = createConsumer({
+      ...pipeline.consumer,
+      transport,
+      group: pipeline.group,
+      inbox,
+      handlers: pipeline.handlers,
+      logger: ctx.logger,
+      onOutcome: (outcome) => ctx.metrics.handled(ctx.name, pipeline.group, outcome),
+    }).start();
+    let stopped: Promise<void> | undefined;
+    return {
+      done: consumer.done,
+      stop: () => {
+        stopped ??= (async () => {
+          await consumer.stop().catch(() => undefined);
+          await closeAll(closers);
+        })();
+        return stopped;
+      },
+      async report(): Promise<PipelineReport> {
+        const stats = consumer.stats();
+        const reason = !stats.joined
+          ? `joining group ${pipeline.group}`
+          : stats.failingSince !== null
+            ? `polling fails since ${new Date(stats.failingSince).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim()
+            : undefined;
+        return {
+          ready: reason === undefined,
+          ...(reason === undefined ? {} : { reason }),
+          details: { group: pipeline.group, ...stats },
+        };
+      },
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
