@@ -10,5 +10,6 @@ export {
   type PostgresEnrollmentsServiceOptions,
   postgresServiceSchema,
 } from './postgres-service.js';
+export { progressReport } from './progress-report.js';
 export { enrollmentProjection, PROJECTION_SCHEMA, type ProjectionHooks } from './projection.js';
 export { CourseFull, EnrollmentsService, RolledBack, SERVICE_SCHEMA, serviceStatements } from './service.js';

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { EnrollmentCreated } from '@sluice/example-enrollments';
+import { createSqliteOutbox, openDatabase, type SqliteDatabase } from '@sluice/sqlite';
+import { eventually, get, type RunningSluice, runSluice, startSluiceRun } from './sluice-run.test-support.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const EXAMPLE_CONFIG = join(here, '..', '..', '..', 'examples', 'enrollments', 'src', 'sluice.config.ts');
+const ISOLATED_CONFIG = join(here, 'test-configs', 'isolated.config.mjs');
+
+/** A fresh folder with the app's and the report's databases migrated, and the env the configs read. */
+async function workspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-run-'));
+  const env = {
+    ENROLLMENTS_DB: join(dir, 'app.db'),
+    REPORTS_DB: join(dir, 'reports.db'),
+    SLUICE_BUS: join(dir, 'bus.db'),
+    SLUICE_LOG_LEVEL: 'info',
+  };
+  for (const db of [env.ENROLLMENTS_DB, env.REPORTS_DB]) {
+    const { code, output } = await runSluice(['migrate', '--db', db], {});
+    assert.equal(code, 0, output);
+  }
+  const app = openDatabase(env.ENROLLMENTS_DB);
+  const outbox = createSqliteOutbox(app, { source: 'urn:service:enrollments' });
+  let n = 0;
+  /** Appends `count` enrollments, each in its own transaction, as the application would. */
+  const enroll = (count: number) => {
+    for (let i = 0; i < count; i++, n++) {
+      app.transaction(() =>
+        outbox.append(app, EnrollmentCreated, {
+          enrollmentId: randomUUID(),
+          courseId: `C-${n % 7}`,
+          studentId: `S-${n}`,
+          enrolledAt: new Date().toISOString(),
+        }),
+      )();
+    }
+  };
+  const reports = () => openDatabase(env.REPORTS_DB, { busyTimeoutMs: 5000 });
+  const applied = (db: SqliteDatabase) => {
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM report_events').get() as { n: number }).n;
+    } catch {
+      return 0; // the table appears with the first event
+    }
+  };
+  const close = async () => {
+    await outbox.close();
+    app.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, env, enroll, reports, applied, close };
+}
+
+const metric = (text: string, name: string, labels = '') => {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels === '' ? '' : `{${labels}`}`) && !l.startsWith('#'));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
+
+describe('sluice run: the example service (relay + consumer) as a child process', () => {
+  let ws: Awaited<ReturnType<typeof workspace>>;
+  let run: RunningSluice | undefined;
+  before(async () => {
+    ws = await workspace();
+  });
+  after(async () => {
+    run?.child.kill('SIGKILL');
+    await ws.close();
+  });
+
+  it('is ready once its pipelines run, relays and applies every event, counts them in /metrics, and drains on SIGTERM', async () => {
+    ws.enroll(200);
+    run = await startSluiceRun(['--config', EXAMPLE_CONFIG, '--port', '0'], ws.env);
+    assert.equal((await get(run.url, '/livez')).status, 200);
+    assert.ok(
+      await eventually(async () => (await get(run!.url, '/readyz')).status === 200, 20_000),
+      'ready within 20 s',
+    );
+    const reports = ws.reports();
+    try {
+      assert.ok(
+        await eventually(() => ws.applied(reports) === 200, 20_000),
+        `applied ${ws.applied(reports)} of 200`,
+      );
+      ws.enroll(100); // while it runs
+      assert.ok(
+        await eventually(() => ws.applied(reports) === 300, 20_000),
+        `applied ${ws.applied(reports)} of 300`,
+      );
+    } finally {
+      reports.close();
+    }
+    const metrics = (await get(run.url, '/metrics')).text;
+    assert.equal(metric(metrics, 'sluice_relay_events_published_total', 'pipeline="enrollments-relay"'), 300);
+    assert.equal(
+      metric(
+        metrics,
+        'sluice_consumer_events_total',
+        'pipeline="course-report",group="course-report",outcome="applied"',
+      ),
+      300,
+    );
+    assert.equal(metric(metrics, 'sluice_outbox_pending_events', 'pipeline="enrollments-relay"'), 0);
+    assert.equal(metric(metrics, 'sluice_pipeline_up', 'pipeline="course-report",kind="consumer"'), 1);
+    assert.ok(
+      (metric(metrics, 'sluice_relay_publish_batch_duration_seconds_count', 'pipeline="enrollments-relay"') ??
+        0) >= 1,
+    );
+    const status = JSON.parse((await get(run.url, '/api/status')).text) as {
+      pipelines: { name: string; state: string }[];
+    };
+    assert.deepEqual(
+      status.pipelines.map((p) => [p.name, p.state]),
+      [
+        ['enrollments-relay', 'running'],
+        ['course-report', 'running'],
+      ],
+    );
+
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exited, 0, run.output());
+    assert.ok(Date.now() - t0 < 10_000, 'stopped within the configured 10 s bound');
+    assert.match(run.output(), /"msg":"service stopped"/);
+    // One line per state change, never one per event at info.
+    const lines = run
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    assert.ok(lines.length < 30, `${lines.length} log lines for 300 events`);
+    run = undefined;
+  });
+});
+
+describe('sluice run: a failing pipeline is isolated', () => {
+  it('the others flow; /readyz is 503 naming it; it is restarted with backoff; no password is shown', async () => {
+    const ws = await workspace();
+    const run = await startSluiceRun(['--config', ISOLATED_CONFIG, '--port', '0'], ws.env);
+    try {
+      ws.enroll(50);
+      const reports = ws.reports();
+      try {
+        assert.ok(
+          await eventually(() => ws.applied(reports) === 50, 20_000),
+          `applied ${ws.applied(reports)} of 50`,
+        );
+      } finally {
+        reports.close();
+      }
+      let ready = { status: 0, text: '' };
+      assert.ok(
+        await eventually(async () => {
+          ready = await get(run.url, '/readyz');
+          return ready.status === 503 && ready.text.includes('audit-copy');
+        }, 10_000),
+        ready.text,
+      );
+      const body = JSON.parse(ready.text) as { notReady: { pipeline: string; reason: string }[] };
+      assert.deepEqual(
+        body.notReady.map((p) => p.pipeline),
+        ['audit-copy'],
+        'only the failing pipeline is not ready',
+      );
+      assert.match(body.notReady[0]!.reason, /SLUICE_DATABASE_UNAVAILABLE/);
+      assert.ok(
+        await eventually(
+          async () =>
+            (metric(
+              (await get(run.url, '/metrics')).text,
+              'sluice_pipeline_restarts_total',
+              'pipeline="audit-copy"',
+            ) ?? 0) >= 2,
+          15_000,
+        ),
+        'restarted again and again',
+      );
+      const status = await get(run.url, '/api/status');
+      for (const text of [ready.text, status.text, run.output()]) {
+        assert.ok(!text.includes('s3cr3t-pw'), `a password leaked: ${text.slice(0, 400)}`);
+      }
+      assert.match(status.text, /sluice:\*\*\*@127\.0\.0\.1:1/);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.exited;
+      await ws.close();
+    }
+  });
+
+  it('a missing environment variable stops the start, naming it (exit 1)', async () => {
+    const { code, output } = await runSluice(
+      ['run', '--config', join(here, 'test-configs', 'needs-env.config.mjs'), '--port', '0'],
+      {},
+    );
+    assert.equal(code, 1);
+    assert.match(output, /SLUICE_TEST_UNSET_DATABASE_URL/);
+    assert.match(output, /stores\.app/);
+  });
+});
