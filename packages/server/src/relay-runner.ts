@@ -40,6 +40,8 @@ export async function openRelayRunner(
       logger: ctx.logger,
       onPublished: (records, ms) => ctx.metrics.published(ctx.name, records, ms),
     }).start();
+    const startedAt = Date.now();
+    const leaseTtlMs = pipeline.relay?.leaseTtlMs ?? 5000;
     let stopped: Promise<void> | undefined;
     const stop = () => {
       stopped ??= (async () => {
