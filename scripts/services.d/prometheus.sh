@@ -39,6 +39,8 @@ prometheus_start() {
   mkdir -p "$PM_DIR" "$PM_DATA" "$PM_TARGETS"
   # Tests running as another user than the one that started the server may add targets too.
   chmod 1777 "$PM_TARGETS"
+  # Targets left by tests of an earlier run that were killed before removing theirs.
+  rm -f "$PM_TARGETS"/*.json
   touch "$PM_LOG"
   cat >"$PM_CONF" <<CONF
 # written by scripts/services
