@@ -44,6 +44,14 @@ export {
 export { type PositionStoreHarness, runPositionStoreConformance } from './position-store-conformance.js';
 export { type PrivateMariadb, startPrivateMariadb } from './private-mariadb.js';
 export { freePort, PrivateRedis } from './private-redis.js';
+export {
+  type AddedTarget,
+  type PrometheusKit,
+  type PrometheusSample,
+  type PrometheusTarget,
+  scrapedBy,
+  scrapedByTestPrometheus,
+} from './prometheus-kit.js';
 export { runSnapshotterConformance, type SnapshotterHarness } from './snapshotter-conformance.js';
 export { runStoreConformance, type StoreHarness } from './store-conformance.js';
 export {
