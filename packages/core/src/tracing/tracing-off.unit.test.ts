@@ -5,7 +5,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base';
 import { createConsumer } from '../consumer/consumer.js';
 import { handle } from '../consumer/handler.js';
-import { decodeEnvelope } from '../envelope/codec.js';
 import { createRelay } from '../relay/relay.js';
 import { MemoryInbox, MemoryOutbox } from '../testing/memory-stores.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
