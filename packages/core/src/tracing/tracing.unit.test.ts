@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, beforeEach, describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createConsumer } from '../consumer/consumer.js';
@@ -36,6 +37,10 @@ describe('tracing', () => {
     assert.equal(create.parentSpanContext?.spanId, caller.spanContext().spanId);
     assert.equal(create.kind, SpanKind.PRODUCER);
     assert.equal(create.instrumentationScope.name, '@sluice/core');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(create.instrumentationScope.version, pkg.version, 'TRACER_VERSION follows package.json');
     assert.deepEqual(create.attributes, {
       'messaging.system': 'sluice',
       'messaging.destination.name': 'accounts',
