@@ -25,3 +25,15 @@ export async function until(check: () => boolean, timeoutMs = 5000): Promise<voi
     await sleep(5);
   }
 }
+
+/** A second topic, for batches of several topics. */
+export const ledger = defineTopic({ name: 'ledger', kind: 'event', partitions: 1 });
+/** An event of {@link ledger}. */
+export const Booked = defineEvent({
+  type: 'ledger.booked',
+  version: 1,
+  key: AccountId,
+  topic: ledger,
+  description: 'a booking',
+  schema: z.object({ accountId: z.string().min(1) }),
+});

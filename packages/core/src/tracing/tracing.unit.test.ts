@@ -10,7 +10,7 @@ import { MemoryInbox, MemoryOutbox } from '../testing/memory-stores.js';
 import { createMemoryTransport } from '../transport/memory/memory-transport.js';
 import { MAX_SEND_LINKS } from './send-span.js';
 import { registerTestTracing } from './test-tracing.test-support.js';
-import { accounts, Deposited, until } from './tracing-fixtures.test-support.js';
+import { accounts, Booked, Deposited, ledger, until } from './tracing-fixtures.test-support.js';
 
 const sdk = registerTestTracing();
 after(() => sdk.disable());
@@ -110,6 +110,29 @@ describe('tracing', () => {
     const send = sdk.span('accounts send');
     assert.equal(send.attributes['messaging.batch.message_count'], MAX_SEND_LINKS + 5);
     assert.equal(send.links.length, MAX_SEND_LINKS);
+  });
+
+  it('relay: a batch of several topics is one span named "send", without a destination', async () => {
+    const outbox = new MemoryOutbox();
+    appendInSpan(outbox, 'a1');
+    app.startActiveSpan('book', (span) => {
+      outbox.append(Booked, { accountId: 'a1' });
+      span.end();
+    });
+    const relay = createRelay({
+      outbox,
+      transport: createMemoryTransport(),
+      topics: [accounts, ledger],
+    }).start();
+    await until(() => outbox.rows.length === 0);
+    await relay.stop();
+    const send = sdk.span('send');
+    assert.equal(send.attributes['messaging.destination.name'], undefined);
+    assert.equal(send.attributes['messaging.batch.message_count'], 2);
+    assert.deepEqual(
+      send.links.map((l) => l.context.spanId),
+      [sdk.span('accounts create'), sdk.span('ledger create')].map((s) => s.spanContext().spanId),
+    );
   });
 
   it('consumer: "<topic> process" continues the producer trace, and the handler span nests under it', async () => {
