@@ -108,6 +108,10 @@ export type { RelayOptions } from './relay/relay-options.js';
 export { createStore } from './store/create-store.js';
 export type { Store, StoreMigration } from './store/store.js';
 export { type StoreConfig, type StoreKind, storeConfigOf, storeKindOf } from './store/store-config.js';
+// Tracing (OpenTelemetry API; the application registers the SDK): see docs/tracing.md
+export type { ProcessOutcome } from './tracing/process-span.js';
+export { MAX_SEND_LINKS } from './tracing/send-span.js';
+export { TRACER_NAME, TRACER_VERSION } from './tracing/sluice-tracer.js';
 export {
   type BrokerKind,
   brokerKindOf,

@@ -3,6 +3,8 @@ import { decodeEnvelope } from '../envelope/codec.js';
 import type { Envelope } from '../envelope/envelope.js';
 import { errorCode, errorMessage } from '../errors.js';
 import type { BatchOutcome } from '../inbox/inbox-store.js';
+import { endProcessSpan, type ProcessOutcome, startProcessSpan } from '../tracing/process-span.js';
+import { inSpan } from '../tracing/span-scope.js';
 import type { ConsumedRecord } from '../transport/records.js';
 import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -223,21 +225,33 @@ export class Consumer<Tx> {
     this.#skip(item, how.reason);
   }
 
-  /** Runs one event's handler in its own inbox transaction. */
+  /**
+   * Runs one event's handler in its own inbox transaction, inside its span `"<topic> process"` (the inbox's
+   * statements and the handler's own spans nest under it).
+   */
   async #apply(p: Prepared<Tx>): Promise<void> {
     const { item, handler, event } = p;
     item.attempts++;
+    const span = startProcessSpan(this.#o.group, event, item.attempts);
+    let outcome: ProcessOutcome = 'retried';
+    let failure: unknown;
     try {
-      const status = await this.#o.inbox.runOnce(
-        this.#o.group,
-        event.id,
-        (tx) => handler.fn(event, { tx, attempt: item.attempts }),
-        this.#chains.check(item, event, false),
+      const status = await inSpan(span, () =>
+        this.#o.inbox.runOnce(
+          this.#o.group,
+          event.id,
+          (tx) => handler.fn(event, { tx, attempt: item.attempts }),
+          this.#chains.check(item, event, false),
+        ),
       );
+      outcome = status === 'refused' ? 'held' : status;
       if (status === 'refused') this.#chains.hold(item, event);
       else this.#applied(p, status);
     } catch (error) {
-      await this.#failed(p, error);
+      failure = error;
+      outcome = await this.#failed(p, error);
+    } finally {
+      endProcessSpan(span, outcome, failure);
     }
   }
 
@@ -247,17 +261,19 @@ export class Consumer<Tx> {
    */
   async #applyBatch(batch: readonly Prepared<Tx>[]): Promise<void> {
     for (const p of batch) p.item.attempts++;
+    const spans = batch.map((p) => startProcessSpan(this.#o.group, p.event, p.item.attempts));
     let outcomes: BatchOutcome[];
     try {
       outcomes = await this.#o.inbox.runBatch!(
         this.#o.group,
-        batch.map((p) => ({
+        batch.map((p, i) => ({
           eventId: p.event.id,
-          apply: (tx: Tx) => p.handler.fn(p.event, { tx, attempt: p.item.attempts }),
+          apply: (tx: Tx) => inSpan(spans[i], () => p.handler.fn(p.event, { tx, attempt: p.item.attempts })),
           chain: this.#chains.check(p.item, p.event, false),
         })),
       );
-    } catch {
+    } catch (error) {
+      for (const span of spans) endProcessSpan(span, 'retried', error);
       for (const p of batch) p.item.attempts--;
       for (const p of batch) await this.#apply(p);
       return;
@@ -265,9 +281,15 @@ export class Consumer<Tx> {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const outcome = outcomes[i]!;
-      if (outcome.status === 'failed') await this.#failed(p, outcome.error);
-      else if (outcome.status === 'refused') this.#chains.hold(p.item, p.event);
-      else this.#applied(p, outcome.status);
+      if (outcome.status === 'failed') {
+        endProcessSpan(spans[i], await this.#failed(p, outcome.error), outcome.error);
+      } else if (outcome.status === 'refused') {
+        endProcessSpan(spans[i], 'held');
+        this.#chains.hold(p.item, p.event);
+      } else {
+        endProcessSpan(spans[i], outcome.status);
+        this.#applied(p, outcome.status);
+      }
     }
   }
 
@@ -281,14 +303,18 @@ export class Consumer<Tx> {
     this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
   }
 
-  /** A handler (or the inbox) failed: the failure policy says wait for the database, retry, or dead-letter. */
-  async #failed(p: Prepared<Tx>, error: unknown): Promise<void> {
+  /**
+   * A handler (or the inbox) failed: the failure policy says wait for the database, retry, or dead-letter.
+   * Returns which, for the process span.
+   */
+  async #failed(p: Prepared<Tx>, error: unknown): Promise<'retried' | 'dead-lettered'> {
     const { item, envelope, event } = p;
     const { record } = item;
     const { maxAttempts, backoff } = this.#o;
     const action = failureAction(error, item.attempts, maxAttempts, backoff, this.#counters.unavailable + 1);
     if (action.kind === 'dead-letter') {
-      return this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
+      await this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
+      return 'dead-lettered';
     }
     const { delayMs } = action;
     if (action.kind === 'wait-for-database') {
@@ -319,6 +345,7 @@ export class Consumer<Tx> {
     item.nextAttemptAt = Date.now() + delayMs;
     this.#queues.delay(item);
     this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
+    return 'retried';
   }
 
   async #deadLetter(item: Item, error: { code: string; message: string }, known?: Envelope): Promise<void> {

@@ -1,6 +1,7 @@
 import { checkEvent, type EventContract, type EventInput } from '../contracts/define-event.js';
 import type { Envelope, EventContext } from '../envelope/envelope.js';
 import { uuidv7 } from '../envelope/uuidv7.js';
+import { traceAppend } from '../tracing/append-span.js';
 
 /** An event validated against its contract, before the store assigns its sequence. */
 export interface PreparedEvent {
@@ -11,19 +12,28 @@ export interface PreparedEvent {
   readonly key: string;
   readonly time: string;
   readonly data: Record<string, unknown>;
+  /**
+   * The W3C traceparent of the append span (see `traceAppend`), when the append ran inside an active span and
+   * the caller passed none in its context. `envelopeOf` writes the context's traceparent, else this one.
+   */
+  readonly traceparent?: string;
 }
 
 /**
  * Validates `data` against `contract` (throwing `ContractViolationError` with the field path) and gives the
- * event its id and time. Stores call it at the start of `append`, before writing anything.
+ * event its id and time. Stores call it at the start of `append`, before writing anything, with the append's
+ * `context`: unless that carries a `traceparent`, a valid event appended inside an active OpenTelemetry span
+ * gets an append span `"<topic> create"` and its traceparent (see `traceAppend`; nothing at all without an
+ * active span).
  */
 export function prepareEvent<C extends EventContract>(
   contract: C,
   data: EventInput<C>,
+  context?: EventContext,
   now = Date.now(),
 ): PreparedEvent {
   const checked = checkEvent(contract, data, 'append');
-  return {
+  const event = {
     id: uuidv7(now),
     type: contract.type,
     dataschema: contract.dataschema,
@@ -32,6 +42,8 @@ export function prepareEvent<C extends EventContract>(
     time: new Date(now).toISOString(),
     data: checked.data,
   };
+  const traceparent = context?.traceparent === undefined ? traceAppend(event) : undefined;
+  return traceparent === undefined ? event : { ...event, traceparent };
 }
 
 /** The full envelope of a prepared event once its sequence is known. */
@@ -53,9 +65,14 @@ export function envelopeOf(
     partitionkey: event.key,
     sluiceseq: sequence,
     sluiceseqkind: 'counter',
-    ...(context?.traceparent === undefined ? {} : { traceparent: context.traceparent }),
+    ...traceparentOf(event, context),
     ...(context?.correlationid === undefined ? {} : { correlationid: context.correlationid }),
     ...(context?.causationid === undefined ? {} : { causationid: context.causationid }),
     data: event.data,
   };
+}
+
+function traceparentOf(event: PreparedEvent, context?: EventContext): { traceparent?: string } {
+  const traceparent = context?.traceparent ?? event.traceparent;
+  return traceparent === undefined ? {} : { traceparent };
 }

@@ -1,5 +1,7 @@
 import { errorCode, errorMessage } from '../errors.js';
 import type { OutboxRow, OutboxStats } from '../outbox/outbox-store.js';
+import { startSendSpan } from '../tracing/send-span.js';
+import { inSpan, recordFailure } from '../tracing/span-scope.js';
 import type { OutgoingRecord } from '../transport/records.js';
 import { backoffDelay } from '../util/backoff.js';
 import { isPermanent, retrying } from '../util/retrying.js';
@@ -198,11 +200,22 @@ export class Relay {
     }
   }
 
-  /** Publishes rows; they are acknowledged in the outbox by the next `#flushAcks`. */
+  /**
+   * Publishes rows, in a span `"<topic> send"` linked to the rows' append spans (see `startSendSpan`); they are
+   * acknowledged in the outbox by the next `#flushAcks`.
+   */
   async #publish(rows: readonly OutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
+    const span = startSendSpan(rows);
     const started = performance.now();
-    await this.#o.transport.publish(rows.map(toRecord));
+    try {
+      await inSpan(span, () => this.#o.transport.publish(rows.map(toRecord)));
+    } catch (error) {
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span?.end();
+    }
     this.#o.onPublished?.(rows.length, performance.now() - started);
     for (const row of rows) this.#unacked.push(row);
     this.#published += rows.length;

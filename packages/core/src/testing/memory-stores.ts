@@ -1,6 +1,10 @@
+import type { EventContract, EventInput } from '../contracts/define-event.js';
+import { encodeEnvelope } from '../envelope/codec.js';
+import type { EventContext } from '../envelope/envelope.js';
 import type { ChainCheck } from '../inbox/chain-check.js';
 import type { BatchEvent, BatchOutcome, InboxStore } from '../inbox/inbox-store.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
+import { envelopeOf, prepareEvent } from '../outbox/prepare-event.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
 import { chainOf } from '../outbox/sequence-gate.js';
 import { waitForWake } from '../util/wait-for-wake.js';
@@ -15,6 +19,21 @@ export class MemoryOutbox implements OutboxStore {
   #position = 0;
   #waiters = new Set<() => void>();
   #lease: { owner: string; expiresAt: number } | undefined;
+
+  #sequences = new Map<string, number>();
+
+  /**
+   * Appends an event as a store does: `prepareEvent` (validation, the append span), the key's next sequence,
+   * the encoded envelope with source `urn:memory`. There is no transaction: the row is pending at once.
+   */
+  append<C extends EventContract>(contract: C, data: EventInput<C>, context?: EventContext): OutboxRow {
+    const event = prepareEvent(contract, data, context);
+    const chain = `${event.topic}\u0000${event.key}`;
+    const sequence = (this.#sequences.get(chain) ?? 0) + 1;
+    this.#sequences.set(chain, sequence);
+    const value = encodeEnvelope(envelopeOf(event, 'urn:memory', sequence, context));
+    return this.add(event.topic, event.key, value, event.id);
+  }
 
   add(topic: string, key: string, value: string | null, id: string = crypto.randomUUID()): OutboxRow {
     const row = { position: ++this.#position, id, topic, key, value };

@@ -142,7 +142,7 @@ ORDER BY p.\`partition\``;
     data: EventInput<C>,
     context?: EventContext,
   ): Promise<AppendResult> {
-    const event = prepareEvent(contract, data);
+    const event = prepareEvent(contract, data, context);
     if (tx.pooled) {
       throw new SluiceError(
         'SLUICE_APPEND_OUTSIDE_TRANSACTION',

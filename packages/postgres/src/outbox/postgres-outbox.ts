@@ -146,7 +146,7 @@ ORDER BY p.partition`;
     data: EventInput<C>,
     context?: EventContext,
   ): Promise<AppendResult> {
-    const event = prepareEvent(contract, data);
+    const event = prepareEvent(contract, data, context);
     const { prefix, suffix } = splitEnvelope(event, this.#o.source, context);
     let rows: { sequence: string }[];
     try {

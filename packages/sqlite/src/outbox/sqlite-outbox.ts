@@ -86,7 +86,7 @@ export class SqliteOutbox implements OutboxStore {
     data: EventInput<C>,
     context?: EventContext,
   ): AppendResult {
-    const event = prepareEvent(contract, data);
+    const event = prepareEvent(contract, data, context);
     const run = (): AppendResult => {
       const s = statements(tx);
       const sequence = s.nextSequence.get(this.#o.source, event.topic, event.key) as number;
