@@ -44,7 +44,7 @@ describe('tracing across processes', () => {
     // Producer: the application's span, and under it one create span per appended event.
     const root = one(producer, (s) => s.name === 'place order', 'application span');
     const traceId = root.traceId;
-    const creates = producer.filter((s) => s.name === 'enrollments create');
+    const creates = producer.filter((s) => s.name === 'create enrollments');
     assert.equal(creates.length, 2);
     for (const c of creates) {
       assert.equal(c.traceId, traceId);
@@ -54,7 +54,7 @@ describe('tracing across processes', () => {
     }
 
     // Relay: its send spans link to both create spans.
-    const sends = relay.filter((s) => s.name === 'enrollments send');
+    const sends = relay.filter((s) => s.name === 'send enrollments');
     assert.ok(sends.length >= 1, `send spans: ${JSON.stringify(relay.map((s) => s.name))}`);
     const linked = sends.flatMap((s) => s.links);
     for (const c of creates) {
@@ -70,7 +70,7 @@ describe('tracing across processes', () => {
       const id = c.attributes['messaging.message.id'];
       const processed = one(
         consumer,
-        (s) => s.name === 'enrollments process' && s.attributes['messaging.message.id'] === id,
+        (s) => s.name === 'process enrollments' && s.attributes['messaging.message.id'] === id,
         `process span of ${String(id)}`,
       );
       assert.equal(processed.traceId, traceId);

@@ -14,7 +14,7 @@ export interface AppendedEvent {
 /**
  * Traces an outbox append and returns the `traceparent` to store in the event's envelope, or `undefined`.
  *
- * Only inside an active span (the caller's request or transaction): then a short span `"<topic> create"` (kind
+ * Only inside an active span (the caller's request or transaction): then a short span `"create <topic>"` (kind
  * PRODUCER, the messaging conventions' creation context of one message) starts and ends as a child of it, and
  * its W3C traceparent is returned, so the relay can link to it and the consumer continue the trace from it.
  * Without an active span nothing is started and `undefined` is returned, whatever SDK is registered. With an
@@ -26,7 +26,7 @@ export function traceAppend(event: AppendedEvent): string | undefined {
   if (active === undefined) return undefined;
   const tracer = sluiceTracer();
   if (tracer === undefined) return formatTraceparent(active.spanContext());
-  const span = tracer.startSpan(`${event.topic} create`, {
+  const span = tracer.startSpan(`create ${event.topic}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
       [ATTR.system]: MESSAGING_SYSTEM,

@@ -14,7 +14,7 @@ import { parseTraceparent } from './traceparent.js';
 export type ProcessOutcome = 'applied' | 'duplicate' | 'held' | 'retried' | 'dead-lettered';
 
 /**
- * Starts the span of one delivery of `event` to consumer group `group`, `"<topic> process"` (kind CONSUMER), or
+ * Starts the span of one delivery of `event` to consumer group `group`, `"process <topic>"` (kind CONSUMER), or
  * returns `undefined` when no SDK is registered. Its parent is the span the event's `traceparent` names (the
  * append span in the producer's transaction), so the trace goes on from the producer; an event without one
  * starts a new trace. Attributes: `messaging.system`, `messaging.destination.name`,
@@ -30,7 +30,7 @@ export function startProcessSpan(group: string, event: ConsumedEvent, attempt: n
   const base = trace.deleteSpan(context.active());
   const parent = producer === undefined ? base : trace.setSpanContext(base, producer);
   return tracer.startSpan(
-    `${event.topic} process`,
+    `process ${event.topic}`,
     {
       kind: SpanKind.CONSUMER,
       attributes: {

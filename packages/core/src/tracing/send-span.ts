@@ -14,7 +14,7 @@ export interface SentRecord {
 }
 
 /**
- * Starts the span of one published batch, `"<topic> send"` (kind PRODUCER; just `"send"` when the batch holds
+ * Starts the span of one published batch, `"send <topic>"` (kind PRODUCER; just `"send"` when the batch holds
  * several topics), or returns `undefined` when no SDK is registered. Attributes: `messaging.system`,
  * `messaging.destination.name` (when one topic), `messaging.operation.type` = `send`,
  * `messaging.operation.name` = `publish`, `messaging.batch.message_count`.
@@ -35,7 +35,7 @@ export function startSendSpan(records: readonly SentRecord[]): Span | undefined 
       break;
     }
   }
-  const span = tracer.startSpan(single ? `${topic} send` : 'send', {
+  const span = tracer.startSpan(single ? `send ${topic}` : 'send', {
     kind: SpanKind.PRODUCER,
     attributes: {
       [ATTR.system]: MESSAGING_SYSTEM,

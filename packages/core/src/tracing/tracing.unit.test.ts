@@ -29,10 +29,10 @@ function appendInSpan(outbox: MemoryOutbox, accountId: string, name = 'place ord
 }
 
 describe('tracing', () => {
-  it('append: a "<topic> create" span under the caller span, its traceparent in the envelope', () => {
+  it('append: a "create <topic>" span under the caller span, its traceparent in the envelope', () => {
     const row = appendInSpan(new MemoryOutbox(), 'a1');
     const caller = sdk.span('place order');
-    const create = sdk.span('accounts create');
+    const create = sdk.span('create accounts');
     assert.equal(create.spanContext().traceId, caller.spanContext().traceId);
     assert.equal(create.parentSpanContext?.spanId, caller.spanContext().spanId);
     assert.equal(create.kind, SpanKind.PRODUCER);
@@ -71,16 +71,16 @@ describe('tracing', () => {
     );
   });
 
-  it('relay: one "<topic> send" span per batch, linked to the append spans it carries', async () => {
+  it('relay: one "send <topic>" span per batch, linked to the append spans it carries', async () => {
     const outbox = new MemoryOutbox();
     for (let i = 0; i < 3; i++) appendInSpan(outbox, `k${i}`);
     outbox.append(Deposited, { accountId: 'untraced', amount: 1 });
-    const creates = sdk.spans('accounts create').map((s) => s.spanContext().spanId);
+    const creates = sdk.spans('create accounts').map((s) => s.spanContext().spanId);
     const transport = createMemoryTransport();
     const relay = createRelay({ outbox, transport, topics: [accounts] }).start();
     await until(() => outbox.rows.length === 0);
     await relay.stop();
-    const send = sdk.span('accounts send');
+    const send = sdk.span('send accounts');
     assert.equal(send.kind, SpanKind.PRODUCER);
     assert.deepEqual(send.attributes, {
       'messaging.system': 'sluice',
@@ -107,7 +107,7 @@ describe('tracing', () => {
     }).start();
     await until(() => outbox.rows.length === 0);
     await relay.stop();
-    const send = sdk.span('accounts send');
+    const send = sdk.span('send accounts');
     assert.equal(send.attributes['messaging.batch.message_count'], MAX_SEND_LINKS + 5);
     assert.equal(send.links.length, MAX_SEND_LINKS);
   });
@@ -131,11 +131,11 @@ describe('tracing', () => {
     assert.equal(send.attributes['messaging.batch.message_count'], 2);
     assert.deepEqual(
       send.links.map((l) => l.context.spanId),
-      [sdk.span('accounts create'), sdk.span('ledger create')].map((s) => s.spanContext().spanId),
+      [sdk.span('create accounts'), sdk.span('create ledger')].map((s) => s.spanContext().spanId),
     );
   });
 
-  it('consumer: "<topic> process" continues the producer trace, and the handler span nests under it', async () => {
+  it('consumer: "process <topic>" continues the producer trace, and the handler span nests under it', async () => {
     const outbox = new MemoryOutbox();
     const row = appendInSpan(outbox, 'a1');
     const transport = createMemoryTransport();
@@ -158,8 +158,8 @@ describe('tracing', () => {
     await consumer.stop();
     await relay.stop();
     const caller = sdk.span('place order');
-    const create = sdk.span('accounts create');
-    const processed = sdk.span('accounts process');
+    const create = sdk.span('create accounts');
+    const processed = sdk.span('process accounts');
     const charge = sdk.span('charge card');
     const traceId = caller.spanContext().traceId;
     for (const s of [create, processed, charge]) assert.equal(s.spanContext().traceId, traceId, s.name);
@@ -213,7 +213,7 @@ describe('tracing', () => {
     await consumer.stop();
     const outcomes = (id: string) =>
       sdk
-        .spans('accounts process')
+        .spans('process accounts')
         .filter((s) => s.attributes['messaging.message.id'] === id)
         .map((s) => [s.attributes['sluice.attempt'], s.attributes['sluice.outcome'], s.status.code]);
     assert.deepEqual(outcomes(bad.id), [
@@ -224,7 +224,7 @@ describe('tracing', () => {
       [1, 'applied', SpanStatusCode.UNSET],
       [1, 'duplicate', SpanStatusCode.UNSET],
     ]);
-    const failed = sdk.spans('accounts process').find((s) => s.status.code === SpanStatusCode.ERROR)!;
+    const failed = sdk.spans('process accounts').find((s) => s.status.code === SpanStatusCode.ERROR)!;
     assert.equal(failed.status.message, 'card declined');
     assert.equal(failed.attributes['error.type'], 'Error');
     assert.equal(failed.events[0]?.name, 'exception');
@@ -250,6 +250,6 @@ describe('tracing', () => {
     await until(() => inbox.effects.length === 1);
     await consumer.stop();
     await relay.stop();
-    assert.equal(sdk.span('accounts process').parentSpanContext, undefined);
+    assert.equal(sdk.span('process accounts').parentSpanContext, undefined);
   });
 });
