@@ -1,8 +1,17 @@
-import { type ConsumerPipelineConfig, createConsumer, createStore, createTransport } from '@sluice/core';
+import {
+  type Consumer,
+  type ConsumerPipelineConfig,
+  createConsumer,
+  createStore,
+  createTransport,
+} from '@sluice/core';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
 import { closeAll, type RunnerContext } from './runner-context.js';
 
-/** Opens a consumer pipeline: the inbox of the named store, its own transport connection, and the consumer. */
+/**
+ * Opens a consumer pipeline: the inbox of the named store, its own transport connection, and the consumer.
+ * `pause()` stops the consumer (it leaves its group, committing what it applied); `resume()` starts a new one.
+ */
 export async function openConsumerRunner(
   ctx: RunnerContext,
   pipeline: ConsumerPipelineConfig,
@@ -14,26 +23,55 @@ export async function openConsumerRunner(
     const inbox = await store.createInbox();
     const transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
-    const consumer = createConsumer({
-      ...pipeline.consumer,
-      transport,
-      group: pipeline.group,
-      inbox,
-      handlers: pipeline.handlers,
-      logger: ctx.logger,
-      onOutcome: (outcome) => ctx.metrics.handled(ctx.name, pipeline.group, outcome),
-    }).start();
+    let consumer: Consumer<unknown> | undefined;
+    let failed: (error: unknown) => void = () => undefined;
+    const done = new Promise<void>((_resolve, reject) => {
+      failed = reject;
+    });
+    const start = () => {
+      const started = createConsumer({
+        ...pipeline.consumer,
+        transport,
+        group: pipeline.group,
+        inbox,
+        handlers: pipeline.handlers,
+        logger: ctx.logger,
+        onOutcome: (outcome) => ctx.metrics.handled(ctx.name, pipeline.group, outcome),
+      }).start();
+      started.done.catch((error: unknown) => {
+        if (consumer === started) failed(error);
+      });
+      consumer = started;
+    };
+    start();
+    let ended: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
     let stopped: Promise<void> | undefined;
     return {
-      done: consumer.done,
+      done: Promise.race([done, finished]),
       stop: () => {
         stopped ??= (async () => {
-          await consumer.stop().catch(() => undefined);
+          const current = consumer;
+          consumer = undefined;
+          await current?.stop().catch(() => undefined);
           await closeAll(closers);
+          ended();
         })();
         return stopped;
       },
+      async pause() {
+        const current = consumer;
+        consumer = undefined;
+        await current?.stop();
+      },
+      async resume() {
+        if (consumer === undefined && stopped === undefined) start();
+      },
       async report(): Promise<PipelineReport> {
+        if (consumer === undefined)
+          return { ready: false, reason: 'paused', details: { group: pipeline.group } };
         const stats = consumer.stats();
         const reason = !stats.joined
           ? `joining group ${pipeline.group}`

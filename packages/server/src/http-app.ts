@@ -3,9 +3,11 @@ import { maskValue } from './mask-secrets.js';
 import type { PipelineStatus } from './pipeline-supervisor.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
-/** What the HTTP endpoints read from the service. */
+/** What the HTTP endpoints read from (and ask of) the service. */
 export interface HttpSource {
   statuses(): Promise<readonly PipelineStatus[]>;
+  /** Pauses or resumes a pipeline; `undefined` when no pipeline has that name, false when not in that state. */
+  control(name: string, action: 'pause' | 'resume', by: string): Promise<boolean | undefined>;
   readonly metrics: ServiceMetrics;
   readonly startedAt: number;
   /** True once SIGTERM (or `stop()`) began: readiness turns false so traffic and probes move away. */
@@ -19,6 +21,8 @@ export interface HttpSource {
  *   not and why.
  * - `GET /metrics`: Prometheus text format.
  * - `GET /api/status`: every pipeline's state, readiness, restarts, last error and figures, as JSON.
+ * - `POST /api/pipelines/:name/pause` and `/resume`: an operator stops or restarts one pipeline's work (logged
+ *   with who: the `x-sluice-actor` header, else the client's address, and when).
  * Passwords in URLs are masked in every body.
  */
 export function createHttpApp(source: HttpSource): Hono {
@@ -47,6 +51,23 @@ export function createHttpApp(source: HttpSource): Hono {
         pipelines: statuses,
       }) as object,
     );
+  });
+  app.post('/api/pipelines/:name/:action{pause|resume}', async (c) => {
+    const name = c.req.param('name');
+    const action = c.req.param('action') as 'pause' | 'resume';
+    const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+      ?.socket?.remoteAddress;
+    const by = c.req.header('x-sluice-actor') ?? `anonymous@${remote ?? 'unknown'}`;
+    const done = await source.control(name, action, by);
+    if (done === undefined) return c.json({ error: `no pipeline named ${name}` }, 404);
+    if (!done)
+      return c.json(
+        {
+          error: `pipeline ${name} cannot ${action} now (it is not ${action === 'pause' ? 'running' : 'paused'})`,
+        },
+        409,
+      );
+    return c.json({ pipeline: name, action, by, at: new Date().toISOString() });
   });
   app.notFound((c) =>
     c.json({ error: `no such endpoint: ${c.req.path} (try /livez, /readyz, /metrics, /api/status)` }, 404),

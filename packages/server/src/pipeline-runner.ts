@@ -21,4 +21,8 @@ export interface PipelineRunner {
   /** Finishes the batch in flight, releases leases and closes what it opened. Idempotent. */
   stop(): Promise<void>;
   report(): Promise<PipelineReport>;
+  /** Stops the work (releasing leases, leaving the group) but keeps the connections, so `report()` still answers. */
+  pause(): Promise<void>;
+  /** Starts the work again after `pause()`. */
+  resume(): Promise<void>;
 }

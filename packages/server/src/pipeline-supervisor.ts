@@ -4,7 +4,7 @@ import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 /** A pipeline's state as the service reports it. */
-export type PipelineState = 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+export type PipelineState = 'starting' | 'running' | 'paused' | 'failed' | 'stopping' | 'stopped';
 
 /** What `/api/status` and the metrics show of one pipeline. */
 export interface PipelineStatus {
@@ -16,6 +16,8 @@ export interface PipelineStatus {
   readonly since: string;
   readonly restarts: number;
   readonly lastError: { readonly code: string; readonly message: string; readonly at: string } | null;
+  /** Who paused it and when, while paused. */
+  readonly pausedBy?: { readonly by: string; readonly at: string };
   readonly details: Readonly<Record<string, unknown>>;
 }
 
@@ -42,6 +44,7 @@ export class PipelineSupervisor {
   #restarts = 0;
   #lastError: PipelineStatus['lastError'] = null;
   #loop: Promise<void> | undefined;
+  #pausedBy: { by: string; at: string } | undefined;
 
   constructor(options: {
     name: string;
@@ -118,6 +121,30 @@ export class PipelineSupervisor {
     }
   }
 
+  /**
+   * Pauses a running pipeline on an operator's request (`by` says who): its relay or consumer stops (leases
+   * released, group left) but its connections stay, so its figures are still reported. Logged with who and when.
+   * Returns false when it is not running.
+   */
+  async pause(by: string): Promise<boolean> {
+    if (this.#state !== 'running' || this.#runner === undefined) return false;
+    await this.#runner.pause();
+    this.#pausedBy = { by, at: new Date().toISOString() };
+    this.#set('paused');
+    this.#logger.info('pipeline paused', { by });
+    return true;
+  }
+
+  /** Resumes a paused pipeline (`by` says who); logged. Returns false when it is not paused. */
+  async resume(by: string): Promise<boolean> {
+    if (this.#state !== 'paused' || this.#runner === undefined) return false;
+    await this.#runner.resume();
+    this.#pausedBy = undefined;
+    this.#set('running');
+    this.#logger.info('pipeline resumed', { by });
+    return true;
+  }
+
   /** Stops the pipeline: finishes what is in flight, releases its leases, closes its connections. */
   async stop(): Promise<void> {
     this.#set('stopping');
@@ -131,7 +158,7 @@ export class PipelineSupervisor {
 
   async status(): Promise<PipelineStatus> {
     let report: PipelineReport | undefined;
-    if (this.#state === 'running' && this.#runner !== undefined) {
+    if ((this.#state === 'running' || this.#state === 'paused') && this.#runner !== undefined) {
       report = await this.#runner.report().catch((error: unknown) => ({
         ready: false,
         reason: `its status cannot be read: ${errorMessage(error)}`,
@@ -154,6 +181,7 @@ export class PipelineSupervisor {
       since: new Date(this.#since).toISOString(),
       restarts: this.#restarts,
       lastError: this.#lastError,
+      ...(this.#pausedBy === undefined ? {} : { pausedBy: this.#pausedBy }),
       details: report?.details ?? {},
     };
   }

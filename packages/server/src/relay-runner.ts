@@ -5,6 +5,7 @@ import {
   createStore,
   createTransport,
   type OutboxStore,
+  type Relay,
   type RelayPipelineConfig,
   type Transport,
 } from '@sluice/core';
@@ -13,7 +14,9 @@ import { closeAll, type RunnerContext } from './runner-context.js';
 
 /**
  * Opens a relay pipeline: the outbox of the named store (`relay`) or a change outbox over a change source
- * (`changes`), its own transport connection, and a relay between them. Everything it opened is closed by `stop()`.
+ * (`changes`), its own transport connection, and a relay between them. `pause()` stops the relay (releasing its
+ * lease) but keeps the outbox open, so the pending count is still reported; `resume()` starts a new relay.
+ * Everything it opened is closed by `stop()`.
  */
 export async function openRelayRunner(
   ctx: RunnerContext,
@@ -27,43 +30,79 @@ export async function openRelayRunner(
       closers.push(() => store.close());
       outbox = await store.createOutbox({ source: `urn:sluice:pipeline:${ctx.name}`, relay: true });
     } else {
-      outbox = createChangeOutbox(await pipeline.changes());
-      closers.push(() => outbox.close());
+      const changes = createChangeOutbox(await pipeline.changes());
+      closers.push(() => changes.close());
+      outbox = changes;
     }
     const transport: Transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
-    const relay = createRelay({
-      ...pipeline.relay,
-      outbox,
-      transport,
-      topics: pipeline.topics,
-      logger: ctx.logger,
-      onPublished: (records, ms) => ctx.metrics.published(ctx.name, records, ms),
-    }).start();
-    const startedAt = Date.now();
     const leaseTtlMs = pipeline.relay?.leaseTtlMs ?? 5000;
-    let stopped: Promise<void> | undefined;
-    const stop = () => {
-      stopped ??= (async () => {
-        await relay.stop().catch(() => undefined);
-        await closeAll(closers);
-      })();
-      return stopped;
+    let relay: Relay | undefined;
+    let startedAt = 0;
+    let failed: (error: unknown) => void = () => undefined;
+    const done = new Promise<void>((_resolve, reject) => {
+      failed = reject;
+    });
+    const start = () => {
+      const started = createRelay({
+        ...pipeline.relay,
+        outbox,
+        transport,
+        topics: pipeline.topics,
+        logger: ctx.logger,
+        onPublished: (records, ms) => ctx.metrics.published(ctx.name, records, ms),
+      }).start();
+      started.done.catch((error: unknown) => {
+        if (relay === started) failed(error);
+      });
+      relay = started;
+      startedAt = Date.now();
     };
+    start();
+    let ended: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    let stopped: Promise<void> | undefined;
     return {
-      done: relay.done,
-      stop,
+      done: Promise.race([done, finished]),
+      stop: () => {
+        stopped ??= (async () => {
+          const current = relay;
+          relay = undefined;
+          await current?.stop().catch(() => undefined);
+          await closeAll(closers);
+          ended();
+        })();
+        return stopped;
+      },
+      async pause() {
+        const current = relay;
+        relay = undefined;
+        await current?.stop();
+      },
+      async resume() {
+        if (relay === undefined && stopped === undefined) start();
+      },
       async report(): Promise<PipelineReport> {
+        if (relay === undefined) {
+          return { ready: false, reason: 'paused', details: { outbox: await outbox.stats() } };
+        }
         const stats = await relay.stats();
-        const failing = stats.failingSince !== null;
+        // Ready while publishing works and it holds partitions, or stands by: holding none for longer than a
+        // lease lasts means live instances hold them (a dead predecessor's lease, as after a SIGKILL, would
+        // have run out by then and been taken).
+        let reason: string | undefined;
+        if (stats.failingSince !== null) {
+          reason =
+            `publishing fails since ${new Date(stats.failingSince).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim();
+        } else if (stats.partitions.length === 0 && Date.now() - startedAt <= leaseTtlMs + 1000) {
+          const owners = [...new Set(stats.outbox.partitions.map((p) => p.owner).filter((o) => o !== null))];
+          reason = `waiting for the relay lease (held by ${owners.join(', ') || 'nobody yet'})`;
+        }
         return {
-          ready: !failing,
-          ...(failing
-            ? {
-                reason:
-                  `publishing fails since ${new Date(stats.failingSince!).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim(),
-              }
-            : {}),
+          ready: reason === undefined,
+          ...(reason === undefined ? {} : { reason }),
           details: { ...stats },
         };
       },

@@ -77,7 +77,12 @@ export async function startService(
   }
   let stopping = false;
   const startedAt = Date.now();
-  const app = createHttpApp({ statuses, metrics, startedAt, stopping: () => stopping });
+  const control = async (name: string, action: 'pause' | 'resume', by: string) => {
+    const s = supervisors.find((x) => x.name === name);
+    if (s === undefined) return undefined;
+    return action === 'pause' ? s.pause(by) : s.resume(by);
+  };
+  const app = createHttpApp({ statuses, control, metrics, startedAt, stopping: () => stopping });
   const host = options.host ?? config.http?.host ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
