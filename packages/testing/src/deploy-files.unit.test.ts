@@ -135,16 +135,16 @@ describe('deploy/sluice.service', () => {
   it('runs `sluice run` with its config, secrets from an env file, restarted on failure, stopped by SIGTERM', () => {
     assert.match(
       one('ExecStart') ?? '',
-      /^\/\S*node \S+\/packages\/cli\/dist\/bin\.js run --config \/etc\/sluice\//,
+      /^\/\S*node \S+\/packages\/cli\/dist\/bin\.js run --config \/opt\/sluice\//,
     );
     assert.equal(one('EnvironmentFile'), '/etc/sluice/sluice.env');
     assert.equal(one('Restart'), 'on-failure');
     assert.equal(one('KillSignal'), 'SIGTERM');
   });
 
-  it('stops within the same grace period as the Kubernetes example, above a 30 s drain', () => {
+  it('stops within the same grace period as the Kubernetes example, above the 10 s default drain bound', () => {
     const stop = seconds(one('TimeoutStopSec') ?? '0');
-    assert.ok(stop > 30, `TimeoutStopSec=${one('TimeoutStopSec')}`);
+    assert.ok(stop > 10, `TimeoutStopSec=${one('TimeoutStopSec')}`);
     const grace = /terminationGracePeriodSeconds:\s*(\d+)/.exec(read('docs/operating.md'));
     assert.equal(Number(grace?.[1]), stop, 'docs/operating.md terminationGracePeriodSeconds');
   });
