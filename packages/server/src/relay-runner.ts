@@ -30,7 +30,7 @@ export async function openRelayRunner(
       closers.push(() => store.close());
       outbox = await store.createOutbox({ source: `urn:sluice:pipeline:${ctx.name}`, relay: true });
     } else {
-      const changes = createChangeOutbox(await pipeline.changes());
+      const changes = createChangeOutbox(await pipeline.changes(ctx.config.vars ?? {}));
       closers.push(() => changes.close());
       outbox = changes;
     }

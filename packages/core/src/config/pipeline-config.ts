@@ -21,13 +21,17 @@ export interface RelayPipelineConfig {
 /**
  * Ships changes read from a database (change data capture, or query-based polling) to `transport`: `changes`
  * builds what `createChangeOutbox` takes (the change source with its position store, the mapping from row
- * changes to contract events, the backfill settings), called again each time the pipeline restarts.
+ * changes to contract events, the backfill settings), from the config's resolved `vars`, again each time the
+ * pipeline restarts.
  */
 export interface ChangesPipelineConfig {
   readonly kind: 'changes';
   readonly transport: string;
   readonly topics: readonly TopicSpec[];
-  readonly changes: () => ChangeOutboxOptions | Promise<ChangeOutboxOptions>;
+  /** Called with the config's resolved `vars` each time the pipeline (re)starts. */
+  readonly changes: (
+    vars: Readonly<Record<string, string>>,
+  ) => ChangeOutboxOptions | Promise<ChangeOutboxOptions>;
   readonly relay?: PipelineRelaySettings;
 }
 

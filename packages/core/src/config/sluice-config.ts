@@ -19,6 +19,11 @@ export interface SluiceConfig {
   readonly shutdownTimeoutMs?: number;
   /** How long a failed pipeline waits before its first restart (doubling up to 30 s). Default 1 s. */
   readonly restartDelayMs?: number;
+  /**
+   * Named values (usually `env('NAME')`) resolved at start and passed to the functions a pipeline declares (a
+   * `changes` pipeline's factory), so they too take their URLs and secrets from the environment.
+   */
+  readonly vars?: Readonly<Record<string, string>>;
   readonly stores?: Readonly<Record<string, StoreConfig | string>>;
   readonly transports?: Readonly<Record<string, TransportConfig | string>>;
   readonly pipelines: Readonly<Record<string, PipelineConfig>>;
