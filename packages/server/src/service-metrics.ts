@@ -20,6 +20,7 @@ export class ServiceMetrics {
   readonly #published: Counter<'pipeline'>;
   readonly #batchSeconds: Histogram<'pipeline'>;
   readonly #handled: Counter<'pipeline' | 'group' | 'outcome'>;
+  readonly #handlerSeconds: Histogram<'pipeline' | 'group'>;
 
   constructor(snapshot: () => Promise<readonly PipelineSnapshot[]>) {
     const r = this.registry;
@@ -138,6 +139,13 @@ export class ServiceMetrics {
       labelNames: ['pipeline', 'group', 'outcome'],
       registers: [r],
     });
+    this.#handlerSeconds = new Histogram({
+      name: 'sluice_consumer_handler_duration_seconds',
+      help: "How long a handler ran for an event it applied (the inbox's transaction around it not included).",
+      labelNames: ['pipeline', 'group'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
   }
 
   /** Makes a pipeline's series appear at zero before anything happened (so rates work from the start). */
@@ -166,5 +174,8 @@ export class ServiceMetrics {
           ? 'dead_lettered'
           : outcome.kind;
     this.#handled.inc({ pipeline, group, outcome: kind });
+    if (outcome.kind === 'applied' && outcome.handlerMs !== undefined) {
+      this.#handlerSeconds.observe({ pipeline, group }, outcome.handlerMs / 1000);
+    }
   }
 }

@@ -10,7 +10,13 @@ import type { SequenceProblem } from './sequence-rule.js';
 
 /** What happened to one delivered record. */
 export type ConsumeOutcome =
-  | { readonly kind: 'applied' | 'duplicate'; readonly event: ConsumedEvent; readonly attempt: number }
+  | {
+      readonly kind: 'applied' | 'duplicate';
+      readonly event: ConsumedEvent;
+      readonly attempt: number;
+      /** How long the handler ran (applied events; a duplicate runs none). */
+      readonly handlerMs?: number;
+    }
   | {
       readonly kind: 'retry';
       readonly event: ConsumedEvent;

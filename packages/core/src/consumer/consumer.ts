@@ -30,6 +30,7 @@ import {
   prepareRecord,
   type Unapplied,
 } from './prepare-record.js';
+import { timed } from './timed.js';
 
 /**
  * Runs handlers for a consumer group. Each event's handler and its inbox record commit in one transaction of
@@ -235,18 +236,25 @@ export class Consumer<Tx> {
     const span = startProcessSpan(this.#o.group, event, item.attempts);
     let outcome: ProcessOutcome = 'retried';
     let failure: unknown;
+    let handlerMs: number | undefined;
     try {
       const status = await inSpan(span, () =>
         this.#o.inbox.runOnce(
           this.#o.group,
           event.id,
-          (tx) => handler.fn(event, { tx, attempt: item.attempts }),
+          (tx) =>
+            timed(
+              () => handler.fn(event, { tx, attempt: item.attempts }),
+              (ms) => {
+                handlerMs = ms;
+              },
+            ),
           this.#chains.check(item, event, false),
         ),
       );
       outcome = status === 'refused' ? 'held' : status;
       if (status === 'refused') this.#chains.hold(item, event);
-      else this.#applied(p, status);
+      else this.#applied(p, status, status === 'applied' ? handlerMs : undefined);
     } catch (error) {
       failure = error;
       outcome = await this.#failed(p, error);
@@ -262,13 +270,22 @@ export class Consumer<Tx> {
   async #applyBatch(batch: readonly Prepared<Tx>[]): Promise<void> {
     for (const p of batch) p.item.attempts++;
     const spans = batch.map((p) => startProcessSpan(this.#o.group, p.event, p.item.attempts));
+    const handlerMs: (number | undefined)[] = batch.map(() => undefined);
     let outcomes: BatchOutcome[];
     try {
       outcomes = await this.#o.inbox.runBatch!(
         this.#o.group,
         batch.map((p, i) => ({
           eventId: p.event.id,
-          apply: (tx: Tx) => inSpan(spans[i], () => p.handler.fn(p.event, { tx, attempt: p.item.attempts })),
+          apply: (tx: Tx) =>
+            inSpan(spans[i], () =>
+              timed(
+                () => p.handler.fn(p.event, { tx, attempt: p.item.attempts }),
+                (ms) => {
+                  handlerMs[i] = ms;
+                },
+              ),
+            ),
           chain: this.#chains.check(p.item, p.event, false),
         })),
       );
@@ -288,19 +305,24 @@ export class Consumer<Tx> {
         this.#chains.hold(p.item, p.event);
       } else {
         endProcessSpan(spans[i], outcome.status);
-        this.#applied(p, outcome.status);
+        this.#applied(p, outcome.status, outcome.status === 'applied' ? handlerMs[i] : undefined);
       }
     }
   }
 
-  #applied(p: Prepared<Tx>, status: 'applied' | 'duplicate'): void {
+  #applied(p: Prepared<Tx>, status: 'applied' | 'duplicate', handlerMs?: number): void {
     const { item, event } = p;
     if (status === 'applied') this.#counters.stats.applied++;
     else this.#counters.stats.duplicates++;
     this.#counters.unavailable = 0;
     this.#chains.passed(item, event, status === 'applied');
     this.#queues.settle(item);
-    this.#o.onOutcome?.({ kind: status, event, attempt: item.attempts });
+    this.#o.onOutcome?.({
+      kind: status,
+      event,
+      attempt: item.attempts,
+      ...(handlerMs === undefined ? {} : { handlerMs }),
+    });
   }
 
   /**
