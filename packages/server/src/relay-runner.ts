@@ -25,6 +25,7 @@ export async function openRelayRunner(
   const closers: (() => Promise<unknown>)[] = [];
   try {
     let outbox: OutboxStore;
+    let sourceStats: (() => Promise<{ lagBytes: number | null; lagMs: number | null }>) | undefined;
     if (pipeline.kind === 'relay') {
       const store = await createStore(ctx.config.stores![pipeline.store]!);
       closers.push(() => store.close());
@@ -33,10 +34,34 @@ export async function openRelayRunner(
       const changes = createChangeOutbox(await pipeline.changes(ctx.config.vars ?? {}));
       closers.push(() => changes.close());
       outbox = changes;
+      sourceStats = () => changes.sourceStats();
     }
     const transport: Transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
     const leaseTtlMs = pipeline.relay?.leaseTtlMs ?? 5000;
+    const lagWarnMs = pipeline.kind === 'changes' ? (pipeline.lagWarnMs ?? 60_000) : Number.POSITIVE_INFINITY;
+    let lagging = false;
+    /** The change source's lag; logs once when it goes over `lagWarnMs` and once when it is back under. */
+    const sourceLag = async () => {
+      if (sourceStats === undefined) return {};
+      const source = await sourceStats().catch(() => ({ lagBytes: null, lagMs: null }));
+      const over = source.lagMs !== null && source.lagMs > lagWarnMs;
+      if (over !== lagging) {
+        lagging = over;
+        if (over)
+          ctx.logger.warn('change data capture lag over threshold', {
+            lagMs: source.lagMs,
+            lagBytes: source.lagBytes,
+            thresholdMs: lagWarnMs,
+          });
+        else
+          ctx.logger.info('change data capture lag back under threshold', {
+            lagMs: source.lagMs,
+            lagBytes: source.lagBytes,
+          });
+      }
+      return { source };
+    };
     let relay: Relay | undefined;
     let startedAt = 0;
     let failed: (error: unknown) => void = () => undefined;
@@ -86,7 +111,11 @@ export async function openRelayRunner(
       },
       async report(): Promise<PipelineReport> {
         if (relay === undefined) {
-          return { ready: false, reason: 'paused', details: { outbox: await outbox.stats() } };
+          return {
+            ready: false,
+            reason: 'paused',
+            details: { outbox: await outbox.stats(), ...(await sourceLag()) },
+          };
         }
         const stats = await relay.stats();
         // Ready while publishing works and it holds partitions, or stands by: holding none for longer than a
@@ -103,7 +132,7 @@ export async function openRelayRunner(
         return {
           ready: reason === undefined,
           ...(reason === undefined ? {} : { reason }),
-          details: { ...stats },
+          details: { ...stats, ...(await sourceLag()) },
         };
       },
     };

@@ -83,6 +83,24 @@ export class ServiceMetrics {
       },
     );
     gauge(
+      'sluice_cdc_lag_bytes',
+      'Log bytes the change source holds back (WAL behind its slot, binlog behind its position).',
+      ['pipeline'],
+      (g, p) => {
+        const v = num(nested(p, 'source')?.['lagBytes']);
+        if (v !== undefined) g.set({ pipeline: p.name }, v);
+      },
+    );
+    gauge(
+      'sluice_cdc_lag_seconds',
+      'Age of the oldest change read and not yet acknowledged by the bus (0 when none).',
+      ['pipeline'],
+      (g, p) => {
+        const source = nested(p, 'source');
+        if (source !== undefined) g.set({ pipeline: p.name }, (num(source['lagMs']) ?? 0) / 1000);
+      },
+    );
+    gauge(
       'sluice_relay_partitions_owned',
       'Key-hash partitions of the outbox this relay holds the lease of.',
       ['pipeline'],

@@ -116,6 +116,8 @@ describe('sluice run on the legacy-courses example: change data capture, an outb
       // Two catalogue events, and the course's listing (an entity topic) after each of the two changes.
       assert.match(metrics, /sluice_relay_events_published_total\{pipeline="catalogue-changes"\} 4\n/);
       assert.match(metrics, /sluice_relay_events_published_total\{pipeline="enrollments-relay"\} 40\n/);
+      assert.match(metrics, /sluice_cdc_lag_bytes\{pipeline="catalogue-changes"\} \d+\n/);
+      assert.match(metrics, /sluice_cdc_lag_seconds\{pipeline="catalogue-changes"\} [\d.e-]+\n/);
       run.child.kill('SIGTERM');
       assert.equal(await run.exited, 0, run.output());
     } finally {

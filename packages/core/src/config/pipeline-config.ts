@@ -33,6 +33,8 @@ export interface ChangesPipelineConfig {
     vars: Readonly<Record<string, string>>,
   ) => ChangeOutboxOptions | Promise<ChangeOutboxOptions>;
   readonly relay?: PipelineRelaySettings;
+  /** The source's lag (age of the oldest change not yet acknowledged) above which a warning is logged. Default 60 s. */
+  readonly lagWarnMs?: number;
 }
 
 /** Consumer settings a pipeline may set (the service supplies the transport, inbox and logger). */
