@@ -114,6 +114,15 @@ describe('sluice run: the example service (relay + consumer) as a child process'
       (metric(metrics, 'sluice_relay_publish_batch_duration_seconds_count', 'pipeline="enrollments-relay"') ??
         0) >= 1,
     );
+    assert.equal(
+      metric(
+        metrics,
+        'sluice_consumer_handler_duration_seconds_count',
+        'pipeline="course-report",group="course-report"',
+      ),
+      300,
+      'one handler duration per applied event',
+    );
     const status = JSON.parse((await get(run.url, '/api/status')).text) as {
       pipelines: { name: string; state: string }[];
     };
