@@ -213,3 +213,31 @@ describe('sluice run: a failing pipeline is isolated', () => {
     assert.match(output, /stores\.app/);
   });
 });
+
+describe('sluice check', () => {
+  it('passes a config whose stores are migrated and buses reachable; names every problem otherwise (exit 1)', async () => {
+    const ws = await workspace();
+    try {
+      const good = await runSluice(['check', '--config', EXAMPLE_CONFIG], ws.env);
+      assert.equal(good.code, 0, good.output);
+      assert.match(good.output, /ok {4}store app: .*app\.db reachable, migrated/);
+      assert.match(good.output, /ok {4}transport bus: .*bus\.db reachable, topics declared compatibly/);
+      assert.match(good.output, /2 pipeline\(s\) ready to run/);
+
+      const fresh = join(ws.dir, 'fresh.db');
+      const unmigrated = await runSluice(['check', '--config', EXAMPLE_CONFIG], {
+        ...ws.env,
+        REPORTS_DB: fresh,
+      });
+      assert.equal(unmigrated.code, 1, unmigrated.output);
+      assert.match(unmigrated.output, /FAIL {2}store reports: .*fresh\.db has \d+ pending migration/);
+
+      const away = await runSluice(['check', '--config', ISOLATED_CONFIG], ws.env);
+      assert.equal(away.code, 1, away.output);
+      assert.match(away.output, /FAIL {2}store away: SLUICE_DATABASE_UNAVAILABLE/);
+      assert.ok(!away.output.includes('s3cr3t-pw'), away.output);
+    } finally {
+      await ws.close();
+    }
+  });
+});
