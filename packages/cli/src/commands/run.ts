@@ -60,7 +60,12 @@ export const runCommand: Command = {
           process.exit(1);
         }
         service.logger.info('signal received: draining', { signal, boundMs: bound });
-        void service.stop(bound).then((inTime) => resolve(inTime ? 0 : 1));
+        void service.stop(bound).then((inTime) => {
+          // At the bound, work still in flight (a handler that does not return) would keep the process alive:
+          // exit now; it is done again after the restart.
+          if (!inTime) process.exit(1);
+          resolve(0);
+        });
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
