@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SluiceError } from '@sluice/core';
+import { resolveConfig, type SluiceConfig, SluiceError } from '@sluice/core';
+import type { Resolved } from './options.js';
 
 /** The service config files looked for, in order, when `--config` names none. */
 export const SERVICE_CONFIG_FILES = [
@@ -61,4 +62,19 @@ export async function loadServiceConfig(
     );
   }
   return { file, config };
+}
+
+/** `--config` loaded and resolved (env, references), keeping the pipelines `--only` lists (comma-separated). */
+export async function loadResolvedConfig(
+  options: Resolved,
+): Promise<{ file: string; resolved: SluiceConfig }> {
+  const { file, config } = await loadServiceConfig(options['config'] as string | undefined);
+  const only =
+    typeof options['only'] === 'string'
+      ? options['only']
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+  return { file, resolved: resolveConfig(config, { file, only }) };
 }

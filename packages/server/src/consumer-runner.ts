@@ -6,6 +6,7 @@ import {
   createTransport,
 } from '@sluice/core';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
+import { restartableWork } from './restartable-work.js';
 import { closeAll, type RunnerContext } from './runner-context.js';
 
 /**
@@ -23,13 +24,8 @@ export async function openConsumerRunner(
     const inbox = await store.createInbox();
     const transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
-    let consumer: Consumer<unknown> | undefined;
-    let failed: (error: unknown) => void = () => undefined;
-    const done = new Promise<void>((_resolve, reject) => {
-      failed = reject;
-    });
-    const start = () => {
-      const started = createConsumer({
+    const work = restartableWork(() =>
+      createConsumer({
         ...pipeline.consumer,
         transport,
         group: pipeline.group,
@@ -37,39 +33,15 @@ export async function openConsumerRunner(
         handlers: pipeline.handlers,
         logger: ctx.logger,
         onOutcome: (outcome) => ctx.metrics.handled(ctx.name, pipeline.group, outcome),
-      }).start();
-      started.done.catch((error: unknown) => {
-        if (consumer === started) failed(error);
-      });
-      consumer = started;
-    };
-    start();
-    let ended: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    let stopped: Promise<void> | undefined;
+      }).start(),
+    );
     return {
-      done: Promise.race([done, finished]),
-      stop: () => {
-        stopped ??= (async () => {
-          const current = consumer;
-          consumer = undefined;
-          await current?.stop().catch(() => undefined);
-          await closeAll(closers);
-          ended();
-        })();
-        return stopped;
-      },
-      async pause() {
-        const current = consumer;
-        consumer = undefined;
-        await current?.stop();
-      },
-      async resume() {
-        if (consumer === undefined && stopped === undefined) start();
-      },
+      done: work.done,
+      stop: () => work.stop(() => closeAll(closers)),
+      pause: () => work.pause(),
+      resume: () => work.resume(),
       async report(): Promise<PipelineReport> {
+        const consumer = work.current();
         if (consumer === undefined)
           return { ready: false, reason: 'paused', details: { group: pipeline.group } };
         const stats = consumer.stats();

@@ -5,11 +5,11 @@ import {
   createStore,
   createTransport,
   type OutboxStore,
-  type Relay,
   type RelayPipelineConfig,
   type Transport,
 } from '@sluice/core';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
+import { restartableWork } from './restartable-work.js';
 import { closeAll, type RunnerContext } from './runner-context.js';
 
 /**
@@ -62,54 +62,23 @@ export async function openRelayRunner(
       }
       return { source };
     };
-    let relay: Relay | undefined;
-    let startedAt = 0;
-    let failed: (error: unknown) => void = () => undefined;
-    const done = new Promise<void>((_resolve, reject) => {
-      failed = reject;
-    });
-    const start = () => {
-      const started = createRelay({
+    const work = restartableWork(() =>
+      createRelay({
         ...pipeline.relay,
         outbox,
         transport,
         topics: pipeline.topics,
         logger: ctx.logger,
         onPublished: (records, ms) => ctx.metrics.published(ctx.name, records, ms),
-      }).start();
-      started.done.catch((error: unknown) => {
-        if (relay === started) failed(error);
-      });
-      relay = started;
-      startedAt = Date.now();
-    };
-    start();
-    let ended: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    let stopped: Promise<void> | undefined;
+      }).start(),
+    );
     return {
-      done: Promise.race([done, finished]),
-      stop: () => {
-        stopped ??= (async () => {
-          const current = relay;
-          relay = undefined;
-          await current?.stop().catch(() => undefined);
-          await closeAll(closers);
-          ended();
-        })();
-        return stopped;
-      },
-      async pause() {
-        const current = relay;
-        relay = undefined;
-        await current?.stop();
-      },
-      async resume() {
-        if (relay === undefined && stopped === undefined) start();
-      },
+      done: work.done,
+      stop: () => work.stop(() => closeAll(closers)),
+      pause: () => work.pause(),
+      resume: () => work.resume(),
       async report(): Promise<PipelineReport> {
+        const relay = work.current();
         if (relay === undefined) {
           return {
             ready: false,
@@ -125,7 +94,7 @@ export async function openRelayRunner(
         if (stats.failingSince !== null) {
           reason =
             `publishing fails since ${new Date(stats.failingSince).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim();
-        } else if (stats.partitions.length === 0 && Date.now() - startedAt <= leaseTtlMs + 1000) {
+        } else if (stats.partitions.length === 0 && Date.now() - work.startedAt() <= leaseTtlMs + 1000) {
           const owners = [...new Set(stats.outbox.partitions.map((p) => p.owner).filter((o) => o !== null))];
           reason = `waiting for the relay lease (held by ${owners.join(', ') || 'nobody yet'})`;
         }

@@ -1,13 +1,6 @@
-import {
-  createStore,
-  createTransport,
-  errorCode,
-  errorMessage,
-  resolveConfig,
-  type TransportConfig,
-} from '@sluice/core';
+import { createStore, createTransport, errorCode, errorMessage, type TransportConfig } from '@sluice/core';
 import { maskUrl } from '@sluice/core/adapter';
-import { loadServiceConfig } from '../load-service-config.js';
+import { loadResolvedConfig } from '../load-service-config.js';
 import type { Command } from './command.js';
 
 export const checkCommand: Command = {
@@ -22,16 +15,7 @@ export const checkCommand: Command = {
     examples: ['sluice check --config sluice.config.ts'],
   },
   async run(options) {
-    const { file, config } = await loadServiceConfig(options['config'] as string | undefined);
-    const only =
-      typeof options['only'] === 'string'
-        ? options['only']
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : [];
-    // Environment variables, names and references: throws with the field (exit 1).
-    const resolved = resolveConfig(config, { file, only });
+    const { file, resolved } = await loadResolvedConfig(options);
     const problems: string[] = [];
     const ok = (line: string) => process.stdout.write(`ok    ${line}\n`);
     const fail = (line: string) => {

@@ -1,6 +1,5 @@
-import { resolveConfig } from '@sluice/core';
 import { startService } from '@sluice/server';
-import { loadServiceConfig } from '../load-service-config.js';
+import { loadResolvedConfig } from '../load-service-config.js';
 import type { Command } from './command.js';
 
 export const runCommand: Command = {
@@ -33,15 +32,7 @@ export const runCommand: Command = {
     ],
   },
   async run(options) {
-    const { file, config } = await loadServiceConfig(options['config'] as string | undefined);
-    const only =
-      typeof options['only'] === 'string'
-        ? options['only']
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : [];
-    const resolved = resolveConfig(config, { file, only });
+    const { file, resolved } = await loadResolvedConfig(options);
     const service = await startService(resolved, {
       ...(options['port'] === undefined ? {} : { port: options['port'] as number }),
       ...(options['host'] === undefined ? {} : { host: options['host'] as string }),
