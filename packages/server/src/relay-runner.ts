@@ -56,14 +56,18 @@ export async function openRelayRunner(
       async report(): Promise<PipelineReport> {
         const stats = await relay.stats();
         const failing = stats.failingSince !== null;
+        // Not ready until it holds its partitions: after a SIGKILL the dead process's lease must run out first.
+        // An instance that has stood by for two lease lifetimes without a partition is a standby behind a live
+        // holder, and ready as such.
+        const waiting = !stats.leader && Date.now() - startedAt < 2 * leaseTtlMs;
+        const reason = failing
+          ? `publishing fails since ${new Date(stats.failingSince!).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim()
+          : waiting
+            ? `waiting for its lease partitions (a previous holder's lease runs out within ${leaseTtlMs} ms)`
+            : undefined;
         return {
-          ready: !failing,
-          ...(failing
-            ? {
-                reason:
-                  `publishing fails since ${new Date(stats.failingSince!).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim(),
-              }
-            : {}),
+          ready: reason === undefined,
+          ...(reason === undefined ? {} : { reason }),
           details: { ...stats },
         };
       },
