@@ -185,8 +185,9 @@ describe('sluice run SIGKILLed mid-stream and restarted (the example service: re
           assert.match(first.text, /enrollments-relay/);
           notReadyAtStart.push(first.text);
         }
-        let last = { status: 0, text: '' };
-        while ((last = await readyz(run.url)).status !== 200) {
+        for (;;) {
+          const last = await readyz(run.url);
+          if (last.status === 200) break;
           assert.ok(
             Date.now() - startedAt < 20_000,
             `not ready 20 s after a restart: ${last.text}\n${run.output()}`,
