@@ -117,16 +117,27 @@ describe('sluice run: its broker away at start and restarted mid-stream', () => 
       await new Promise((res) => setTimeout(res, 1000));
       await redis.kill();
       const killedAt = Date.now();
+      let outageReadyz = '';
       const sawNotReady = await eventually(
-        async () => (await get(r.url, '/readyz')).status === 503,
+        async () => {
+          const res = await get(r.url, '/readyz');
+          outageReadyz = res.text;
+          return res.status === 503;
+        },
         5_000,
         50,
       );
+      const notReadyAfterMs = Date.now() - killedAt;
       await new Promise((res) => setTimeout(res, Math.max(0, 2000 - (Date.now() - killedAt))));
       const restartAt = Date.now();
       await redis.start();
+      let lastNotReady = '';
       assert.ok(
-        await eventually(async () => (await get(r.url, '/readyz')).status === 200, 20_000),
+        await eventually(async () => {
+          const res = await get(r.url, '/readyz');
+          if (res.status !== 200) lastNotReady = res.text;
+          return res.status === 200;
+        }, 20_000),
         `not ready 20 s after Redis restarted: ${(await get(r.url, '/readyz')).text}`,
       );
       const readyAfterRestartMs = Date.now() - restartAt;
@@ -159,7 +170,8 @@ describe('sluice run: its broker away at start and restarted mid-stream', () => 
       const final = JSON.parse((await get(r.url, '/api/status')).text) as Status;
       t.diagnostic(
         `restarts during the outage [${restartsBefore}]; ready ${readyAfterStartMs} ms after Redis started; ` +
-          `503 seen after the kill: ${sawNotReady}; ready ${readyAfterRestartMs} ms after the restart; ` +
+          `503 ${notReadyAfterMs} ms after the kill: ${sawNotReady} (${outageReadyz}); ready ${readyAfterRestartMs} ms after the restart ` +
+          `(last 503: ${lastNotReady}); ` +
           `events ${committed.size}, applied ${rows.length}, drained in ${drainMs} ms; final restarts [` +
           `${final.pipelines.map((p) => `${p.name} ${p.restarts}`).join(', ')}]`,
       );
