@@ -8,6 +8,8 @@ CREATE TABLE IF NOT EXISTS course_report (
   enrolled  INTEGER NOT NULL DEFAULT 0,
   cancelled INTEGER NOT NULL DEFAULT 0
 );
+-- A rowid table never deleted from: its rowid is the order the events were applied in (the fault tests check
+-- per-key order with it).
 CREATE TABLE IF NOT EXISTS report_events (
   event_id TEXT PRIMARY KEY,
   key      TEXT NOT NULL,

@@ -87,16 +87,16 @@ export async function openRelayRunner(
           };
         }
         const stats = await relay.stats();
-        // Ready while publishing works and it holds partitions, or stands by: holding none for longer than a
-        // lease lasts means live instances hold them (a dead predecessor's lease, as after a SIGKILL, would
-        // have run out by then and been taken).
+        // Not ready until it holds its partitions: after a SIGKILL the dead process's lease must run out first.
+        // An instance that has stood by for two lease lifetimes without a partition is a standby behind a live
+        // holder, and ready as such.
         let reason: string | undefined;
         if (stats.failingSince !== null) {
           reason =
             `publishing fails since ${new Date(stats.failingSince).toISOString()}: ${stats.lastError?.code ?? ''} ${stats.lastError?.message ?? ''}`.trim();
-        } else if (stats.partitions.length === 0 && Date.now() - work.startedAt() <= leaseTtlMs + 1000) {
+        } else if (!stats.leader && Date.now() - work.startedAt() < 2 * leaseTtlMs) {
           const owners = [...new Set(stats.outbox.partitions.map((p) => p.owner).filter((o) => o !== null))];
-          reason = `waiting for the relay lease (held by ${owners.join(', ') || 'nobody yet'})`;
+          reason = `waiting for its lease partitions (held by ${owners.join(', ') || 'nobody yet'}; a previous holder's lease runs out within ${leaseTtlMs} ms)`;
         }
         return {
           ready: reason === undefined,

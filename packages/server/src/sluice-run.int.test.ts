@@ -149,6 +149,50 @@ describe('sluice run: the example service (relay + consumer) as a child process'
   });
 });
 
+describe('sluice run: two instances of one service', () => {
+  it('the second stands by: 503 waiting for the lease, then ready as a standby while the first publishes', async () => {
+    const ws = await workspace();
+    const a = await startSluiceRun(['--config', EXAMPLE_CONFIG, '--port', '0'], ws.env);
+    let b: RunningSluice | undefined;
+    try {
+      assert.ok(await eventually(async () => (await get(a.url, '/readyz')).status === 200, 20_000));
+      const bStarted = Date.now();
+      b = await startSluiceRun(['--config', EXAMPLE_CONFIG, '--port', '0'], ws.env);
+      const first = await get(b.url, '/readyz');
+      assert.equal(first.status, 503, first.text);
+      assert.match(first.text, /enrollments-relay.*waiting for its lease partitions/);
+      const standby = b;
+      assert.ok(await eventually(async () => (await get(standby.url, '/readyz')).status === 200, 20_000));
+      // Two lease lifetimes (2 × 5 s) standing by, not before.
+      assert.ok(Date.now() - bStarted >= 9_000, `ready as a standby after ${Date.now() - bStarted} ms`);
+      const relayOf = async (url: string) =>
+        (
+          JSON.parse((await get(url, '/api/status')).text) as {
+            pipelines: { name: string; details: { leader?: boolean } }[];
+          }
+        ).pipelines.find((p) => p.name === 'enrollments-relay')!.details;
+      assert.equal((await relayOf(a.url)).leader, true);
+      assert.equal((await relayOf(b.url)).leader, false);
+      ws.enroll(20);
+      const reports = ws.reports();
+      try {
+        assert.ok(
+          await eventually(() => ws.applied(reports) === 20, 20_000),
+          `applied ${ws.applied(reports)} of 20`,
+        );
+      } finally {
+        reports.close();
+      }
+    } finally {
+      a.child.kill('SIGTERM');
+      b?.child.kill('SIGTERM');
+      assert.equal(await a.exited, 0, a.output());
+      if (b) assert.equal(await b.exited, 0, b.output());
+      await ws.close();
+    }
+  });
+});
+
 describe('sluice run: a failing pipeline is isolated', () => {
   it('the others flow; /readyz is 503 naming it; it is restarted with backoff; no password is shown', async () => {
     const ws = await workspace();
