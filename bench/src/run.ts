@@ -30,13 +30,14 @@ const suites: Record<string, Bench[]> = {
   postgres: [...postgresSuite],
   transports: [...transportsSuite],
   cdc: [...cdcSuite],
+  // `SLUICE_BENCH_EVENTS` and `SLUICE_BENCH_ROUNDS` shrink it while developing (default 100,000 events, 5 rounds).
   observability: [
     (dir) =>
       observabilityBench(
         dir,
         Number(process.env['SLUICE_BENCH_EVENTS'] ?? 100_000),
         1_000,
-        Number(process.env['SLUICE_BENCH_ROUNDS'] ?? 3),
+        Number(process.env['SLUICE_BENCH_ROUNDS'] ?? 5),
       ),
   ],
 };
