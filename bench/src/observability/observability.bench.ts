@@ -20,6 +20,12 @@ interface Round {
   readonly relay: number;
   /** Consumer, events/s, from its first event handled to its last. */
   readonly consume: number;
+  /**
+   * CPU time of this process (all its threads: V8, GC, SQLite) per event during the relay drain and during
+   * the consume, µs: what the configurations add, less disturbed than the rates by other processes.
+   */
+  readonly relayCpuUs: number;
+  readonly consumeCpuUs: number;
   /** From `createConsumer` to its first event handled, ms. */
   readonly startupMs: number;
   /** Spans the in-memory SDK finished during the relay drain and during the consume (0 without it). */
@@ -41,7 +47,8 @@ const PER_TRANSACTION = 100;
  * - relay drain, timed: one relay (batches of 1000) publishes them all to the embedded log;
  * - consume, timed from the first event handled to the last: `createConsumer` with the SQLite inbox and a
  *   handler inserting one row per event, reading the topic the relay filled.
- * Rates compare the best round of each configuration to the best round of `off` (medians reported too). A
+ * Each timed part also records the process's CPU time per event (less disturbed by other processes than the
+ * rates, on a shared machine). Rates compare the best round of each configuration to the best round of `off` (medians reported too). A
  * warm-up round of every configuration on a tenth of the events comes first and is not counted.
  */
 export async function observabilityBench(
@@ -98,6 +105,12 @@ export async function observabilityBench(
       figures[`${label} ratio ${name}/off, medians`] = median(name, what) / median('off', what);
       figures[`${label}, ${name}, extra µs per event`] = 1e6 / best(name, what) - 1e6 / best('off', what);
     }
+    const cpu = what === 'relay' ? 'relayCpuUs' : 'consumeCpuUs';
+    for (const name of OBSERVABILITY_SETUPS) {
+      figures[`${label}, ${name}, CPU µs per event, median`] = median(name, cpu);
+      if (name !== 'off')
+        figures[`${label} CPU ratio off/${name}, medians`] = median('off', cpu) / median(name, cpu);
+    }
   }
   figures['consumer startup (to first event), off, median ms'] = median('off', 'startupMs');
   figures['spans recorded per round, in-memory SDK, relay'] = median('metrics+memory-sdk', 'relaySpans');
@@ -108,9 +121,12 @@ export async function observabilityBench(
     figures,
     notes: OBSERVABILITY_SETUPS.map(
       (name) =>
-        `${name} (relay/consume events/s per round): ${runs
+        `${name} (relay/consume events/s per round, CPU µs per event): ${runs
           .get(name)!
-          .map((r) => `${r.relay.toLocaleString('en-US')}/${r.consume.toLocaleString('en-US')}`)
+          .map(
+            (r) =>
+              `${r.relay.toLocaleString('en-US')}/${r.consume.toLocaleString('en-US')} (CPU ${r.relayCpuUs.toFixed(1)}/${r.consumeCpuUs.toFixed(1)} µs)`,
+          )
           .join(', ')}`,
     ),
   };
@@ -167,6 +183,7 @@ async function runSetup(
       read: (topic, target, limit) => bus.read(topic, target, limit),
       close: () => bus.close(),
     };
+    let cpu = process.cpuUsage();
     let t = performance.now();
     const relay = createRelay({
       outbox,
@@ -178,6 +195,7 @@ async function runSetup(
     const relayDeadline = Date.now() + 300_000;
     while (published < events && Date.now() < relayDeadline) await sleep(2);
     const relayMs = performance.now() - t;
+    const relayCpu = process.cpuUsage(cpu);
     await relay.stop();
     if (published < events) throw new Error(`the relay published ${published} of ${events} events in 300 s`);
     const relaySpans = setup.spansHeld();
@@ -192,6 +210,7 @@ async function runSetup(
     let handled = 0;
     let firstAt = 0;
     let lastAt = 0;
+    cpu = process.cpuUsage();
     t = performance.now();
     const consumer = createConsumer({
       transport: bus,
@@ -209,6 +228,7 @@ async function runSetup(
     });
     const deadline = Date.now() + 300_000;
     while (handled < events && Date.now() < deadline) await sleep(2);
+    const consumeCpu = process.cpuUsage(cpu);
     await consumer.stop();
     if (handled < events) throw new Error(`the consumer handled ${handled} of ${events} events in 300 s`);
     const consumeSpans = setup.spansHeld();
@@ -216,6 +236,8 @@ async function runSetup(
     return {
       relay: rate(events, relayMs),
       consume: rate(events - 1, lastAt - firstAt),
+      relayCpuUs: (relayCpu.user + relayCpu.system) / events,
+      consumeCpuUs: (consumeCpu.user + consumeCpu.system) / events,
       startupMs: Math.round(firstAt - t),
       relaySpans,
       consumeSpans,
