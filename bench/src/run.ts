@@ -6,6 +6,7 @@ import { appendBench } from './append.bench.js';
 import { cdcSuite } from './cdc/cdc-suite.js';
 import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
+import { observabilityBench } from './observability/observability.bench.js';
 import { postgresSuite } from './postgres/postgres-suite.js';
 import { type BenchResult, printResult, writeResults } from './report.js';
 import { transportsSuite } from './transports/transports-suite.js';
@@ -29,6 +30,16 @@ const suites: Record<string, Bench[]> = {
   postgres: [...postgresSuite],
   transports: [...transportsSuite],
   cdc: [...cdcSuite],
+  // `SLUICE_BENCH_EVENTS` and `SLUICE_BENCH_ROUNDS` shrink it while developing (default 100,000 events, 5 rounds).
+  observability: [
+    (dir) =>
+      observabilityBench(
+        dir,
+        Number(process.env['SLUICE_BENCH_EVENTS'] ?? 100_000),
+        1_000,
+        Number(process.env['SLUICE_BENCH_ROUNDS'] ?? 5),
+      ),
+  ],
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
