@@ -135,6 +135,41 @@ describe('tracing', () => {
     );
   });
 
+  it('consumer: no process span for an event whose producer trace is not sampled (parent-based sampling)', async () => {
+    const outbox = new MemoryOutbox();
+    const traceId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    outbox.append(
+      Deposited,
+      { accountId: 'u1', amount: 1 },
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-00` },
+    );
+    outbox.append(
+      Deposited,
+      { accountId: 's1', amount: 1 },
+      { traceparent: `00-${traceId}-00f067aa0ba902b8-01` },
+    );
+    const transport = createMemoryTransport();
+    const relay = createRelay({ outbox, transport, topics: [accounts] }).start();
+    const inbox = new MemoryInbox();
+    const consumer = createConsumer({
+      transport,
+      group: 'billing',
+      inbox,
+      handlers: [
+        handle(Deposited, (e, { tx }: { tx: { effects: string[] } }) => void tx.effects.push(e.key)),
+      ],
+    });
+    await until(() => inbox.effects.length === 2);
+    await consumer.stop();
+    await relay.stop();
+    const processed = sdk.spans('process accounts');
+    assert.deepEqual(
+      processed.map((s) => s.attributes['sluice.key']),
+      ['s1'],
+      'only the sampled producer trace gets a process span',
+    );
+  });
+
   it('consumer: "process <topic>" continues the producer trace, and the handler span nests under it', async () => {
     const outbox = new MemoryOutbox();
     const row = appendInSpan(outbox, 'a1');
