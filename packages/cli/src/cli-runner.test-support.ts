@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-// The `sluice` command as a user runs it, for the CLI's tests: a child process on the CLI's entry point, with
-// this process's Node flags (`--conditions=sluice-source --import tsx`). The loader is resolved from here so
-// that children may run in any folder.
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
-const EXEC_ARGV = process.execArgv.map((a) =>
-  a === 'tsx'
-    ? import.meta.resolve('tsx')
-    : a === '--import=tsx'
-      ? `--import=${import.meta.resolve('tsx')}`
-      : a,
-);
-
+// The `sluice` command as a user runs it, for the CLI's tests: a child process on the built CLI (`dist/bin.js`,
+// plain Node: what `npx sluice` runs). Starting it through tsx from the sources costs most of a second of CPU
+// per command, which made this suite the slowest of `npm test`. `scripts/test` builds first; run
+// `npx tsc -b tsconfig.build.json` before running one of these files by hand.
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export interface Run {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -38,7 +31,7 @@ function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessE
 }
 
 export function start(args: readonly string[], o: RunOptions) {
-  return spawn(process.execPath, [...EXEC_ARGV, BIN, ...args], {
+  return spawn(process.execPath, [BIN, ...args], {
     cwd: o.cwd,
     env: childEnv(o.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import {
   storeConfigOf,
 } from '@sluice/core';
 import { type OpenDatabaseOptions, openDatabase, type SqliteDatabase } from '@sluice/sqlite';
+import { importModule } from './load-service-config.js';
 import { type OptionSpec, type Resolved, UsageError } from './options.js';
 import { storeKindOf } from './store-kind.js';
 
@@ -145,7 +146,7 @@ export async function loadContracts(specifier: string | undefined): Promise<Even
       : specifier;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(url);
   } catch (cause) {
     throw new UsageError(`could not import contracts module ${specifier}: ${String(cause)}`);
   }

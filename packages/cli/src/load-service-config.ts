@@ -38,15 +38,9 @@ export async function loadServiceConfig(
     file = found;
   }
   if (!existsSync(file)) throw new SluiceError('SLUICE_CONFIG_INVALID', `config file ${file} does not exist`);
-  const url = pathToFileURL(file).href;
   let mod: Record<string, unknown>;
   try {
-    if (/\.m?ts$/i.test(file)) {
-      const { tsImport } = (await import('tsx/esm/api')) as {
-        tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
-      };
-      mod = await tsImport(url, import.meta.url);
-    } else mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(pathToFileURL(file).href);
   } catch (cause) {
     throw new SluiceError(
       'SLUICE_CONFIG_INVALID',
@@ -77,4 +71,18 @@ export async function loadResolvedConfig(
           .filter(Boolean)
       : [];
   return { file, resolved: resolveConfig(config, { file, only }) };
+}
+
+/**
+ * Imports a module by URL or package name: a `.ts` / `.mts` file through tsx (so `--config` and `--contracts`
+ * may name TypeScript sources), anything else with Node's own `import()`.
+ */
+export async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  if (/^file:.*\.m?ts$/i.test(specifier)) {
+    const { tsImport } = (await import('tsx/esm/api')) as {
+      tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>>;
+    };
+    return tsImport(specifier, import.meta.url);
+  }
+  return (await import(specifier)) as Record<string, unknown>;
 }
