@@ -1,6 +1,6 @@
-import type { InboxStore, OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
+import type { InboxStore, Store, StoreConfig } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
-import { maskUrl } from '@sluice/core/adapter';
+import { maskUrl, storeOf } from '@sluice/core/adapter';
 import type mysql from 'mysql2/promise';
 import { connectionError } from './errors.js';
 import { createMysqlInbox } from './inbox/mysql-inbox.js';
@@ -29,46 +29,23 @@ export async function createMysqlStore(config: StoreConfig & { kind: 'mysql' }):
     connectTimeout: 10_000,
   });
   const masked = maskUrl(config.url);
-  const name = `${masked}${config.database === undefined ? '' : ` database ${config.database}`}`;
   const options = config.database === undefined ? {} : { database: config.database };
-  const outboxes: (OutboxStore | InboxStore<unknown>)[] = [];
-  let closed: Promise<void> | undefined;
-  const naming = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw connectionError(error, masked) ?? error;
-    }
+  /** The database holding Sluice's tables, checked to be migrated. */
+  const migrated = async () => {
+    const database = await resolveDatabase(pool, config.database, 'sluice');
+    await assertMigrated(pool, database, `${masked} database ${database}`);
+    return database;
   };
-  const steps = (list: readonly StoreMigration[]): StoreMigration[] =>
-    list.map((m) => ({ version: m.version, name: m.name, sql: m.sql }));
-  return {
+  return storeOf({
     kind: 'mysql',
-    name,
-    pendingMigrations: () => naming(async () => steps(await pendingMigrations(pool, options))),
-    migrate: () => naming(async () => steps(await migrate(pool, options))),
-    createOutbox: (open) =>
-      naming(async () => {
-        const database = await resolveDatabase(pool, config.database, 'sluice');
-        await assertMigrated(pool, database, `${masked} database ${database}`);
-        const outbox = await createMysqlOutbox(pool, { source: open.source, database });
-        outboxes.push(outbox);
-        return outbox;
-      }),
-    createInbox: () =>
-      naming(async () => {
-        const database = await resolveDatabase(pool, config.database, 'sluice');
-        await assertMigrated(pool, database, `${masked} database ${database}`);
-        const inbox = await createMysqlInbox(pool, { database });
-        outboxes.push(inbox);
-        return inbox as InboxStore<unknown>;
-      }),
-    close() {
-      closed ??= (async () => {
-        for (const o of outboxes) await o.close();
-        await pool.end();
-      })();
-      return closed;
-    },
-  };
+    name: `${masked}${config.database === undefined ? '' : ` database ${config.database}`}`,
+    connectionError: (error) => connectionError(error, masked),
+    pendingMigrations: () => pendingMigrations(pool, options),
+    migrate: () => migrate(pool, options),
+    createOutbox: async (open) =>
+      createMysqlOutbox(pool, { source: open.source, database: await migrated() }),
+    createInbox: async () =>
+      (await createMysqlInbox(pool, { database: await migrated() })) as InboxStore<unknown>,
+    close: () => pool.end(),
+  });
 }

@@ -1,6 +1,6 @@
-import type { InboxStore, OutboxStore, Store, StoreConfig, StoreMigration } from '@sluice/core';
+import type { InboxStore, Store, StoreConfig } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
-import { maskUrl } from '@sluice/core/adapter';
+import { maskUrl, storeOf } from '@sluice/core/adapter';
 import type pg from 'pg';
 import { connectionError } from './errors.js';
 import { createPostgresInbox } from './inbox/postgres-inbox.js';
@@ -40,17 +40,6 @@ export async function createPostgresStore(config: StoreConfig & { kind: 'postgre
   // An idle connection the server closed: the next query opens another one.
   pool.on('error', () => undefined);
   const executor = fromPg(pool);
-  const outboxes: (OutboxStore | InboxStore<unknown>)[] = [];
-  let closed: Promise<void> | undefined;
-  const naming = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw connectionError(error, masked) ?? error;
-    }
-  };
-  const steps = (list: readonly StoreMigration[]): StoreMigration[] =>
-    list.map((m) => ({ version: m.version, name: m.name, sql: m.sql }));
   const assertMigrated = async () => {
     const version = await schemaVersion(executor, schema);
     if (version < LATEST_VERSION) {
@@ -60,31 +49,20 @@ export async function createPostgresStore(config: StoreConfig & { kind: 'postgre
       );
     }
   };
-  return {
+  return storeOf({
     kind: 'postgres',
     name,
-    pendingMigrations: () => naming(async () => steps(await pendingMigrations(executor, schema))),
-    migrate: () => naming(async () => steps(await migrate(executor, schema))),
-    createOutbox: (options) =>
-      naming(async () => {
-        await assertMigrated();
-        const outbox = await createPostgresOutbox(pool, { source: options.source, schema });
-        outboxes.push(outbox);
-        return outbox;
-      }),
-    createInbox: () =>
-      naming(async () => {
-        await assertMigrated();
-        const inbox = await createPostgresInbox(pool, { schema });
-        outboxes.push(inbox);
-        return inbox as InboxStore<unknown>;
-      }),
-    close() {
-      closed ??= (async () => {
-        for (const o of outboxes) await o.close();
-        await pool.end();
-      })();
-      return closed;
+    connectionError: (error) => connectionError(error, masked),
+    pendingMigrations: () => pendingMigrations(executor, schema),
+    migrate: () => migrate(executor, schema),
+    async createOutbox(options) {
+      await assertMigrated();
+      return createPostgresOutbox(pool, { source: options.source, schema });
     },
-  };
+    async createInbox() {
+      await assertMigrated();
+      return (await createPostgresInbox(pool, { schema })) as InboxStore<unknown>;
+    },
+    close: () => pool.end(),
+  });
 }

@@ -55,6 +55,7 @@ export {
   releaseInSequence,
 } from '../outbox/sequence-gate.js';
 export { murmur2, partitionFor } from '../partitioning/partition-for.js';
+export { type StoreParts, storeOf } from '../store/store-of.js';
 export { checkPollOptions, checkSubscribeOptions } from '../transport/check-subscribe-options.js';
 export { assignPartitions } from '../transport/groups/assign-partitions.js';
 export type { AssignableMember } from '../transport/groups/assignable-member.js';
