@@ -158,10 +158,17 @@ describe('sluice run: two instances of one service', () => {
       assert.ok(await eventually(async () => (await get(a.url, '/readyz')).status === 200, 20_000));
       const bStarted = Date.now();
       b = await startSluiceRun(['--config', EXAMPLE_CONFIG, '--port', '0'], ws.env);
-      const first = await get(b.url, '/readyz');
-      assert.equal(first.status, 503, first.text);
-      assert.match(first.text, /enrollments-relay.*waiting for its lease partitions/);
+      // Right after start its pipelines may still report "starting"; once connected, the relay waits for the lease.
       const standby = b;
+      let waiting = { status: 0, text: '' };
+      assert.ok(
+        await eventually(async () => {
+          waiting = await get(standby.url, '/readyz');
+          assert.equal(waiting.status, 503, `ready after ${Date.now() - bStarted} ms: ${waiting.text}`);
+          return /enrollments-relay.*waiting for its lease partitions/.test(waiting.text);
+        }, 5_000),
+        waiting.text,
+      );
       assert.ok(await eventually(async () => (await get(standby.url, '/readyz')).status === 200, 20_000));
       // Two lease lifetimes (2 × 5 s) standing by, not before.
       assert.ok(Date.now() - bStarted >= 9_000, `ready as a standby after ${Date.now() - bStarted} ms`);
