@@ -4,14 +4,23 @@ import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
+  BatchSpanProcessor,
   InMemorySpanExporter,
-  SimpleSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import type { ConsumeOutcome } from '@sluice/core';
 import { ServiceMetrics } from '@sluice/server';
 
 /** The four configurations of the observability benchmark, as `sluice run` would run them. */
-export const OBSERVABILITY_SETUPS = ['off', 'metrics', 'metrics+noop-sdk', 'metrics+memory-sdk'] as const;
+export const OBSERVABILITY_SETUPS = [
+  'off',
+  'metrics',
+  'metrics+noop-sdk',
+  'metrics+memory-sdk',
+  'metrics+memory-sdk-10%',
+] as const;
 export type ObservabilitySetupName = (typeof OBSERVABILITY_SETUPS)[number];
 
 /** One configuration, registered: the hooks to give the relay and the consumer, and the application's tracer. */
@@ -25,6 +34,8 @@ export interface ObservabilitySetup {
   readonly tracer: Tracer | undefined;
   /** Spans the in-memory SDK holds (0 for the others). */
   spansHeld(): number;
+  /** Exports the spans the batch processor still queues (after a timed part, before counting). */
+  flush(): Promise<void>;
   /** Drops the spans the in-memory SDK holds (between phases, outside the timed parts). */
   resetSpans(): void;
   /** Unregisters the global tracer provider and context manager. */
@@ -37,8 +48,11 @@ export interface ObservabilitySetup {
  * - `metrics`: the service's hooks (relay `onPublished`, consumer `onOutcome`) feeding `ServiceMetrics`;
  * - `metrics+noop-sdk`: plus `BasicTracerProvider` with `AlwaysOffSampler` (spans created, never recorded) and
  *   the AsyncLocalStorage context manager, registered globally;
- * - `metrics+memory-sdk`: plus `BasicTracerProvider` (always on) exporting every span to an
- *   `InMemorySpanExporter` through `SimpleSpanProcessor`.
+ * - `metrics+memory-sdk`: plus `BasicTracerProvider` (always on: every span recorded) exporting to an
+ *   `InMemorySpanExporter` through a `BatchSpanProcessor` (the processor OpenTelemetry recommends outside tests;
+ *   its queue is sized so that no span is dropped, which the benchmark checks);
+ * - `metrics+memory-sdk-10%`: the same with the sampler production usually runs, parent-based with 10% of the
+ *   producers' traces sampled (the consumer follows each event's producer).
  */
 export function registerObservability(name: ObservabilitySetupName): ObservabilitySetup {
   const metrics = name === 'off' ? undefined : new ServiceMetrics(async () => []);
@@ -46,11 +60,26 @@ export function registerObservability(name: ObservabilitySetupName): Observabili
   metrics?.declare('consumer', 'consumer', 'bench');
   let exporter: InMemorySpanExporter | undefined;
   let provider: BasicTracerProvider | undefined;
-  if (name === 'metrics+noop-sdk' || name === 'metrics+memory-sdk') {
-    exporter = name === 'metrics+memory-sdk' ? new InMemorySpanExporter() : undefined;
+  if (name !== 'off' && name !== 'metrics') {
+    exporter = name === 'metrics+noop-sdk' ? undefined : new InMemorySpanExporter();
+    const sampler: Sampler =
+      name === 'metrics+noop-sdk'
+        ? new AlwaysOffSampler()
+        : name === 'metrics+memory-sdk'
+          ? new AlwaysOnSampler()
+          : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) });
     provider = new BasicTracerProvider({
-      sampler: exporter === undefined ? new AlwaysOffSampler() : new AlwaysOnSampler(),
-      spanProcessors: exporter === undefined ? [] : [new SimpleSpanProcessor(exporter)],
+      sampler,
+      spanProcessors:
+        exporter === undefined
+          ? []
+          : [
+              new BatchSpanProcessor(exporter, {
+                maxQueueSize: 1 << 21,
+                maxExportBatchSize: 1024,
+                scheduledDelayMillis: 200,
+              }),
+            ],
     });
     if (!context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()))
       throw new Error('a global context manager is already registered: the previous setup was not closed');
@@ -60,9 +89,12 @@ export function registerObservability(name: ObservabilitySetupName): Observabili
   return {
     name,
     onPublished: metrics && ((records, ms) => metrics.published('relay', records, ms)),
-    onOutcome: metrics && ((outcome) => metrics.handled('consumer', 'bench', outcome)),
+    onOutcome: metrics?.consumerHook('consumer', 'bench'),
     tracer: provider === undefined ? undefined : trace.getTracer('bench-app'),
     spansHeld: () => exporter?.getFinishedSpans().length ?? 0,
+    flush: async () => {
+      await provider?.forceFlush();
+    },
     resetSpans: () => exporter?.reset(),
     async close() {
       if (provider === undefined) return;

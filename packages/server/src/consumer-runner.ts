@@ -24,6 +24,7 @@ export async function openConsumerRunner(
     const inbox = await store.createInbox();
     const transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
+    const onOutcome = ctx.metrics.consumerHook(ctx.name, pipeline.group);
     const work = restartableWork(() =>
       createConsumer({
         ...pipeline.consumer,
@@ -32,7 +33,7 @@ export async function openConsumerRunner(
         inbox,
         handlers: pipeline.handlers,
         logger: ctx.logger,
-        onOutcome: (outcome) => ctx.metrics.handled(ctx.name, pipeline.group, outcome),
+        onOutcome,
       }).start(),
     );
     return {

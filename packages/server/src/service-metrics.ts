@@ -1,5 +1,7 @@
 import type { ConsumeOutcome } from '@sluice/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter } from './series-counter.js';
+import { SeriesHistogram } from './series-histogram.js';
 
 /** What the metrics read from the supervisors at scrape time, per pipeline. */
 export interface PipelineSnapshot {
@@ -19,8 +21,8 @@ export class ServiceMetrics {
   readonly #restarts: Counter<'pipeline'>;
   readonly #published: Counter<'pipeline'>;
   readonly #batchSeconds: Histogram<'pipeline'>;
-  readonly #handled: Counter<'pipeline' | 'group' | 'outcome'>;
-  readonly #handlerSeconds: Histogram<'pipeline' | 'group'>;
+  readonly #handled: SeriesCounter<'pipeline' | 'group' | 'outcome'>;
+  readonly #handlerSeconds: SeriesHistogram<'pipeline' | 'group'>;
 
   constructor(snapshot: () => Promise<readonly PipelineSnapshot[]>) {
     const r = this.registry;
@@ -151,13 +153,13 @@ export class ServiceMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [r],
     });
-    this.#handled = new Counter({
+    this.#handled = new SeriesCounter({
       name: 'sluice_consumer_events_total',
       help: 'Events a consumer settled, by outcome: applied, duplicate (skipped by the inbox), retried, dead_lettered.',
       labelNames: ['pipeline', 'group', 'outcome'],
       registers: [r],
     });
-    this.#handlerSeconds = new Histogram({
+    this.#handlerSeconds = new SeriesHistogram({
       name: 'sluice_consumer_handler_duration_seconds',
       help: "How long a handler ran for an event it applied (the inbox's transaction around it not included).",
       labelNames: ['pipeline', 'group'],
@@ -171,7 +173,7 @@ export class ServiceMetrics {
     this.#restarts.inc({ pipeline }, 0);
     if (kind === 'consumer' && group !== undefined) {
       for (const outcome of ['applied', 'duplicate', 'retried', 'dead_lettered'])
-        this.#handled.inc({ pipeline, group, outcome }, 0);
+        this.#handled.series({ pipeline, group, outcome });
     } else this.#published.inc({ pipeline }, 0);
   }
 
@@ -184,16 +186,36 @@ export class ServiceMetrics {
     this.#batchSeconds.observe({ pipeline }, durationMs / 1000);
   }
 
-  handled(pipeline: string, group: string, outcome: ConsumeOutcome): void {
-    const kind =
-      outcome.kind === 'retry'
-        ? 'retried'
-        : outcome.kind === 'dead-lettered'
-          ? 'dead_lettered'
-          : outcome.kind;
-    this.#handled.inc({ pipeline, group, outcome: kind });
-    if (outcome.kind === 'applied' && outcome.handlerMs !== undefined) {
-      this.#handlerSeconds.observe({ pipeline, group }, outcome.handlerMs / 1000);
-    }
+  /**
+   * The consumer's `onOutcome` for `pipeline` (group `group`): counts each settled event by outcome and
+   * observes the handler's duration of each applied one. Its series are looked up once, here: per event it
+   * costs a few additions (the consumer calls it for every event).
+   */
+  consumerHook(pipeline: string, group: string): (outcome: ConsumeOutcome) => void {
+    const count = (outcome: string) => this.#handled.series({ pipeline, group, outcome });
+    const applied = count('applied');
+    const duplicate = count('duplicate');
+    const retried = count('retried');
+    const deadLettered = count('dead_lettered');
+    const seconds = this.#handlerSeconds.series({ pipeline, group });
+    return (outcome) => {
+      switch (outcome.kind) {
+        case 'applied':
+          applied.inc();
+          if (outcome.handlerMs !== undefined) seconds.observe(outcome.handlerMs / 1000);
+          return;
+        case 'duplicate':
+          duplicate.inc();
+          return;
+        case 'retry':
+          retried.inc();
+          return;
+        case 'dead-lettered':
+          deadLettered.inc();
+          return;
+        default:
+          return;
+      }
+    };
   }
 }

@@ -1,6 +1,5 @@
 import { isValidSpanId, isValidTraceId, type SpanContext } from '@opentelemetry/api';
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ATTRIBUTE = '"traceparent":"';
 const DATA = ',"data":';
 /** A version-00 traceparent: `00-` + 32 + `-` + 16 + `-` + 2 hex digits. */
@@ -19,24 +18,56 @@ export function formatTraceparent(span: SpanContext): string | undefined {
 
 /**
  * The remote span context a `traceparent` names, or `undefined` if it is absent or not a valid W3C traceparent
- * (version `ff`, a version-00 value with more fields, an all-zero trace or span id). Later versions are read by
- * their first four fields, as W3C Trace Context says.
+ * (version `ff`, a version-00 value with more fields, an all-zero trace or span id, upper-case hex). Later
+ * versions are read by their first four fields, as W3C Trace Context says. Checked character by character (no
+ * regular expression, no substring until it is valid): a consumer parses one per event.
  */
 export function parseTraceparent(value: string | undefined): SpanContext | undefined {
-  if (value === undefined) return undefined;
-  const m = TRACEPARENT.exec(value);
-  if (m === null) return undefined;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string?,
-  ];
-  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
-  if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & 1, isRemote: true };
+  if (value === undefined || value.length < LENGTH) return undefined;
+  if (value.length > LENGTH && value.charCodeAt(LENGTH) !== DASH) return undefined;
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(35) !== DASH || value.charCodeAt(52) !== DASH) {
+    return undefined;
+  }
+  if (
+    !lowerHex(value, 0, 2) ||
+    !lowerHex(value, 3, 35) ||
+    !lowerHex(value, 36, 52) ||
+    !lowerHex(value, 53, 55)
+  ) {
+    return undefined;
+  }
+  const v0 = value.charCodeAt(0);
+  const v1 = value.charCodeAt(1);
+  if (v0 === F && v1 === F) return undefined;
+  if (v0 === ZERO && v1 === ZERO && value.length !== LENGTH) return undefined;
+  if (allZero(value, 3, 35) || allZero(value, 36, 52)) return undefined;
+  return {
+    traceId: value.slice(3, 35),
+    spanId: value.slice(36, 52),
+    traceFlags: hexDigit(value.charCodeAt(54)) & 1,
+    isRemote: true,
+  };
+}
+
+const DASH = 45;
+const ZERO = 48;
+const F = 102;
+
+function lowerHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+function allZero(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) !== ZERO) return false;
+  return true;
+}
+
+function hexDigit(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 /**

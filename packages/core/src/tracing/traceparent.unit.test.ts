@@ -35,10 +35,21 @@ describe('traceparent', () => {
       `00-${TRACE}-${'0'.repeat(16)}-01`,
       `00-${TRACE.toUpperCase()}-${SPAN}-01`,
       `00-${TRACE}-${SPAN}`,
+      `00-${TRACE}-${SPAN}-0g`,
+      `0g-${TRACE}-${SPAN}-01`,
+      `00_${TRACE}-${SPAN}-01`,
+      `00-${TRACE}_${SPAN}-01`,
+      `00-${TRACE}-${SPAN}_01`,
+      `00-${TRACE.slice(0, 31)}z-${SPAN}-01`,
+      `00-${TRACE}-${SPAN.slice(0, 15)}Z-01`,
+      `01-${TRACE}-${SPAN}-01x`,
     ]) {
       assert.equal(parseTraceparent(bad), undefined, String(bad));
     }
     assert.equal(parseTraceparent(`01-${TRACE}-${SPAN}-01-what-comes-later`)?.spanId, SPAN);
+    assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-03`)?.traceFlags, 1, 'the sampled bit of flags 03');
+    assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-fe`)?.traceFlags, 0, 'flags fe: not sampled');
+    assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-01`)?.traceId, TRACE);
   });
 
   it('finds the envelope attribute in an encoded value, never a field of the data', () => {
