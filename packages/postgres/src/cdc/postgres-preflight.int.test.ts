@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PreflightCheck } from '@sluice/core';
+import { createQueryChangeSource, FilePositionStore, type PreflightCheck } from '@sluice/core';
 import { type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { createChangeCapture, dropChangeCapture } from './change-capture-setup.js';
 import { PostgresChangeSource } from './postgres-change-source.js';
+import { createPostgresPolledTable } from './postgres-polled-table.js';
 
 const failed = (checks: readonly PreflightCheck[]) => checks.filter((c) => !c.ok);
 const named = (checks: readonly PreflightCheck[], prefix: string) =>
@@ -78,5 +81,35 @@ describe('PostgresChangeSource.preflight: change data capture prerequisites, rea
     assert.equal(checks.length, 1);
     assert.equal(checks[0]!.ok, false);
     assert.match(checks[0]!.detail, /cannot reach PostgreSQL/);
+  });
+
+  it('a query-based source: passes a table with the columns it polls, fails a missing column or table', async () => {
+    const positions = new FilePositionStore(join(tmpdir(), `${db.schema}-positions.json`));
+    const check = async (options: { table: string; timestampColumn?: string }) => {
+      const table = createPostgresPolledTable(db.pool, {
+        schema: db.schema,
+        incrementingColumn: 'id',
+        ...options,
+      });
+      const source = createQueryChangeSource({ table, positions });
+      try {
+        return await source.preflight();
+      } finally {
+        await source.close();
+      }
+    };
+    assert.deepEqual(await check({ table: 'course' }), [
+      {
+        name: `table ${db.schema}.course`,
+        ok: true,
+        detail: 'exists with the incrementing column(s) it polls',
+      },
+    ]);
+    const [column] = await check({ table: 'course', timestampColumn: 'changed_at' });
+    assert.equal(column!.ok, false);
+    assert.match(column!.detail, /changed_at/);
+    const [table] = await check({ table: 'nowhere' });
+    assert.equal(table!.ok, false);
+    assert.match(table!.detail, new RegExp(`${db.schema}\\.nowhere`));
   });
 });
