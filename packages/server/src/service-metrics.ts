@@ -1,5 +1,6 @@
 import type { ConsumeOutcome } from '@sluice/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerBackfillMetrics } from './backfill-metrics.js';
 
 /** What the metrics read from the supervisors at scrape time, per pipeline. */
 export interface PipelineSnapshot {
@@ -132,6 +133,7 @@ export class ServiceMetrics {
         if (held !== undefined) g.set({ pipeline: p.name }, held + (waiting ?? 0));
       },
     );
+    registerBackfillMetrics(r, read);
     this.#restarts = new Counter({
       name: 'sluice_pipeline_restarts_total',
       help: 'Times a pipeline was restarted after it failed.',
