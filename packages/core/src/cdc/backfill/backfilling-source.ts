@@ -144,9 +144,10 @@ export class BackfillingSource implements ChangeSource {
     };
   }
 
-  /** The wrapped source's checks. */
+  /** The wrapped source's checks, then the snapshotter's (its tables). */
   async preflight(): Promise<readonly PreflightCheck[]> {
-    return (await this.#source.preflight?.()) ?? [];
+    const source = (await this.#source.preflight?.()) ?? [];
+    return [...source, ...((await this.#o.snapshotter.preflight?.()) ?? [])];
   }
 
   async close(): Promise<void> {
