@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PreflightCheck } from '@sluice/core';
+import { createQueryChangeSource, type PreflightCheck } from '@sluice/core';
 import { type PrivateMariadb, startPrivateMariadb } from '@sluice/testing';
 import mysql from 'mysql2/promise';
 import { type TestDatabase, testDatabase, testUrl } from '../test-database.test-support.js';
 import { MysqlChangeSource } from './mysql-change-source.js';
+import { createMysqlPolledTable } from './mysql-polled-table.js';
 import { MysqlPositionStore } from './mysql-position-store.js';
 
 const failed = (checks: readonly PreflightCheck[]) => checks.filter((c) => !c.ok);
@@ -48,6 +49,34 @@ describe('MysqlChangeSource.preflight on the shared MariaDB: read-only', () => {
       /none stored: the first run starts at the server's current position/,
     );
     assert.equal(await store.load('fresh'), undefined, 'preflight saved no position');
+    const made = await db.query(
+      "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'sluice_change_positions'",
+      [db.database],
+    );
+    assert.equal(made.length, 0, 'not even the position table was created');
+  });
+
+  it('a query-based source: passes a table with the column it polls, fails a missing column', async () => {
+    const check = async (incrementingColumn: string) => {
+      const table = createMysqlPolledTable(db.pool, {
+        database: db.database,
+        table: 'courses',
+        incrementingColumn,
+      });
+      const s = createQueryChangeSource({ table, positions: store });
+      try {
+        return await s.preflight();
+      } finally {
+        await s.close();
+      }
+    };
+    assert.deepEqual(
+      (await check('id')).map((c) => c.ok),
+      [true],
+    );
+    const [missing] = await check('nope');
+    assert.equal(missing!.ok, false);
+    assert.match(missing!.detail, /nope/);
   });
 
   it('passes a stored position still in the binlog; fails one the server never wrote, saying to backfill', async () => {
