@@ -14,6 +14,7 @@ export { TopicAudit, type TopicAuditOptions } from './audit/topic-audit.js';
 // Change data capture and backfills
 export type { BackfillOptions } from './cdc/backfill/backfill-options.js';
 export type { BackfillRequest } from './cdc/backfill/backfill-request.js';
+export type { BackfillStats, BackfillTableStats } from './cdc/backfill/backfill-stats.js';
 export { BackfillingSource, withBackfill } from './cdc/backfill/backfilling-source.js';
 export type { BackfillOrder, Snapshotter } from './cdc/backfill/snapshotter.js';
 export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
@@ -21,6 +22,7 @@ export { ChangeOutbox, type ChangeOutboxOptions, createChangeOutbox } from './cd
 export type { ChangeSource, ChangeSourceStats } from './cdc/change-source.js';
 export { FilePositionStore } from './cdc/file-position-store.js';
 export type { PositionStore } from './cdc/position-store.js';
+export type { PreflightCheck } from './cdc/preflight-check.js';
 export type { QueryMode } from './cdc/query/polled-table.js';
 export { createQueryChangeSource, QueryChangeSource } from './cdc/query/query-change-source.js';
 export type { QueryChangeSourceOptions } from './cdc/query/query-change-source-options.js';

@@ -1,4 +1,5 @@
 import {
+  type BackfillStats,
   type ChangesPipelineConfig,
   createChangeOutbox,
   createRelay,
@@ -26,12 +27,20 @@ export async function openRelayRunner(
   try {
     let outbox: OutboxStore;
     let sourceStats: (() => Promise<{ lagBytes: number | null; lagMs: number | null }>) | undefined;
+    /** A backfilling source's progress, for `/api/status` and the backfill metrics (totals since `since`). */
+    let backfill: (() => { backfill: BackfillStats & { since: string } }) | undefined;
     if (pipeline.kind === 'relay') {
       const store = await createStore(ctx.config.stores![pipeline.store]!);
       closers.push(() => store.close());
       outbox = await store.createOutbox({ source: `urn:sluice:pipeline:${ctx.name}`, relay: true });
     } else {
-      const changes = createChangeOutbox(await pipeline.changes(ctx.config.vars ?? {}));
+      const options = await pipeline.changes(ctx.config.vars ?? {});
+      const changes = createChangeOutbox(options);
+      const source = options.source as { backfillStats?: () => BackfillStats };
+      if (typeof source.backfillStats === 'function') {
+        const since = new Date().toISOString();
+        backfill = () => ({ backfill: { since, ...source.backfillStats!() } });
+      }
       closers.push(() => changes.close());
       outbox = changes;
       sourceStats = () => changes.sourceStats();
@@ -83,7 +92,7 @@ export async function openRelayRunner(
           return {
             ready: false,
             reason: 'paused',
-            details: { outbox: await outbox.stats(), ...(await sourceLag()) },
+            details: { outbox: await outbox.stats(), ...(await sourceLag()), ...backfill?.() },
           };
         }
         const stats = await relay.stats();
@@ -101,7 +110,7 @@ export async function openRelayRunner(
         return {
           ready: reason === undefined,
           ...(reason === undefined ? {} : { reason }),
-          details: { ...stats, ...(await sourceLag()) },
+          details: { ...stats, ...(await sourceLag()), ...backfill?.() },
         };
       },
     };

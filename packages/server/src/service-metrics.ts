@@ -1,5 +1,6 @@
 import type { ConsumeOutcome } from '@sluice/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerBackfillMetrics } from './backfill-metrics.js';
 import { SeriesCounter } from './series-counter.js';
 import { SeriesHistogram } from './series-histogram.js';
 
@@ -134,6 +135,7 @@ export class ServiceMetrics {
         if (held !== undefined) g.set({ pipeline: p.name }, held + (waiting ?? 0));
       },
     );
+    registerBackfillMetrics(r, read);
     this.#restarts = new Counter({
       name: 'sluice_pipeline_restarts_total',
       help: 'Times a pipeline was restarted after it failed.',

@@ -188,5 +188,29 @@ export function runChangeSourceConformance(name: string, harness: ChangeSourceHa
       }
       assert.ok(free, 'the stream is free once the first reader closed');
     });
+
+    it('preflight, when offered: every check passes on the prepared stream, and it takes nothing from a reader', async (t) => {
+      const reader = harness.source();
+      const checker = harness.source();
+      try {
+        if (checker.preflight === undefined) return t.skip('this source offers no preflight');
+        await reader.read(1, 0); // the reader holds the stream while the checks run
+        const writer = await harness.writer();
+        await writer.insert(1, 'one');
+        const checks = await checker.preflight();
+        assert.ok(checks.length > 0, 'at least one check');
+        for (const c of checks) {
+          assert.ok(
+            typeof c.name === 'string' && c.name !== '' && typeof c.detail === 'string',
+            JSON.stringify(c),
+          );
+          assert.equal(c.ok, true, `${c.name}: ${c.detail}`);
+        }
+        assert.deepEqual(ids(await readChanges(reader, 1)), [['insert', 1]], 'the reader goes on reading');
+      } finally {
+        await checker.close();
+        await reader.close();
+      }
+    });
   });
 }

@@ -1,4 +1,12 @@
-import { createStore, createTransport, errorCode, errorMessage, type TransportConfig } from '@sluice/core';
+import {
+  type ChangeSource,
+  type ChangesPipelineConfig,
+  createStore,
+  createTransport,
+  errorCode,
+  errorMessage,
+  type TransportConfig,
+} from '@sluice/core';
 import { maskUrl } from '@sluice/core/adapter';
 import { loadResolvedConfig } from '../load-service-config.js';
 import type { Command } from './command.js';
@@ -7,7 +15,7 @@ export const checkCommand: Command = {
   spec: {
     name: 'check',
     summary:
-      'validate a service config without running it: env, references, databases, migrations, buses, topics',
+      'validate a service config without running it: env, references, databases, migrations, buses, topics, change data capture prerequisites',
     usage: 'sluice check [--config sluice.config.ts] [--only NAME[,NAME...]]',
     options: [
       { name: 'only', type: 'string', description: 'check only these pipelines (comma-separated names)' },
@@ -61,6 +69,10 @@ export const checkCommand: Command = {
         fail(`transport ${name} (${where}): ${errorCode(error)} ${errorMessage(error)}`);
       }
     }
+    for (const [name, pipeline] of Object.entries(resolved.pipelines)) {
+      if (pipeline.kind !== 'changes') continue;
+      await checkChangeSource(name, pipeline, resolved.vars ?? {}, ok, fail);
+    }
     process.stdout.write(
       problems.length === 0
         ? `${file}: ${Object.keys(resolved.pipelines).length} pipeline(s) ready to run\n`
@@ -69,6 +81,38 @@ export const checkCommand: Command = {
     return problems.length === 0 ? 0 : 1;
   },
 };
+
+/**
+ * The change source's own prerequisites (log settings, privileges, slot, publication, position, tables), read
+ * only: the source is built from the config, asked for its preflight checks, and closed unstarted.
+ */
+async function checkChangeSource(
+  name: string,
+  pipeline: ChangesPipelineConfig,
+  vars: Readonly<Record<string, string>>,
+  ok: (line: string) => void,
+  fail: (line: string) => void,
+): Promise<void> {
+  let source: ChangeSource;
+  try {
+    source = (await pipeline.changes(vars)).source;
+  } catch (error) {
+    fail(`pipeline ${name}: its changes() failed: ${errorCode(error)} ${errorMessage(error)}`);
+    return;
+  }
+  try {
+    if (source.preflight === undefined) {
+      ok(`pipeline ${name}: ${source.name} has no prerequisites to check before it runs`);
+      return;
+    }
+    for (const check of await source.preflight())
+      (check.ok ? ok : fail)(`pipeline ${name}: ${source.name}: ${check.name}: ${check.detail}`);
+  } catch (error) {
+    fail(`pipeline ${name}: ${source.name}: ${errorCode(error)} ${errorMessage(error)}`);
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
 
 function describe(config: TransportConfig | string): string {
   if (typeof config === 'string') return maskUrl(config);

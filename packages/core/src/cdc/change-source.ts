@@ -1,3 +1,4 @@
+import type { PreflightCheck } from './preflight-check.js';
 import type { RowChange } from './row-change.js';
 
 /** How far a change source is behind its database. */
@@ -36,6 +37,15 @@ export interface ChangeSource {
   acknowledge(position: string): Promise<void>;
 
   stats(): Promise<ChangeSourceStats>;
+
+  /**
+   * Optional. Checks the source's prerequisites without starting it, for `sluice check`: server settings,
+   * privileges, the objects it reads and whether its stored position is still readable; one entry per
+   * prerequisite, each failing one saying what to do. The implementer owns being read-only: it never creates,
+   * takes or advances anything (no slot, no lock, no saved position) and resolves (never rejects) with a failed
+   * check when the database cannot be reached. It does not own closing: the caller calls `close` after it.
+   */
+  preflight?(): Promise<readonly PreflightCheck[]>;
 
   /** Releases the source's connections. Idempotent. */
   close(): Promise<void>;

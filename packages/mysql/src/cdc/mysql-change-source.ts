@@ -1,7 +1,14 @@
-import { type ChangeSource, type ChangeSourceStats, type RowChange, SluiceError } from '@sluice/core';
+import {
+  type ChangeSource,
+  type ChangeSourceStats,
+  type PreflightCheck,
+  type RowChange,
+  SluiceError,
+} from '@sluice/core';
 import { ChangeBuffer } from '@sluice/core/adapter';
 import ZongJi from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
+import { type BinlogEvent, EVENTS, OPERATION } from './binlog-event.js';
 import { type BinlogLocation, binlogBytesAfter } from './binlog-lag.js';
 import { formatChangePosition, parseChangePosition, transactionsAhead } from './change-position.js';
 import { advanceGtidPosition, parseGtid } from './gtid-position.js';
@@ -10,6 +17,7 @@ import {
   type ResolvedMysqlChangeSourceOptions,
   resolveMysqlChangeSourceOptions,
 } from './mysql-change-source-options.js';
+import { mysqlPreflight } from './mysql-preflight.js';
 import { lockName, openReader } from './open-reader.js';
 import { rowImage } from './row-image.js';
 
@@ -27,28 +35,6 @@ interface Transaction {
   changes: number;
   committed: boolean;
 }
-
-/** A binlog event as the decoder hands it over (the fields this source reads). */
-interface BinlogEvent {
-  getEventName(): string;
-  timestamp: number;
-  nextPosition: number;
-  [field: string]: unknown;
-}
-
-const EVENTS = [
-  'rotate',
-  'heartbeat',
-  'mariadbgtid',
-  'xid',
-  'query',
-  'xaprepare',
-  'tablemap',
-  'writerows',
-  'updaterows',
-  'deleterows',
-];
-const OPERATION = { writerows: 'insert', updaterows: 'update', deleterows: 'delete' } as const;
 
 /**
  * Change data capture from MariaDB's row-based binlog (`binlog_format=ROW`, `binlog_row_image=FULL`), read as
@@ -136,6 +122,11 @@ export class MysqlChangeSource implements ChangeSource {
     const lagBytes =
       control === undefined ? null : await binlogBytesAfter(control, this.#savedLocation).catch(() => null);
     return { lagBytes, lagMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest) };
+  }
+
+  /** Server settings, privileges and the stored position, read-only (no lock taken, nothing saved). */
+  preflight(): Promise<readonly PreflightCheck[]> {
+    return mysqlPreflight(this.name, this.#o);
   }
 
   async close(): Promise<void> {

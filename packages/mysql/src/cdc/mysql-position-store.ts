@@ -5,7 +5,7 @@ import type { MysqlQueryable } from '../mysql-client.js';
 
 /** Options of {@link MysqlPositionStore}. */
 export interface MysqlPositionStoreOptions {
-  /** The table holding the positions, made on first use if missing. Default `sluice_change_positions`. */
+  /** The table holding the positions, made on the first save if missing. Default `sluice_change_positions`. */
   readonly table?: string;
   /** Its database. Default: the pool's current database. */
   readonly database?: string;
@@ -39,14 +39,15 @@ export class MysqlPositionStore implements PositionStore {
     this.#db = pool;
   }
 
+  /** Read-only: a table not made yet (nothing saved) is no position, and is not created here. */
   async load(name: string): Promise<string | undefined> {
-    await this.#create();
-    const [rows] = await this.#run(
-      'loading a change position',
-      `SELECT position FROM ${this.#table} WHERE name = ?`,
-      [name],
-    );
-    return (rows as { position: string }[])[0]?.position;
+    try {
+      const [rows] = await this.#db.query(`SELECT position FROM ${this.#table} WHERE name = ?`, [name]);
+      return (rows as { position: string }[])[0]?.position;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === 'ER_NO_SUCH_TABLE') return undefined;
+      throw toSluiceError(error, 'loading a change position', this.#table);
+    }
   }
 
   async save(name: string, position: string): Promise<void> {

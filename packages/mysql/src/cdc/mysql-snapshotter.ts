@@ -1,10 +1,12 @@
-import type {
-  BackfillOrder,
-  BackfillRequest,
-  RowChange,
-  RowImage,
-  SluiceError,
-  Snapshotter,
+import {
+  type BackfillOrder,
+  type BackfillRequest,
+  errorMessage,
+  type PreflightCheck,
+  type RowChange,
+  type RowImage,
+  type SluiceError,
+  type Snapshotter,
 } from '@sluice/core';
 import {
   backfillRequestFromRow,
@@ -226,6 +228,22 @@ export class MysqlSnapshotter implements Snapshotter {
       return { affectedRows: Number(h.affectedRows ?? 0), insertId: Number(h.insertId ?? 0) };
     } catch (error) {
       throw this.#error(error, doing);
+    }
+  }
+
+  /** The backfill and watermark tables exist (read-only). */
+  async preflight(): Promise<readonly PreflightCheck[]> {
+    const name = `backfill tables ${this.#database}.${BACKFILL_TABLE}, ${WATERMARK_TABLE}`;
+    try {
+      const [rows] = await this.#db.query(
+        'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?, ?)',
+        [this.#database, BACKFILL_TABLE, WATERMARK_TABLE],
+      );
+      return Number((rows as { n: number }[])[0]?.n) === 2
+        ? [{ name, ok: true, detail: 'exist (the source must capture the watermark table too)' }]
+        : [{ name, ok: false, detail: 'missing: run createMysqlBackfillTables' }];
+    } catch (error) {
+      return [{ name, ok: false, detail: `cannot check them: ${errorMessage(error)}` }];
     }
   }
 

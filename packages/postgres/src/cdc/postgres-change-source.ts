@@ -2,6 +2,7 @@ import {
   type ChangeSource,
   type ChangeSourceStats,
   InvalidOptionError,
+  type PreflightCheck,
   type RowChange,
   SluiceError,
 } from '@sluice/core';
@@ -11,6 +12,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { connectionError } from '../errors.js';
 import { lsnToNumber, numberToLsn } from './lsn.js';
+import { postgresPreflight } from './postgres-preflight.js';
 
 export interface PostgresChangeSourceOptions {
   /** The source database, as a role with REPLICATION. */
@@ -18,6 +20,12 @@ export interface PostgresChangeSourceOptions {
   /** The permanent slot made by `createChangeCapture`; never created here. */
   readonly slot: string;
   readonly publication: string;
+  /**
+   * The tables (`schema.table`, or `table` in `public`) this source is meant to capture: `preflight`
+   * (`sluice check`) fails when the publication does not cover one. Reading takes whatever the publication
+   * publishes, listed here or not. Default none.
+   */
+  readonly tables?: readonly string[];
   /** Changes held in memory before the replication stream is paused. Default 10,000. */
   readonly maxBuffered?: number;
   /**
@@ -26,6 +34,8 @@ export interface PostgresChangeSourceOptions {
    */
   readonly heartbeatIntervalMs?: number;
 }
+
+const TABLE = /^(?:[a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
 
 /** A transaction being received or read, until it is confirmed. */
 interface Transaction {
@@ -74,7 +84,14 @@ export class PostgresChangeSource implements ChangeSource {
         throw new InvalidOptionError('PostgresChangeSource', field, 'must be a lower-case identifier');
       }
     }
-    this.#o = { maxBuffered: 10_000, heartbeatIntervalMs: 10_000, ...options };
+    if (options.tables !== undefined && !options.tables.every((t) => TABLE.test(t))) {
+      throw new InvalidOptionError(
+        'PostgresChangeSource',
+        'tables',
+        'must name tables as schema.table or table',
+      );
+    }
+    this.#o = { maxBuffered: 10_000, heartbeatIntervalMs: 10_000, tables: [], ...options };
     this.#buffer = new ChangeBuffer(this.#o.maxBuffered);
     this.name = `postgres:${options.slot}`;
   }
@@ -112,6 +129,11 @@ export class PostgresChangeSource implements ChangeSource {
       lagBytes = lag === undefined || lag === null ? null : Number(lag);
     }
     return { lagBytes, lagMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest) };
+  }
+
+  /** wal_level, REPLICATION, publication and tables, slot and wal_status, room for a sender (read-only). */
+  preflight(): Promise<readonly PreflightCheck[]> {
+    return postgresPreflight(this.#o);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,12 @@
-import type { BackfillOrder, BackfillRequest, RowChange, RowImage, Snapshotter } from '@sluice/core';
+import {
+  type BackfillOrder,
+  type BackfillRequest,
+  errorMessage,
+  type PreflightCheck,
+  type RowChange,
+  type RowImage,
+  type Snapshotter,
+} from '@sluice/core';
 import {
   backfillRequestFromRow,
   checkChunkSize,
@@ -183,6 +191,28 @@ export class PostgresSnapshotter implements Snapshotter {
       [requestId],
     );
     return (rowCount ?? 0) > 0;
+  }
+
+  /** The backfill tables exist, and the watermark table is in a publication (read-only catalogue queries). */
+  async preflight(): Promise<readonly PreflightCheck[]> {
+    const name = `backfill tables ${this.#schema}.${BACKFILL_TABLE}, ${WATERMARK_TABLE}`;
+    try {
+      const { rows } = await this.#db.query<{ tables: number; published: number }>(
+        `SELECT (to_regclass($1) IS NOT NULL)::int + (to_regclass($2) IS NOT NULL)::int AS tables,
+                (SELECT count(*)::int FROM pg_publication_tables WHERE schemaname = $3 AND tablename = $4) AS published`,
+        [`${this.#s}.${BACKFILL_TABLE}`, `${this.#s}.${WATERMARK_TABLE}`, this.#schema, WATERMARK_TABLE],
+      );
+      const r = rows[0]!;
+      if (r.tables < 2)
+        return [{ name, ok: false, detail: 'missing: run createChangeCapture (with this backfillSchema)' }];
+      if (r.published === 0) {
+        const detail = `${WATERMARK_TABLE} is in no publication, so backfills would wait for watermarks for ever: run createChangeCapture (it adds it to the publication)`;
+        return [{ name, ok: false, detail }];
+      }
+      return [{ name, ok: true, detail: `exist; ${WATERMARK_TABLE} is published` }];
+    } catch (error) {
+      return [{ name, ok: false, detail: `cannot check them: ${errorMessage(error)}` }];
+    }
   }
 
   async close(): Promise<void> {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorCode, errorMessage, isRetryable } from '../../errors.js';
 import { silentLogger } from '../../util/logger.js';
 import type { ChangeSource, ChangeSourceStats } from '../change-source.js';
+import type { PreflightCheck } from '../preflight-check.js';
 import type { RowChange, RowImage } from '../row-change.js';
 import {
   type BackfillOptions,
@@ -9,6 +10,7 @@ import {
   resolveBackfillOptions,
 } from './backfill-options.js';
 import type { BackfillRequest } from './backfill-request.js';
+import { type BackfillStats, BackfillTotals } from './backfill-stats.js';
 import { keyValues, rowKey } from './row-key.js';
 
 /** A change handed over (or a watermark swallowed), until it is acknowledged. */
@@ -90,6 +92,7 @@ export class BackfillingSource implements ChangeSource {
   #nextPollAt = 0;
   #initialized = false;
   #closed = false;
+  readonly #totals = new BackfillTotals();
 
   constructor(source: ChangeSource, options: BackfillOptions) {
     this.#source = source;
@@ -128,6 +131,23 @@ export class BackfillingSource implements ChangeSource {
   progress(): { request: BackfillRequest; rowsHanded: number; chunks: number } | undefined {
     const a = this.#active;
     return a === undefined ? undefined : { request: a.request, rowsHanded: a.rowsHanded, chunks: a.chunks };
+  }
+
+  /** The running backfill's progress, and rows and chunks per table since this source was created. */
+  backfillStats(): BackfillStats {
+    const a = this.#active;
+    const table = a === undefined ? '' : `${a.request.schema}.${a.request.table}`;
+    return {
+      active:
+        a === undefined ? undefined : { request: a.request.id, table, rows: a.rowsHanded, chunks: a.chunks },
+      tables: this.#totals.list(),
+    };
+  }
+
+  /** The wrapped source's checks, then the snapshotter's (its tables). */
+  async preflight(): Promise<readonly PreflightCheck[]> {
+    const source = (await this.#source.preflight?.()) ?? [];
+    return [...source, ...((await this.#o.snapshotter.preflight?.()) ?? [])];
   }
 
   async close(): Promise<void> {
@@ -196,6 +216,7 @@ export class BackfillingSource implements ChangeSource {
         rowsHanded: request.rowsDelivered,
         chunks: 0,
       };
+      this.#totals.started(`${request.schema}.${request.table}`);
       (this.#o.logger ?? silentLogger).info('backfill started', {
         source: this.name,
         request: request.id,
@@ -307,6 +328,7 @@ export class BackfillingSource implements ChangeSource {
       this.#handed.push(last);
     });
     active.rowsHanded += rows.length;
+    this.#totals.chunkHandedOver(`${active.request.schema}.${active.request.table}`, rows.length);
     active.afterKey = chunk.lastKey;
     const { request } = active;
     const rowsDelivered = active.rowsHanded;

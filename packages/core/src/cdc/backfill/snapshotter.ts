@@ -1,3 +1,4 @@
+import type { PreflightCheck } from '../preflight-check.js';
 import type { RowChange, RowImage } from '../row-change.js';
 import type { BackfillRequest } from './backfill-request.js';
 
@@ -60,6 +61,12 @@ export interface Snapshotter {
     rowsDelivered: number,
     done: boolean,
   ): Promise<void>;
+
+  /**
+   * Optional. Checks, read-only, that the backfill and watermark tables exist (and, where the database can tell,
+   * that the watermark table is captured), for `sluice check`; resolves failed checks, never rejects.
+   */
+  preflight?(): Promise<readonly PreflightCheck[]>;
 
   /** Releases the snapshotter's connections. Idempotent. */
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { PreflightCheck } from '../preflight-check.js';
 import type { PolledRow } from './polled-row.js';
 import type { PolledTableLock } from './polled-table-lock.js';
 import type { QueryCursor } from './query-cursor.js';
@@ -45,4 +46,9 @@ export interface PolledTable {
   databaseNow(): Promise<number>;
   /** Takes the reading lock of the source `name`, or resolves undefined while another session holds it. */
   lock(name: string): Promise<PolledTableLock | undefined>;
+  /**
+   * Optional. Checks, read-only, that the table and the columns it polls exist with usable types (for
+   * `sluice check`); resolves a failed check (never rejects) saying what is wrong.
+   */
+  preflight?(): Promise<readonly PreflightCheck[]>;
 }

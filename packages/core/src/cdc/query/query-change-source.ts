@@ -1,6 +1,7 @@
 import { ClosedError, SluiceError } from '../../errors.js';
 import { sleep } from '../../util/sleep.js';
 import type { ChangeSource, ChangeSourceStats } from '../change-source.js';
+import type { PreflightCheck } from '../preflight-check.js';
 import type { RowChange } from '../row-change.js';
 import { GapObservations } from './gap-observations.js';
 import type { PolledRow } from './polled-row.js';
@@ -115,6 +116,11 @@ export class QueryChangeSource implements ChangeSource {
   }
 
   /** Stops reading; the table's pool and the position store belong to the caller. Idempotent. */
+  /** The table's own checks (it exists, with the columns polled); none when its dialect offers none. */
+  async preflight(): Promise<readonly PreflightCheck[]> {
+    return (await this.#o.table.preflight?.()) ?? [];
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const lock = this.#lock;

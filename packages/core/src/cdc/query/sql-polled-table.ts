@@ -1,3 +1,5 @@
+import { errorCode, errorMessage } from '../../errors.js';
+import type { PreflightCheck } from '../preflight-check.js';
 import type { PolledRow } from './polled-row.js';
 import type { PolledTable, PolledTableFetch, QueryMode } from './polled-table.js';
 import type { PolledTableLock } from './polled-table-lock.js';
@@ -45,6 +47,17 @@ export abstract class SqlPolledTable implements PolledTable {
     const sql = await this.#prepare();
     const [row] = await this.query(sql.now, [], false);
     return microsFromTimestampText(String(row?.['now']));
+  }
+
+  /** Checks the table and its columns as the first fetch would (read-only catalogue queries). */
+  async preflight(): Promise<readonly PreflightCheck[]> {
+    const name = `table ${this.schema}.${this.table}`;
+    try {
+      await this.#prepare();
+      return [{ name, ok: true, detail: `exists with the ${this.mode} column(s) it polls` }];
+    } catch (error) {
+      return [{ name, ok: false, detail: `${errorCode(error)} ${errorMessage(error)}` }];
+    }
   }
 
   abstract lock(name: string): Promise<PolledTableLock | undefined>;
