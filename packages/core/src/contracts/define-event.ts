@@ -1,5 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { InvalidOptionError } from '../errors.js';
+import { COMPATIBILITY_MODES, type CompatibilityMode } from './compatibility-mode.js';
+import type { Deprecation, FieldClassification } from './contract-guarantees.js';
 import type { KeyType } from './define-key.js';
 import type { TopicSpec } from './define-topic.js';
 import { validateSync } from './validate.js';
@@ -27,6 +29,14 @@ export interface EventContract<
   readonly description: string;
   /** CloudEvents `dataschema`: identifies the contract and its version. */
   readonly dataschema: string;
+  /** How this version's schema may change while it is locked (`sluice contracts check`). Default `BACKWARD`. */
+  readonly compatibility: CompatibilityMode;
+  /** Set when the version is deprecated: `sluice contracts check` warns while it is still produced. */
+  readonly deprecated?: Deprecation;
+  /** Classified fields of the data, by dotted path (e.g. `email`, `address.street`). */
+  readonly classification: Readonly<Record<string, FieldClassification>>;
+  /** Whether consumers may request a backfill of this event's source (default true). */
+  readonly backfill: boolean;
 }
 
 /** The data type a contract's handlers receive. */
@@ -34,6 +44,7 @@ export type EventData<C> = C extends EventContract<string, infer D, unknown> ? D
 /** The data type a producer passes to `append` (before defaults and transforms). */
 export type EventInput<C> = C extends EventContract<string, Record<string, unknown>, infer I> ? I : never;
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TYPE_NAME = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)+$/;
 
 export function defineEvent<
@@ -48,6 +59,10 @@ export function defineEvent<
   topic: TopicSpec;
   description: string;
   dataschema?: string;
+  compatibility?: CompatibilityMode;
+  deprecated?: Deprecation;
+  classification?: Readonly<Record<string, FieldClassification>>;
+  backfill?: boolean;
 }): EventContract<Type, StandardSchemaV1.InferOutput<Schema>, StandardSchemaV1.InferInput<Schema>> {
   const { type, version, key, schema, topic, description } = options;
   const where = `defineEvent(${JSON.stringify(type)})`;
@@ -65,6 +80,18 @@ export function defineEvent<
   if (!topic?.name) throw new InvalidOptionError(where, 'topic', 'must be a topic from defineTopic()');
   if (typeof description !== 'string' || !description.trim())
     throw new InvalidOptionError(where, 'description', 'is required');
+  if (options.compatibility !== undefined && !COMPATIBILITY_MODES.includes(options.compatibility)) {
+    throw new InvalidOptionError(where, 'compatibility', `must be one of ${COMPATIBILITY_MODES.join(', ')}`);
+  }
+  const dep = options.deprecated;
+  if (dep !== undefined && (typeof dep?.since !== 'string' || !ISO_DATE.test(dep.since))) {
+    throw new InvalidOptionError(where, 'deprecated.since', 'must be an ISO date, e.g. "2027-01-31"');
+  }
+  for (const [path, c] of Object.entries(options.classification ?? {})) {
+    if (c !== 'personal' && c !== 'secret') {
+      throw new InvalidOptionError(where, `classification.${path}`, 'must be "personal" or "secret"');
+    }
+  }
   return Object.freeze({
     kind: 'sluice.event',
     type,
@@ -78,6 +105,10 @@ export function defineEvent<
     topic,
     description,
     dataschema: options.dataschema ?? `urn:sluice:contract:${type}:v${version}`,
+    compatibility: options.compatibility ?? 'BACKWARD',
+    ...(options.deprecated === undefined ? {} : { deprecated: Object.freeze({ ...options.deprecated }) }),
+    classification: Object.freeze({ ...(options.classification ?? {}) }),
+    backfill: options.backfill ?? true,
   });
 }
 
