@@ -4,6 +4,7 @@ import {
   type ConsumedRecord,
   InvalidOptionError,
   type OutgoingRecord,
+  type PartitionLag,
   type PublishAck,
   type SeekTarget,
   type SubscribeOptions,
@@ -166,6 +167,36 @@ export class KafkaTransport implements Transport {
     } catch (error) {
       throw kafkaError(`resetting the offsets of group ${group} in ${topic}`, error);
     }
+  }
+
+  /**
+   * Like `kafka-consumer-groups --describe`: ListOffsets (earliest, latest) and the group's OffsetFetch; `lag`
+   * is `end - max(committed, earliest)`. Offsets are contiguous (no transactions), so that is the exact count
+   * of records the group would still be delivered; on an `entity` topic after compaction removed older
+   * values, it still counts their offsets (an upper bound, as Kafka's own tools report).
+   */
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#check();
+    const info = await this.#topic(topic);
+    const partitions = Array.from({ length: info.partitions }, (_, i) => i);
+    const [earliest, latest, committed] = await Promise.all([
+      this.#admin.offsets(info.kafkaName, partitions, 'earliest'),
+      this.#admin.offsets(info.kafkaName, partitions, 'latest'),
+      this.#driver.committedOffsets(this.#names.group(group), info.kafkaName, partitions),
+    ]).catch((error: unknown) => {
+      throw kafkaError(`reading the lag of group ${group} in ${topic}`, error);
+    });
+    return partitions.map((partition) => {
+      const end = latest.get(partition) ?? 0;
+      const position = committed[partition];
+      const from = Math.max(position ?? 0, earliest.get(partition) ?? 0);
+      return {
+        partition,
+        committed: position === undefined ? null : String(position),
+        end: String(end),
+        lag: Math.max(0, end - from),
+      };
+    });
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {
