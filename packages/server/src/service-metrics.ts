@@ -1,5 +1,6 @@
 import type { ConsumeOutcome } from '@sluice/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConsumerLag } from './consumer-lag.js';
 
 /** What the metrics read from the supervisors at scrape time, per pipeline. */
 export interface PipelineSnapshot {
@@ -8,6 +9,8 @@ export interface PipelineSnapshot {
   readonly up: boolean;
   readonly ready: boolean;
   readonly details: Readonly<Record<string, unknown>>;
+  /** A consumer's group lag, when it could be read. */
+  readonly lag?: ConsumerLag;
 }
 
 /**
@@ -130,6 +133,18 @@ export class ServiceMetrics {
         const held = num(p.details['heldKeys']);
         const waiting = num(p.details['waitingKeys']);
         if (held !== undefined) g.set({ pipeline: p.name }, held + (waiting ?? 0));
+      },
+    );
+    gauge(
+      'sluice_consumer_lag_events',
+      "Records of the consumer's topics its group has not committed yet, per partition (read at scrape time).",
+      ['pipeline', 'group', 'topic', 'partition'],
+      (g, p) => {
+        const group = p.lag?.group ?? '';
+        for (const t of p.lag?.topics ?? []) {
+          for (const l of t.partitions)
+            g.set({ pipeline: p.name, group, topic: t.topic, partition: String(l.partition) }, l.lag);
+        }
       },
     );
     this.#restarts = new Counter({
