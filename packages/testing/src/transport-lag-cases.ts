@@ -47,7 +47,7 @@ function assertShape(lags: readonly PartitionLag[], partitions: number): void {
 
 /** Consumer lag: `Transport.lag`. */
 export function lagCases(s: SuiteContext): void {
-  const { test, ensure } = s;
+  const { test, ensure, messageRetentionMs } = s;
 
   test('lag: a group that never committed lags by every record published, per partition; end moves with publishes', async ({
     t,
@@ -163,6 +163,41 @@ export function lagCases(s: SuiteContext): void {
       reset.map((l) => l.lag),
       counts.map((n, p) => n + countBy(more, 2)[p]!),
       `reset to earliest: ${show(reset)}`,
+    );
+  });
+
+  test('lag: records a message topic no longer delivers (older than its retention) do not count', async ({
+    t,
+    note,
+  }) => {
+    await ensure(t, 'lag-expiry', 'message', 2, messageRetentionMs);
+    const publishedAt = Date.now();
+    const acks = await publishMany(t, 'lag-expiry', 6, 'old');
+    const fresh = await t.lag('g', 'lag-expiry');
+    if (Date.now() - publishedAt < messageRetentionMs) {
+      assert.deepEqual(
+        fresh.map((l) => l.lag),
+        countBy(acks, 2),
+        'every record lags while it is retained',
+      );
+    } else {
+      note(
+        `publish and lag took ${Date.now() - publishedAt} ms, past the retention: not checked before expiry`,
+      );
+    }
+    await sleep(messageRetentionMs + 250);
+    assert.deepEqual(await t.read('lag-expiry', { to: 'earliest' }, 100), [], 'expired');
+    const expired = await t.lag('g', 'lag-expiry');
+    assert.deepEqual(
+      expired.map((l) => l.lag),
+      [0, 0],
+      `expired records are not left to consume: ${show(expired)}`,
+    );
+    const last = acks[acks.length - 1]!;
+    assert.equal(
+      expired[last.partition]!.end,
+      String(BigInt(last.offset) + 1n),
+      'the end does not move back',
     );
   });
 
