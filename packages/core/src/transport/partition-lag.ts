@@ -8,7 +8,8 @@
  * not atomically, so `lag` may be a few records stale, never negative. "Records" are the ones the partition
  * still holds: records that retention (`message` topics), compaction or replacement (`entity` topics: a newer
  * record of the key deletes the older) or tombstone expiry removed are not counted, so `lag` can be less than
- * `end - committed`. Offsets a transport leaves as gaps (none today) are not records either.
+ * `end - committed`. A transport that cannot count what such removal left (Kafka, whose compaction leaves
+ * offsets without records) reports the offset distance instead, an upper bound, and says so in its README.
  *
  * It does not own: what the group does next, nor members' uncommitted fetch positions (a running member may
  * have read past `committed`; only commits count).
