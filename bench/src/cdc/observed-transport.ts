@@ -15,6 +15,7 @@ export function observedTransport(
     },
     subscribe: (options) => transport.subscribe(options),
     resetOffsets: (group, topic, target) => transport.resetOffsets(group, topic, target),
+    lag: (group, topic) => transport.lag(group, topic),
     read: (topic, target, limit) => transport.read(topic, target, limit),
     close: () => transport.close(),
   };

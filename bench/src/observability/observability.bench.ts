@@ -188,6 +188,7 @@ async function runSetup(
       },
       subscribe: (options) => bus.subscribe(options),
       resetOffsets: (group, topic, target) => bus.resetOffsets(group, topic, target),
+      lag: (group, topic) => bus.lag(group, topic),
       read: (topic, target, limit) => bus.read(topic, target, limit),
       close: () => bus.close(),
     };

@@ -120,6 +120,7 @@ export {
   createTransport,
   transportConfigOf,
 } from './transport/create-transport.js';
+export type { PartitionLag } from './transport/partition-lag.js';
 // Transport: the interface transports implement, and the records handlers and tools see
 export type {
   ConsumedRecord,

@@ -36,6 +36,15 @@ export interface KafkaDriver {
   ): Promise<KafkaDriverSubscription>;
   /** Commits `offsets` (partition → next offset) of `kafkaName` for a group with no live members. */
   commitGroupOffsets(group: string, kafkaName: string, offsets: ReadonlyMap<number, number>): Promise<void>;
+  /**
+   * A group's committed offsets (partition → next offset, `undefined` where it never committed) in
+   * `kafkaName` (OffsetFetch, without joining the group).
+   */
+  committedOffsets(
+    group: string,
+    kafkaName: string,
+    partitions: readonly number[],
+  ): Promise<(number | undefined)[]>;
   /** `Transport.read` of one topic. */
   read(topic: KafkaTopic, target: SeekTarget, limit: number): Promise<ConsumedRecord[]>;
   /** Closes the producer and the admin client (subscriptions are closed by the transport first). */

@@ -327,6 +327,7 @@ export async function relayScenario(
         },
         subscribe: (o) => inner.subscribe(o),
         resetOffsets: (g, t, target) => inner.resetOffsets(g, t, target),
+        lag: (g, t) => inner.lag(g, t),
         read: (t, target, limit) => inner.read(t, target, limit),
         close: () => inner.close(),
       };

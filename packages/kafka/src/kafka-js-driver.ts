@@ -51,6 +51,23 @@ export async function openKafkaJsDriver(options: ResolvedKafkaOptions): Promise<
         await consumer.close().catch(() => undefined);
       }
     },
+    async committedOffsets(group, kafkaName, partitions) {
+      // OffsetFetch as a client outside the group: it never joins, so the group's members are undisturbed.
+      const consumer = new Consumer({ ...clientOptions(options), groupId: group });
+      consumer.memberId = '';
+      try {
+        const listed = await consumer.listCommittedOffsets({
+          topics: [{ topic: kafkaName, partitions: [...partitions] }],
+        });
+        const all = listed.get(kafkaName) ?? [];
+        return partitions.map((p) => {
+          const offset = all[p];
+          return offset === undefined || offset < 0n ? undefined : Number(offset);
+        });
+      } finally {
+        await consumer.close().catch(() => undefined);
+      }
+    },
     read: (topic, target, limit) => readTopicJs(options, admin, topic, target, limit),
     async close() {
       await producer.close();

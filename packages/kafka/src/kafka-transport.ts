@@ -4,6 +4,7 @@ import {
   type ConsumedRecord,
   InvalidOptionError,
   type OutgoingRecord,
+  type PartitionLag,
   type PublishAck,
   type SeekTarget,
   type SubscribeOptions,
@@ -12,6 +13,7 @@ import {
   type Transport,
 } from '@sluice/core';
 import { validateTopicSpec } from '@sluice/core/adapter';
+import type { OffsetQuery } from './kafka-admin-api.js';
 import type { KafkaDriver, KafkaDriverSubscription } from './kafka-driver.js';
 import {
   KAFKA_NAME,
@@ -166,6 +168,42 @@ export class KafkaTransport implements Transport {
     } catch (error) {
       throw kafkaError(`resetting the offsets of group ${group} in ${topic}`, error);
     }
+  }
+
+  /**
+   * Like `kafka-consumer-groups --describe`: ListOffsets (the first record still visible: the log start, or
+   * for a `message` topic the first inside its retention; and the end) and the group's OffsetFetch; `lag` is
+   * `end - max(committed, first visible)`. Offsets are contiguous (no transactions), so that is the exact count
+   * of records left on `event` and `message` topics; on an `entity` topic it also counts older values of a
+   * key that compaction has not removed yet, or has removed (their offsets): an upper bound there, as Kafka's
+   * own tools report.
+   */
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#check();
+    const info = await this.#topic(topic);
+    const partitions = Array.from({ length: info.partitions }, (_, i) => i);
+    // A message topic's records older than its retention are never delivered, even before the broker deletes
+    // their segment: count from the first record inside the retention.
+    const visible: OffsetQuery =
+      info.retentionMs === undefined ? 'earliest' : { time: Date.now() - info.retentionMs };
+    const [earliest, latest, committed] = await Promise.all([
+      this.#admin.offsets(info.kafkaName, partitions, visible),
+      this.#admin.offsets(info.kafkaName, partitions, 'latest'),
+      this.#driver.committedOffsets(this.#names.group(group), info.kafkaName, partitions),
+    ]).catch((error: unknown) => {
+      throw kafkaError(`reading the lag of group ${group} in ${topic}`, error);
+    });
+    return partitions.map((partition) => {
+      const end = latest.get(partition) ?? 0;
+      const position = committed[partition];
+      const from = Math.max(position ?? 0, earliest.get(partition) ?? 0);
+      return {
+        partition,
+        committed: position === undefined ? null : String(position),
+        end: String(end),
+        lag: Math.max(0, end - from),
+      };
+    });
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {

@@ -6,6 +6,7 @@ import {
   InvalidOptionError,
   isRetryable,
   type OutgoingRecord,
+  type PartitionLag,
   type PublishAck,
   type SeekTarget,
   type SubscribeOptions,
@@ -18,6 +19,7 @@ import { decodeRecord } from './nats-codec.js';
 import { NatsCursor } from './nats-cursor.js';
 import { connectError, NATS_NAME, natsError } from './nats-errors.js';
 import { NatsGroups } from './nats-groups.js';
+import { readLag } from './nats-lag.js';
 import { type NatsNames, natsNames } from './nats-names.js';
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveNatsOptions } from './nats-options.js';
 import { partitionsOf, positionOf } from './nats-positions.js';
@@ -164,6 +166,12 @@ export class NatsTransport implements Transport {
     await this.#groups.ensureStreams();
     const position = await positionOf(this.#cursorContext(), this.#names, meta, target);
     await Promise.all(partitions.map((p) => this.#groups.commit(group, topic, p, position)));
+  }
+
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#ensureOpen();
+    const meta = await this.#topics.get(topic);
+    return readLag(this.#cursorContext(), this.#names, this.#groups, meta, group, Date.now());
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {

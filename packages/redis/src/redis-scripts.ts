@@ -130,3 +130,25 @@ if released > 0 then
 end
 return out
 `;
+
+/**
+ * Counts a partition's entries for `lag`, read only. KEYS[1] is the stream, ARGV[1] the first id to count
+ * (inclusive, or `(id` exclusive), ARGV[2] the most entries to count in this call (so one call never holds the
+ * server for long). Returns `{last-generated-id, count, resume}`: `resume` is the id of the last entry counted
+ * when the page was full (count again after it), `''` when the stream has no more. A missing stream answers
+ * `{'0-0', 0, ''}`.
+ */
+export const LAG_SCRIPT = `
+local stream = KEYS[1]
+if redis.call('EXISTS', stream) == 0 then return {'0-0', 0, ''} end
+local info = redis.call('XINFO', 'STREAM', stream)
+local last = '0-0'
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+if ARGV[1] == '0-0' then return {last, redis.call('XLEN', stream), ''} end
+local limit = tonumber(ARGV[2])
+local page = redis.call('XRANGE', stream, ARGV[1], '+', 'COUNT', limit)
+if #page < limit then return {last, #page, ''} end
+return {last, #page, page[#page][1]}
+`;

@@ -4,6 +4,7 @@ import {
   type ConsumedRecord,
   InvalidOptionError,
   type OutgoingRecord,
+  type PartitionLag,
   type PublishAck,
   type SeekTarget,
   type SubscribeOptions,
@@ -15,6 +16,7 @@ import { mergeByTime } from '@sluice/core/adapter';
 import { brokerError, connectError, REDIS_NAME } from './redis-errors.js';
 import { fetchPartitions, partitionsOf, positionsOf } from './redis-fetch.js';
 import { RedisKeys } from './redis-keys.js';
+import { readLag } from './redis-lag.js';
 import {
   type RedisTransportOptions,
   type ResolvedRedisOptions,
@@ -134,6 +136,12 @@ export class RedisTransport implements Transport {
     } catch (cause) {
       throw brokerError(`resetOffsets(${group}, ${topic})`, cause);
     }
+  }
+
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#ensureOpen();
+    const { client, keys, topics } = this.#ctx;
+    return readLag(client, keys, await topics.get(topic), group, Date.now());
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {

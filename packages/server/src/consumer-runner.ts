@@ -5,6 +5,7 @@ import {
   createStore,
   createTransport,
 } from '@sluice/core';
+import { handlerTopics, readConsumerLag } from './consumer-lag.js';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
 import { restartableWork } from './restartable-work.js';
 import { closeAll, type RunnerContext } from './runner-context.js';
@@ -25,6 +26,7 @@ export async function openConsumerRunner(
     const transport = await createTransport(ctx.config.transports![pipeline.transport]!);
     closers.unshift(() => transport.close());
     const onOutcome = ctx.metrics.consumerHook(ctx.name, pipeline.group);
+    const topics = handlerTopics(pipeline);
     const work = restartableWork(() =>
       createConsumer({
         ...pipeline.consumer,
@@ -41,6 +43,7 @@ export async function openConsumerRunner(
       stop: () => work.stop(() => closeAll(closers)),
       pause: () => work.pause(),
       resume: () => work.resume(),
+      lag: () => readConsumerLag(transport, pipeline.group, topics),
       async report(): Promise<PipelineReport> {
         const consumer = work.current();
         if (consumer === undefined)

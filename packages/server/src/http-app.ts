@@ -5,7 +5,8 @@ import type { ServiceMetrics } from './service-metrics.js';
 
 /** What the HTTP endpoints read from (and ask of) the service. */
 export interface HttpSource {
-  statuses(): Promise<readonly PipelineStatus[]>;
+  /** Every pipeline's status; with `lag`, consumers' lag too (read from their transports). */
+  statuses(options?: { lag?: boolean }): Promise<readonly PipelineStatus[]>;
   /** Pauses or resumes a pipeline; `undefined` when no pipeline has that name, false when not in that state. */
   control(name: string, action: 'pause' | 'resume', by: string): Promise<boolean | undefined>;
   readonly metrics: ServiceMetrics;
@@ -20,7 +21,8 @@ export interface HttpSource {
  * - `GET /readyz`: 200 only while every pipeline is ready; 503 otherwise, the body naming each pipeline that is
  *   not and why.
  * - `GET /metrics`: Prometheus text format.
- * - `GET /api/status`: every pipeline's state, readiness, restarts, last error and figures, as JSON.
+ * - `GET /api/status`: every pipeline's state, readiness, restarts, last error and figures (a consumer's group
+ *   lag per topic and partition), as JSON.
  * - `POST /api/pipelines/:name/pause` and `/resume`: an operator stops or restarts one pipeline's work (logged
  *   with who: the `x-sluice-actor` header, else the client's address, and when).
  * Passwords in URLs are masked in every body.
@@ -42,7 +44,7 @@ export function createHttpApp(source: HttpSource): Hono {
     return c.body(text, 200, { 'content-type': source.metrics.registry.contentType });
   });
   app.get('/api/status', async (c) => {
-    const statuses = await source.statuses();
+    const statuses = await source.statuses({ lag: true });
     return c.json(
       maskValue({
         startedAt: new Date(source.startedAt).toISOString(),

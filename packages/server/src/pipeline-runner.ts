@@ -1,3 +1,5 @@
+import type { ConsumerLag } from './consumer-lag.js';
+
 /** What a running pipeline reports: whether it is ready, why not, and its own figures. */
 export interface PipelineReport {
   /** True while the pipeline does its work: connected, holding its leases or standing by, reading its source. */
@@ -25,4 +27,10 @@ export interface PipelineRunner {
   pause(): Promise<void>;
   /** Starts the work again after `pause()`. */
   resume(): Promise<void>;
+  /**
+   * Consumers only: the group's lag in its handlers' topics, read from the transport now (also while paused,
+   * on the connection `pause()` keeps). Rejects when it cannot be read; the caller decides what to show. Never
+   * called on the event path: only when `/metrics` or `/api/status` is read.
+   */
+  lag?(): Promise<ConsumerLag>;
 }

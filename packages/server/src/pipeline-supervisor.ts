@@ -1,5 +1,6 @@
 import { errorCode, errorMessage, type Logger, type PipelineConfig } from '@sluice/core';
 import { backoffDelay } from '@sluice/core/adapter';
+import type { ConsumerLag } from './consumer-lag.js';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
@@ -19,10 +20,17 @@ export interface PipelineStatus {
   /** Who paused it and when, while paused. */
   readonly pausedBy?: { readonly by: string; readonly at: string };
   readonly details: Readonly<Record<string, unknown>>;
+  /**
+   * Consumers, when asked for and readable: the group's lag per topic and partition (absent while starting
+   * or failed, or when the transport did not answer; that is logged at debug).
+   */
+  readonly lag?: ConsumerLag;
 }
 
 /** A run this long without failing resets the restart backoff. */
 const HEALTHY_RUN_MS = 60_000;
+/** How long a status waits for the transport to answer a lag read before it leaves the lag out. */
+const LAG_TIMEOUT_MS = 2000;
 
 /**
  * Runs one pipeline and keeps it running: opens it, and when opening fails or the pipeline dies (its database or
@@ -156,14 +164,20 @@ export class PipelineSupervisor {
     this.#logger.info('pipeline stopped');
   }
 
-  async status(): Promise<PipelineStatus> {
+  /** The pipeline's status; with `lag`, a consumer's lag too (read from its transport now). */
+  async status(options: { readonly lag?: boolean } = {}): Promise<PipelineStatus> {
     let report: PipelineReport | undefined;
-    if ((this.#state === 'running' || this.#state === 'paused') && this.#runner !== undefined) {
-      report = await this.#runner.report().catch((error: unknown) => ({
-        ready: false,
-        reason: `its status cannot be read: ${errorMessage(error)}`,
-        details: {},
-      }));
+    let lag: ConsumerLag | undefined;
+    const runner = this.#runner;
+    if ((this.#state === 'running' || this.#state === 'paused') && runner !== undefined) {
+      [report, lag] = await Promise.all([
+        runner.report().catch((error: unknown) => ({
+          ready: false,
+          reason: `its status cannot be read: ${errorMessage(error)}`,
+          details: {},
+        })),
+        options.lag === true && runner.lag !== undefined ? this.#lag(runner.lag.bind(runner)) : undefined,
+      ]);
     }
     const reason =
       report?.reason ??
@@ -183,6 +197,29 @@ export class PipelineSupervisor {
       lastError: this.#lastError,
       ...(this.#pausedBy === undefined ? {} : { pausedBy: this.#pausedBy }),
       details: report?.details ?? {},
+      ...(lag === undefined ? {} : { lag }),
     };
+  }
+
+  /** Reads the lag, or `undefined` (logged at debug) when it fails or takes longer than LAG_TIMEOUT_MS. */
+  async #lag(read: () => Promise<ConsumerLag>): Promise<ConsumerLag | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the transport did not answer within ${LAG_TIMEOUT_MS} ms`)),
+        LAG_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([read(), timeout]);
+    } catch (error) {
+      this.#logger.debug('consumer lag cannot be read; left out of metrics and status', {
+        code: errorCode(error),
+        error: errorMessage(error),
+      });
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

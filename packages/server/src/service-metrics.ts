@@ -1,6 +1,7 @@
 import type { ConsumeOutcome } from '@sluice/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerBackfillMetrics } from './backfill-metrics.js';
+import type { ConsumerLag } from './consumer-lag.js';
 import { SeriesCounter } from './series-counter.js';
 import { SeriesHistogram } from './series-histogram.js';
 
@@ -11,6 +12,8 @@ export interface PipelineSnapshot {
   readonly up: boolean;
   readonly ready: boolean;
   readonly details: Readonly<Record<string, unknown>>;
+  /** A consumer's group lag, when it could be read. */
+  readonly lag?: ConsumerLag;
 }
 
 /**
@@ -136,6 +139,18 @@ export class ServiceMetrics {
       },
     );
     registerBackfillMetrics(r, read);
+    gauge(
+      'sluice_consumer_lag_events',
+      "Records of the consumer's topics its group has not committed yet, per partition (read at scrape time).",
+      ['pipeline', 'group', 'topic', 'partition'],
+      (g, p) => {
+        const group = p.lag?.group ?? '';
+        for (const t of p.lag?.topics ?? []) {
+          for (const l of t.partitions)
+            g.set({ pipeline: p.name, group, topic: t.topic, partition: String(l.partition) }, l.lag);
+        }
+      },
+    );
     this.#restarts = new Counter({
       name: 'sluice_pipeline_restarts_total',
       help: 'Times a pipeline was restarted after it failed.',

@@ -128,6 +128,17 @@ describe('sluice run: its broker away at start and restarted mid-stream', () => 
         50,
       );
       const notReadyAfterMs = Date.now() - killedAt;
+      // A scrape while the bus is away still answers, promptly, without the consumer's lag (it cannot be read).
+      const scrapeAt = Date.now();
+      const scrape = await get(r.url, '/metrics');
+      const scrapeMs = Date.now() - scrapeAt;
+      assert.equal(scrape.status, 200, 'a lag read failing does not fail the scrape');
+      assert.ok(scrapeMs < 5000, `the scrape took ${scrapeMs} ms with the bus away`);
+      assert.doesNotMatch(
+        scrape.text,
+        /^sluice_consumer_lag_events\{/m,
+        'no lag series while the bus is away',
+      );
       await new Promise((res) => setTimeout(res, Math.max(0, 2000 - (Date.now() - killedAt))));
       const restartAt = Date.now();
       await redis.start();
@@ -150,6 +161,19 @@ describe('sluice run: its broker away at start and restarted mid-stream', () => 
         `applied ${applied()} of ${committed.size}`,
       );
       const drainMs = Date.now() - drainStart;
+      // Back: the lag is read again, and it is 0 once the consumer has committed what it applied.
+      const lagSeries = async () =>
+        (await get(r.url, '/metrics')).text
+          .split('\n')
+          .filter((l) => l.startsWith('sluice_consumer_lag_events{'))
+          .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+      assert.ok(
+        await eventually(async () => {
+          const values = await lagSeries();
+          return values.length > 0 && values.every((v) => v === 0);
+        }, 10_000),
+        `lag after draining: ${(await lagSeries()).join(', ')}`,
+      );
       await new Promise((res) => setTimeout(res, 300)); // nothing more arrives
 
       const rows = reports
@@ -170,7 +194,7 @@ describe('sluice run: its broker away at start and restarted mid-stream', () => 
       const final = JSON.parse((await get(r.url, '/api/status')).text) as Status;
       t.diagnostic(
         `restarts during the outage [${restartsBefore}]; ready ${readyAfterStartMs} ms after Redis started; ` +
-          `503 ${notReadyAfterMs} ms after the kill: ${sawNotReady} (${outageReadyz}); ready ${readyAfterRestartMs} ms after the restart ` +
+          `503 ${notReadyAfterMs} ms after the kill: ${sawNotReady} (${outageReadyz}); scrape ${scrapeMs} ms; ready ${readyAfterRestartMs} ms after the restart ` +
           `(last 503: ${lastNotReady}); ` +
           `events ${committed.size}, applied ${rows.length}, drained in ${drainMs} ms; final restarts [` +
           `${final.pipelines.map((p) => `${p.name} ${p.restarts}`).join(', ')}]`,

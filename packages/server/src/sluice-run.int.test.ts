@@ -65,6 +65,23 @@ const metric = (text: string, name: string, labels = '') => {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 };
 
+/** The sum of every series of `name` whose labels contain `labels`, and how many there are. */
+const series = (text: string, name: string, labels: string) => {
+  const values = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  return { count: values.length, sum: values.reduce((a, b) => a + b, 0) };
+};
+
+/** The consumer pipeline's lag as `/api/status` shows it. */
+const statusLag = async (url: string) => {
+  const status = JSON.parse((await get(url, '/api/status')).text) as {
+    pipelines: { name: string; lag?: { group: string; total: number; topics: { topic: string }[] } }[];
+  };
+  return status.pipelines.find((p) => p.name === 'course-report')?.lag;
+};
+
 describe('sluice run: the example service (relay + consumer) as a child process', () => {
   let ws: Awaited<ReturnType<typeof workspace>>;
   let run: RunningSluice | undefined;
@@ -123,6 +140,38 @@ describe('sluice run: the example service (relay + consumer) as a child process'
       300,
       'one handler duration per applied event',
     );
+    // Caught up: one lag series per partition of the consumer's topic, all 0 once its commits are stored.
+    const lag = 'sluice_consumer_lag_events';
+    const lagOf = async () => series((await get(run!.url, '/metrics')).text, lag, 'pipeline="course-report"');
+    assert.ok(await eventually(async () => (await lagOf()).sum === 0, 10_000), `lag ${(await lagOf()).sum}`);
+    assert.ok((await lagOf()).count > 0, 'a lag series per partition');
+    assert.match(
+      metrics,
+      /sluice_consumer_lag_events\{pipeline="course-report",group="course-report",topic="[^"]+",partition="0"\}/,
+    );
+
+    // Paused with events published: the group lags by exactly those, in /metrics and /api/status.
+    const paused = await fetch(`${run.url}/api/pipelines/course-report/pause`, { method: 'POST' });
+    assert.equal(paused.status, 200);
+    ws.enroll(50);
+    assert.ok(
+      await eventually(async () => (await lagOf()).sum === 50, 20_000),
+      `lag ${(await lagOf()).sum} while paused, 50 expected`,
+    );
+    const pausedLag = await statusLag(run.url);
+    assert.equal(pausedLag?.group, 'course-report');
+    assert.equal(pausedLag?.total, 50, '/api/status shows the lag of the paused consumer');
+    assert.ok((pausedLag?.topics.length ?? 0) > 0);
+
+    // Resumed: it catches up and the lag falls back to 0.
+    const resumed = await fetch(`${run.url}/api/pipelines/course-report/resume`, { method: 'POST' });
+    assert.equal(resumed.status, 200);
+    assert.ok(
+      await eventually(async () => (await lagOf()).sum === 0, 20_000),
+      `lag ${(await lagOf()).sum} after resuming`,
+    );
+    assert.equal((await statusLag(run.url))?.total, 0);
+
     const status = JSON.parse((await get(run.url, '/api/status')).text) as {
       pipelines: { name: string; state: string }[];
     };

@@ -49,14 +49,17 @@ export async function startService(
         'info',
     );
   const supervisors: PipelineSupervisor[] = [];
-  const statuses = () => Promise.all(supervisors.map((s) => s.status()));
+  // Consumers' lag is read from the transport, so only for /metrics and /api/status, not for /readyz.
+  const statuses = (options: { lag?: boolean } = {}) =>
+    Promise.all(supervisors.map((s) => s.status(options)));
   const metrics = new ServiceMetrics(async () =>
-    (await statuses()).map((s) => ({
+    (await statuses({ lag: true })).map((s) => ({
       name: s.name,
       kind: s.kind,
       up: s.state === 'running',
       ready: s.ready,
       details: s.details,
+      ...(s.lag === undefined ? {} : { lag: s.lag }),
     })),
   );
   for (const [name, pipeline] of Object.entries(config.pipelines)) {

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import type { TopicSpec, Transport } from '@sluice/core';
 import type { Ctx, Factory, SuiteContext, TransportConformanceOptions } from './transport-conformance-kit.js';
 import { groupsCases } from './transport-groups-cases.js';
+import { lagCases } from './transport-lag-cases.js';
 import { publishCases } from './transport-publish-cases.js';
 import { recordsCases } from './transport-records-cases.js';
 import { topicsCases } from './transport-topics-cases.js';
@@ -67,5 +68,6 @@ export function runTransportConformance(
     groupsCases(s);
     topicsCases(s);
     recordsCases(s);
+    lagCases(s);
   });
 }

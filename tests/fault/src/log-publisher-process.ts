@@ -25,6 +25,7 @@ const reporting: Transport = {
   ensureTopic: (spec) => log.ensureTopic(spec),
   subscribe: (options) => log.subscribe(options),
   resetOffsets: (group, t, target) => log.resetOffsets(group, t, target),
+  lag: (group, t) => log.lag(group, t),
   read: (t, target, limit) => log.read(t, target, limit),
   close: () => log.close(),
   async publish(records: readonly OutgoingRecord[]): Promise<PublishAck[]> {

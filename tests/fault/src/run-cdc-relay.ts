@@ -31,6 +31,7 @@ export function runCdcRelay(source: ChangeSource, busPath: string, publishDelayM
           },
           subscribe: (options) => log.subscribe(options),
           resetOffsets: (group, topic, target) => log.resetOffsets(group, topic, target),
+          lag: (group, topic) => log.lag(group, topic),
           read: (topic, target, limit) => log.read(topic, target, limit),
           close: () => log.close(),
         };

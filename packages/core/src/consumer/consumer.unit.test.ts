@@ -192,6 +192,7 @@ describe('consumer', () => {
       ensureTopic: (spec) => inner.ensureTopic(spec),
       publish: (records) => inner.publish(records),
       resetOffsets: (g, t, target) => inner.resetOffsets(g, t, target),
+      lag: (g, t) => inner.lag(g, t),
       read: (t, target, limit) => inner.read(t, target, limit),
       close: () => inner.close(),
       subscribe: async (options) => {

@@ -42,6 +42,7 @@ function faulty(
     },
     subscribe: (o) => inner.subscribe(o),
     resetOffsets: (g, t, s) => inner.resetOffsets(g, t, s),
+    lag: (g, t) => inner.lag(g, t),
     read: (t, s, l) => inner.read(t, s, l),
     close: () => inner.close(),
   };

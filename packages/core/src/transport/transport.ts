@@ -1,5 +1,6 @@
 import type { TopicSpec } from '../contracts/define-topic.js';
 import type { STRUCTURED_CONTENT_TYPE } from '../envelope/envelope.js';
+import type { PartitionLag } from './partition-lag.js';
 import type { ConsumedRecord, OutgoingRecord, PublishAck, SeekTarget, SubscribeOptions } from './records.js';
 import type { Subscription } from './subscription.js';
 
@@ -40,6 +41,14 @@ export interface Transport {
    * fetch positions until their partitions are reassigned; run it while the group is stopped.
    */
   resetOffsets(group: string, topic: string, target: SeekTarget): Promise<void>;
+
+  /**
+   * How far `group` is behind in each partition of `topic`, one {@link PartitionLag} per partition in
+   * partition order: its committed position, the partition's end and the records still to consume. Reads
+   * only; works whether or not members of the group are running, and for a group that never existed (every
+   * record counts). A topic that does not exist is refused with `SLUICE_UNKNOWN_TOPIC`.
+   */
+  lag(group: string, topic: string): Promise<readonly PartitionLag[]>;
 
   /** Reads records of a topic without a group, for tools (tail, dlq): up to `limit` from `target`. */
   read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]>;

@@ -106,6 +106,7 @@ describe('PostgresChangeSource (logical replication, pgoutput) on a real server'
       },
       subscribe: (options) => bus.subscribe(options),
       resetOffsets: (group, topic, target) => bus.resetOffsets(group, topic, target),
+      lag: (group, topic) => bus.lag(group, topic),
       read: (topic, target, limit) => bus.read(topic, target, limit),
       close: () => bus.close(),
     };

@@ -56,6 +56,7 @@ export class LogStatements {
   readonly deleteEntityKey: Stmt<[string, number, string]>;
   readonly fetch: Stmt<[string, number, number, number, number], RecordRow>;
   readonly firstOffsetFrom: Stmt<[string, number, number], number>;
+  readonly countFrom: Stmt<[string, number, number, number], number>;
   readonly upsertMember: Stmt<[string, string, string, number, number]>;
   readonly selectMember: Stmt<[string, string], MemberRow>;
   readonly selectMembers: Stmt<[string], MemberRow>;
@@ -109,6 +110,11 @@ export class LogStatements {
     this.firstOffsetFrom = db
       .prepare<[string, number, number], number>(
         `SELECT offset FROM ${R} WHERE topic = ? AND partition = ? AND timestamp >= ? ORDER BY offset LIMIT 1`,
+      )
+      .pluck();
+    this.countFrom = db
+      .prepare<[string, number, number, number], number>(
+        `SELECT count(*) FROM ${R} WHERE topic = ? AND partition = ? AND offset >= ? AND timestamp >= ?`,
       )
       .pluck();
     this.upsertMember = db.prepare(

@@ -3,6 +3,7 @@ import {
   type ConsumedRecord,
   InvalidOptionError,
   type OutgoingRecord,
+  type PartitionLag,
   type PublishAck,
   type SeekTarget,
   type SubscribeOptions,
@@ -13,6 +14,7 @@ import {
 import { mergeByTime } from '@sluice/core/adapter';
 import { CommitWakeup, notifyCommitted } from '../commit-wakeup.js';
 import { LOG_NAME } from './log-errors.js';
+import { readLag } from './log-lag.js';
 import { type LogTransportOptions, type ResolvedLogOptions, resolveLogOptions } from './log-options.js';
 import { publishRecords } from './log-publish.js';
 import { LogStore } from './log-store.js';
@@ -96,6 +98,11 @@ export class LogTransport implements Transport {
       }
     });
     notifyCommitted(this.#store.file);
+  }
+
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#ensureOpen();
+    return readLag(this.#store, group, topic, Date.now());
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {

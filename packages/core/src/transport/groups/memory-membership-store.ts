@@ -62,6 +62,11 @@ export class MemoryMembershipStore implements MembershipStore {
     this.#onChange();
   }
 
+  /** A group's committed position in one partition, `undefined` where it never committed. */
+  static position(state: MemoryGroupState, topic: string, partition: number): bigint | undefined {
+    return state.committed.get(tpKey(topic, partition));
+  }
+
   /** Sets a group's committed position directly (replay by `resetOffsets`). */
   static reset(state: MemoryGroupState, topic: string, partition: number, next: bigint): void {
     state.committed.set(tpKey(topic, partition), next);

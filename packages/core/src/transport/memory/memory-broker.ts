@@ -1,6 +1,11 @@
 import type { TopicKind } from '../../contracts/define-topic.js';
 import { TransportError } from '../../errors.js';
-import { createMemoryGroupState, type MemoryGroupState } from '../groups/memory-membership-store.js';
+import {
+  createMemoryGroupState,
+  type MemoryGroupState,
+  MemoryMembershipStore,
+} from '../groups/memory-membership-store.js';
+import type { PartitionLag } from '../partition-lag.js';
 import type { SeekTarget } from '../records.js';
 import type { MemoryTransportOptions } from './memory-transport.js';
 
@@ -56,4 +61,16 @@ export function partitionsOf(topic: Topic, target: SeekTarget): number[] {
     );
   }
   return [target.partition];
+}
+
+/** A group's lag in each partition of a (swept) topic: visible records at or after its committed position. */
+export function lagOf(topic: Topic, group: MemoryGroupState | undefined, now: number): PartitionLag[] {
+  const oldest = now - topic.retentionMs;
+  return topic.partitions.map((log, partition) => {
+    const committed =
+      group === undefined ? undefined : MemoryMembershipStore.position(group, topic.name, partition);
+    const from = committed ?? 0n;
+    const lag = log.records.filter((s) => BigInt(s.offset) >= from && s.timestamp >= oldest).length;
+    return { partition, committed: committed?.toString() ?? null, end: String(log.next), lag };
+  });
 }

@@ -6,6 +6,7 @@ import { waitForWake } from '../../util/wait-for-wake.js';
 import { checkPollOptions } from '../check-subscribe-options.js';
 import { createGroupMember, type GroupMember } from '../groups/group-member.js';
 import { MemoryMembershipStore } from '../groups/memory-membership-store.js';
+import type { PartitionLag } from '../partition-lag.js';
 import type {
   ConsumedRecord,
   OutgoingRecord,
@@ -23,6 +24,7 @@ import {
   DAY,
   EMPTY,
   groupOf,
+  lagOf,
   NAME,
   partitionsOf,
   type Settings,
@@ -148,6 +150,11 @@ export class MemoryTransport implements Transport {
     for (const p of partitionsOf(t, target))
       MemoryMembershipStore.reset(state, topic, p, BigInt(this.position(t, p, target)));
     wakeAll(this.#broker);
+  }
+
+  async lag(group: string, topic: string): Promise<readonly PartitionLag[]> {
+    this.#open();
+    return lagOf(this.topic(topic), this.#broker.groups.get(group), Date.now());
   }
 
   async read(topic: string, target: SeekTarget, limit: number): Promise<ConsumedRecord[]> {
