@@ -59,6 +59,8 @@ export {
   handle,
 } from './consumer/handler.js';
 export type { SequenceProblem } from './consumer/sequence-rule.js';
+export { COMPATIBILITY_MODES, type CompatibilityMode } from './contracts/compatibility-mode.js';
+export type { Deprecation, FieldClassification } from './contracts/contract-guarantees.js';
 // Contracts and key types
 export { type ContractRegistry, createRegistry } from './contracts/contract-registry.js';
 export {
@@ -71,6 +73,9 @@ export {
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
 export { toJsonSchema } from './contracts/json-schema.js';
+export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
+export { canonicalJson } from './contracts/lock/canonical-json.js';
+export type { ContractsLock, LockedContract, LockedKey } from './contracts/lock/contracts-lock.js';
 // Envelope
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';

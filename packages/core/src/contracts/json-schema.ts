@@ -7,23 +7,7 @@ import type { EventContract } from './define-event.js';
  * validator's Standard JSON Schema support (zod 4 has it natively).
  */
 export function toJsonSchema(contract: EventContract): Record<string, unknown> {
-  const std = (contract.schema as unknown as Partial<StandardJSONSchemaV1>)['~standard'];
-  if (!std || typeof std.jsonSchema?.input !== 'function') {
-    throw new SluiceError(
-      'SLUICE_NO_JSON_SCHEMA',
-      `cannot export JSON Schema for ${contract.type} v${contract.version}: its validator (${contract.schema['~standard'].vendor}) does not implement Standard JSON Schema; use zod 4 or another validator that does`,
-    );
-  }
-  let body: Record<string, unknown>;
-  try {
-    body = std.jsonSchema.input({ target: 'draft-2020-12' });
-  } catch (cause) {
-    throw new SluiceError(
-      'SLUICE_NO_JSON_SCHEMA',
-      `cannot export JSON Schema for ${contract.type} v${contract.version}: ${cause instanceof Error ? cause.message : String(cause)}; use types JSON can represent (e.g. an ISO string instead of a Date)`,
-      { cause },
-    );
-  }
+  const body = standardJsonSchema(contract.schema, `${contract.type} v${contract.version}`);
   return {
     ...body,
     $id: contract.dataschema,
@@ -36,4 +20,30 @@ export function toJsonSchema(contract: EventContract): Record<string, unknown> {
       topic: { name: contract.topic.name, kind: contract.topic.kind, partitions: contract.topic.partitions },
     },
   };
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of a Standard Schema validator's input, through its Standard JSON Schema
+ * support; `what` names it in the error (`SLUICE_NO_JSON_SCHEMA`) when the validator has none or the schema uses
+ * types JSON cannot represent.
+ */
+export function standardJsonSchema(schema: unknown, what: string): Record<string, unknown> {
+  const std = (schema as Partial<StandardJSONSchemaV1> | null)?.['~standard'];
+  if (!std || typeof std.jsonSchema?.input !== 'function') {
+    const vendor =
+      (schema as { '~standard'?: { vendor?: string } } | null)?.['~standard']?.vendor ?? 'unknown';
+    throw new SluiceError(
+      'SLUICE_NO_JSON_SCHEMA',
+      `cannot export JSON Schema for ${what}: its validator (${vendor}) does not implement Standard JSON Schema; use zod 4 or another validator that does`,
+    );
+  }
+  try {
+    return std.jsonSchema.input({ target: 'draft-2020-12' });
+  } catch (cause) {
+    throw new SluiceError(
+      'SLUICE_NO_JSON_SCHEMA',
+      `cannot export JSON Schema for ${what}: ${cause instanceof Error ? cause.message : String(cause)}; use types JSON can represent (e.g. an ISO string instead of a Date)`,
+      { cause },
+    );
+  }
 }
