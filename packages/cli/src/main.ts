@@ -3,6 +3,7 @@ import { auditCommand } from './commands/audit.js';
 import { backfillCommand } from './commands/backfill.js';
 import { checkCommand } from './commands/check.js';
 import type { Command } from './commands/command.js';
+import { contractsCommand } from './commands/contracts.js';
 import { demoCommand } from './commands/demo.js';
 import { dlqCommand } from './commands/dlq.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   runCommand,
   checkCommand,
+  contractsCommand,
 ];
 
 function overview(): string {
