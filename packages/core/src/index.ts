@@ -76,6 +76,12 @@ export { toJsonSchema } from './contracts/json-schema.js';
 export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
 export { canonicalJson } from './contracts/lock/canonical-json.js';
 export type { ContractsLock, LockedContract, LockedKey } from './contracts/lock/contracts-lock.js';
+export {
+  type MaskOptions,
+  maskClassified,
+  personalMask,
+  SECRET_MASK,
+} from './contracts/mask-classified.js';
 // Envelope
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';

@@ -121,9 +121,17 @@ export function checkEvent<C extends EventContract>(
   data: unknown,
   when: 'append' | 'consume',
 ): { data: EventData<C>; key: string } {
-  const parsed = validateSync(contract.schema, data, contract.type, contract.version, when);
+  const { classification } = contract;
+  const parsed = validateSync(contract.schema, data, contract.type, contract.version, when, classification);
   // The key must also satisfy the shared key type, so it means the same thing in every contract.
-  const key = validateSync(keyFieldSchema(contract), parsed, contract.type, contract.version, when);
+  const key = validateSync(
+    keyFieldSchema(contract),
+    parsed,
+    contract.type,
+    contract.version,
+    when,
+    classification,
+  );
   return { data: parsed as EventData<C>, key };
 }
 
