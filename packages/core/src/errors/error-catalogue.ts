@@ -318,6 +318,13 @@ const catalogue = {
     retryable: false,
     action: 'Add a primary key, or backfill another way.',
   },
+  SLUICE_BACKFILL_FORBIDDEN: {
+    summary:
+      'A backfill would send a table’s current state as events of a contract that forbids backfills (`backfill: false`): refused when requested (the contracts known), or by the relay when a snapshot row maps to such a contract.',
+    retryable: false,
+    action:
+      'Backfill only tables that feed contracts allowing it; if the consumers need the state, the producing team sets `backfill: true`. A relay stopped by it: cancel the backfill (`sluice backfill --cancel ID`) and restart.',
+  },
   // Usage and lifecycle.
   SLUICE_INVALID_OPTION: {
     summary: 'An option given to a Sluice component is missing or invalid; the message names the field.',
