@@ -1,6 +1,6 @@
 // Contracts with classified fields and a backfill refusal, for the CLI's guarantee tests (`--contracts` of tail,
 // dlq and backfill). Loaded by the child CLI through tsx.
-import { defineEvent, defineKey, defineTopic } from '@sluice/core';
+import { defineChangeMapping, defineEvent, defineKey, defineTopic, mapped } from '@sluice/core';
 import { z } from 'zod';
 
 export const MemberId = defineKey('memberId', z.string().min(1), { description: 'A club member' });
@@ -21,4 +21,26 @@ export const MemberJoined = defineEvent({
   description: 'A member joined the club',
   classification: { email: 'personal', password: 'secret', 'address.street': 'personal' },
   backfill: false,
+});
+
+export const PlanId = defineKey('planId', z.string().min(1), { description: 'A membership plan' });
+
+export const PlanListed = defineEvent({
+  type: 'plan.listed',
+  version: 1,
+  key: PlanId,
+  schema: z.object({ planId: z.string(), name: z.string() }),
+  topic: defineTopic({ name: 'plans', kind: 'entity' }),
+  description: 'A plan as members see it now',
+});
+
+/** The legacy tables (schema `cli_guarantees`) and the contracts each feeds. */
+export const membersMapping = defineChangeMapping({
+  tables: { 'cli_guarantees.members': [MemberJoined], 'cli_guarantees.plans': [PlanListed] },
+  map: (change) => {
+    const row = change.after as Record<string, string> | undefined;
+    if (row === undefined) return [];
+    if (change.table === 'plans') return [mapped(PlanListed, { planId: row['id']!, name: row['name']! })];
+    return [];
+  },
 });
