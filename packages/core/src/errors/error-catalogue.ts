@@ -151,6 +151,12 @@ const catalogue = {
     retryable: false,
     action: 'Declare each topic once (with `defineTopic`) and share it between contracts.',
   },
+  SLUICE_ENTITY_TOPIC_KEYS: {
+    summary:
+      'Contracts published to one entity topic use different key types; the topic keeps the latest value per key, so one entity’s record would replace another’s.',
+    retryable: false,
+    action: 'Give each key type its own entity topic (or key the contracts by the same key type).',
+  },
   SLUICE_NO_JSON_SCHEMA: {
     summary: 'A contract’s schema cannot be exported as JSON Schema.',
     retryable: false,
