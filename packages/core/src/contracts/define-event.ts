@@ -91,6 +91,14 @@ export function defineEvent<
     if (c !== 'personal' && c !== 'secret') {
       throw new InvalidOptionError(where, `classification.${path}`, 'must be "personal" or "secret"');
     }
+    // The key is the CloudEvents subject and the partition key: shown by every tool and log, never masked.
+    if (path === (options.keyField ?? key.name)) {
+      throw new InvalidOptionError(
+        where,
+        `classification.${path}`,
+        'cannot classify the key field: the key is the subject and partition key, shown everywhere; key by an opaque id instead',
+      );
+    }
   }
   return Object.freeze({
     kind: 'sluice.event',

@@ -96,6 +96,24 @@ describe('maskClassified', () => {
   });
 });
 
+describe('classification of the key field', () => {
+  it('is refused: the key is shown everywhere (subject, partition key, logs)', () => {
+    assert.throws(
+      () =>
+        defineEvent({
+          type: 'order.noted',
+          version: 1,
+          key: OrderId,
+          schema: z.object({ orderId: z.string() }),
+          topic: defineTopic({ name: 'orders', kind: 'event' }),
+          description: 'x',
+          classification: { orderId: 'personal' },
+        }),
+      /classification\.orderId.*cannot classify the key field/,
+    );
+  });
+});
+
 describe('contract violations of classified fields', () => {
   it('name the field and its type but not the value received', () => {
     const bad = { ...data, email: 'not-an-email-ada', cardToken: 42 };
