@@ -18,7 +18,7 @@ export interface ChangeMapping {
   (change: RowChange): readonly MappedEvent[];
   /**
    * Optional, declared with {@link defineChangeMapping}: the contracts each table's changes may map to, by
-   * `schema.table`. With it, a backfill of a table whose contracts forbid one (`backfill: false`) is refused when
+   * `schema.table`, or by the bare table name for a table of any schema (`schema.table` wins). With it, a backfill of a table whose contracts forbid one (`backfill: false`) is refused when
    * it is requested (`sluice backfill --contracts`, `requestBackfill`), and the relay refuses a change mapped to
    * a contract not declared for its table. Without it, the relay still refuses snapshot rows mapped to such a
    * contract, but only once the backfill runs.
@@ -26,7 +26,7 @@ export interface ChangeMapping {
   readonly tables?: Readonly<Record<string, readonly EventContract[]>>;
 }
 
-const TABLE_NAME = /^[^.\s]+\.[^.\s]+$/;
+const TABLE_NAME = /^(?:[^.\s]+\.)?[^.\s]+$/;
 
 /**
  * A change mapping with the contracts each table's changes may map to declared, so that what a table feeds is
@@ -49,7 +49,7 @@ export function defineChangeMapping(options: {
       throw new InvalidOptionError(
         'defineChangeMapping',
         'tables',
-        `must name tables as schema.table, got ${JSON.stringify(table)}`,
+        `must name tables as schema.table or table, got ${JSON.stringify(table)}`,
       );
     }
     if (!Array.isArray(contracts) || contracts.some((c) => c?.kind !== 'sluice.event')) {
@@ -70,4 +70,13 @@ export function defineChangeMapping(options: {
 /** Helps type a mapped event: `mapped(CoursePublished, { courseId, title })`. */
 export function mapped<C extends EventContract>(contract: C, data: EventInput<C>): MappedEvent<C> {
   return { contract, data };
+}
+
+/** The contracts a mapping declares for a table (`schema.table`, else the bare name), or undefined. */
+export function declaredContracts(
+  mapping: ChangeMapping,
+  schema: string,
+  table: string,
+): readonly EventContract[] | undefined {
+  return mapping.tables?.[`${schema}.${table}`] ?? mapping.tables?.[table];
 }

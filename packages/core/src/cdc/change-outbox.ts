@@ -5,7 +5,7 @@ import { errorMessage, InvalidOptionError, SluiceError } from '../errors.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
 import { snapshotForbidden } from './backfill/backfill-permission.js';
-import type { ChangeMapping } from './change-mapping.js';
+import { type ChangeMapping, declaredContracts } from './change-mapping.js';
 import type { ChangeSource } from './change-source.js';
 import type { RowChange } from './row-change.js';
 
@@ -186,10 +186,11 @@ export class ChangeOutbox implements OutboxStore {
       );
     }
     const time = new Date(change.commitTime).toISOString();
-    const declared = this.#o.map.tables;
+    const declaring = this.#o.map.tables !== undefined;
+    const declared = declaredContracts(this.#o.map, change.schema, change.table);
     const table = `${change.schema}.${change.table}`;
     for (const { contract } of events) {
-      if (declared !== undefined && !declared[table]?.includes(contract)) {
+      if (declaring && !declared?.includes(contract)) {
         throw mappingFailed(
           where,
           `it mapped to ${contract.type} v${contract.version}, which the mapping's declared tables do not list for ${table}: add it to defineChangeMapping's tables`,

@@ -1,6 +1,6 @@
 import type { EventContract } from '../../contracts/define-event.js';
 import { SluiceError } from '../../errors.js';
-import type { ChangeMapping } from '../change-mapping.js';
+import { type ChangeMapping, declaredContracts } from '../change-mapping.js';
 import type { BackfillOrder, Snapshotter } from './snapshotter.js';
 
 /** What is known about the events a source's tables feed, to decide whether a backfill may be requested. */
@@ -22,10 +22,9 @@ export function contractsFedBy(
   order: Pick<BackfillOrder, 'schema' | 'table'>,
   known: BackfillPermissionSources,
 ): { readonly contracts: readonly EventContract[]; readonly declared: boolean } {
-  const table = `${order.schema}.${order.table}`;
-  const declared = (known.mappings ?? []).flatMap((m) => m.tables?.[table] ?? []);
-  if ((known.mappings ?? []).some((m) => m.tables?.[table] !== undefined)) {
-    return { contracts: [...new Set(declared)], declared: true };
+  const declared = (known.mappings ?? []).map((m) => declaredContracts(m, order.schema, order.table));
+  if (declared.some((d) => d !== undefined)) {
+    return { contracts: [...new Set(declared.flatMap((d) => d ?? []))], declared: true };
   }
   return { contracts: known.contracts ?? [], declared: false };
 }

@@ -118,9 +118,22 @@ describe('backfill permission', () => {
     assert.deepEqual(recorded, [order('courses')]);
   });
 
+  it('a bare table name declares the table in any schema; schema.table wins', () => {
+    const bare = defineChangeMapping({ tables: { charges: [PriceCharged] }, map: () => [] });
+    assert.throws(() => assertBackfillAllowed(order('charges'), { mappings: [bare] }), /price\.charged/);
+    const both = defineChangeMapping({
+      tables: { charges: [PriceCharged], 'legacy.charges': [CourseListing] },
+      map: () => [],
+    });
+    assert.equal(
+      code(() => assertBackfillAllowed(order('charges'), { mappings: [both] })),
+      undefined,
+    );
+  });
+
   it('defineChangeMapping checks the table names and contracts', () => {
     assert.throws(
-      () => defineChangeMapping({ tables: { charges: [PriceCharged] }, map: () => [] }),
+      () => defineChangeMapping({ tables: { 'a.b.c': [PriceCharged] }, map: () => [] }),
       InvalidOptionError,
     );
     assert.throws(
