@@ -1,4 +1,10 @@
-import { type ChangeMapping, mapped } from '@sluice/core';
+import {
+  type ChangeMapping,
+  defineChangeMapping,
+  type MappedEvent,
+  mapped,
+  type RowChange,
+} from '@sluice/core';
 import { CourseListing, CoursePublished, CourseUpdated } from './contracts.js';
 import type { LegacyCourseRow } from './legacy-schema.js';
 
@@ -9,9 +15,15 @@ import type { LegacyCourseRow } from './legacy-schema.js';
  * `course.listing` on the entity topic. Drafts and internal columns (the cost, the timestamp) publish nothing.
  * A backfill's snapshot rows become listings only: the current state, not something that happened. A TRUNCATE
  * stops the relay (it cannot be told apart per course). The table
- * needs full before images (`REPLICA IDENTITY FULL`) to tell a publication from an edit.
+ * needs full before images (`REPLICA IDENTITY FULL`) to tell a publication from an edit. The `course` table's
+ * contracts are declared (in any schema), so `sluice backfill --contracts` can check their backfill permission.
  */
-export const mapCourseChange: ChangeMapping = (change) => {
+export const mapCourseChange: ChangeMapping = defineChangeMapping({
+  tables: { course: [CoursePublished, CourseUpdated, CourseListing] },
+  map: mapCourse,
+});
+
+function mapCourse(change: RowChange): MappedEvent[] {
   const after = change.after as unknown as LegacyCourseRow | undefined;
   const before = change.before as unknown as LegacyCourseRow | undefined;
   if (change.operation === 'snapshot') return after?.state === 'P' ? [listing(after, true)] : [];
@@ -33,7 +45,7 @@ export const mapCourseChange: ChangeMapping = (change) => {
     return [mapped(CourseUpdated, data), listing(after, true)];
   }
   return [];
-};
+}
 
 function listing(row: LegacyCourseRow, listed: boolean) {
   return mapped(CourseListing, { courseId: row.course_code, title: row.name, seats: row.seats, listed });

@@ -13,11 +13,17 @@ export {
 export { TopicAudit, type TopicAuditOptions } from './audit/topic-audit.js';
 // Change data capture and backfills
 export type { BackfillOptions } from './cdc/backfill/backfill-options.js';
+export {
+  assertBackfillAllowed,
+  type BackfillPermissionSources,
+  contractsFedBy,
+  requestBackfill,
+} from './cdc/backfill/backfill-permission.js';
 export type { BackfillRequest } from './cdc/backfill/backfill-request.js';
 export type { BackfillStats, BackfillTableStats } from './cdc/backfill/backfill-stats.js';
 export { BackfillingSource, withBackfill } from './cdc/backfill/backfilling-source.js';
 export type { BackfillOrder, Snapshotter } from './cdc/backfill/snapshotter.js';
-export { type ChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
+export { type ChangeMapping, defineChangeMapping, type MappedEvent, mapped } from './cdc/change-mapping.js';
 export { ChangeOutbox, type ChangeOutboxOptions, createChangeOutbox } from './cdc/change-outbox.js';
 export type { ChangeSource, ChangeSourceStats } from './cdc/change-source.js';
 export { FilePositionStore } from './cdc/file-position-store.js';
@@ -76,6 +82,12 @@ export { toJsonSchema } from './contracts/json-schema.js';
 export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
 export { canonicalJson } from './contracts/lock/canonical-json.js';
 export type { ContractsLock, LockedContract, LockedKey } from './contracts/lock/contracts-lock.js';
+export {
+  type MaskOptions,
+  maskClassified,
+  personalMask,
+  SECRET_MASK,
+} from './contracts/mask-classified.js';
 // Envelope
 export { decodeEnvelope, encodeEnvelope } from './envelope/codec.js';
 export type { Envelope, EventContext, SequenceKind } from './envelope/envelope.js';

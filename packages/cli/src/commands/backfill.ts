@@ -1,9 +1,11 @@
+import { requestBackfill } from '@sluice/core';
 import { createMysqlSnapshotter, type MysqlSnapshotter } from '@sluice/mysql/cdc';
 import { createPostgresSnapshotter, type PostgresSnapshotter } from '@sluice/postgres/cdc';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { isPostgresUrl, JSON_OPTION, stringOption } from '../context.js';
 import { type Resolved, UsageError } from '../options.js';
+import { BACKFILL_CONTRACTS_OPTION, loadBackfillPermissionSources } from './backfill-permission-sources.js';
 import type { Command } from './command.js';
 
 export const backfillCommand: Command = {
@@ -12,7 +14,7 @@ export const backfillCommand: Command = {
     summary:
       'request a snapshot of a captured table (or of the rows --where selects) into a change source’s stream; list or cancel backfills',
     usage:
-      'sluice backfill <source> --table SCHEMA.TABLE [--where SQL] [--chunk-size N] --db postgres://URL|mysql://URL | sluice backfill --list [<source>] | sluice backfill --cancel ID',
+      'sluice backfill <source> --table SCHEMA.TABLE [--where SQL] [--chunk-size N] [--contracts MODULE] --db postgres://URL|mysql://URL | sluice backfill --list [<source>] | sluice backfill --cancel ID',
     options: [
       {
         name: 'db',
@@ -42,11 +44,13 @@ export const backfillCommand: Command = {
         env: '-',
       },
       { name: 'cancel', type: 'string', description: 'cancel the pending backfill with this id', env: '-' },
+      BACKFILL_CONTRACTS_OPTION,
       JSON_OPTION,
     ],
     examples: [
       'sluice backfill postgres:courses_slot --table public.courses --db postgres://app@localhost/app',
       'sluice backfill postgres:courses_slot --table public.courses --where "id BETWEEN 1000 AND 1999" --db postgres://app@localhost/app',
+      'sluice backfill postgres:courses_slot --table public.courses --contracts ./dist/catalogue.js --db postgres://app@localhost/app',
       'sluice backfill --list --db postgres://app@localhost/app',
     ],
   },
@@ -75,13 +79,18 @@ export const backfillCommand: Command = {
         throw new UsageError(`--table must be schema.table, got ${table}`);
       const chunkSize = options['chunk-size'];
       const where = options['where'];
-      const id = await snapshotter.request({
-        source,
-        schema: table.slice(0, dot),
-        table: table.slice(dot + 1),
-        where: typeof where === 'string' ? where : undefined,
-        chunkSize: typeof chunkSize === 'number' ? chunkSize : undefined,
-      });
+      const known = await loadBackfillPermissionSources(options['contracts'] as string | undefined);
+      const id = await requestBackfill(
+        snapshotter,
+        {
+          source,
+          schema: table.slice(0, dot),
+          table: table.slice(dot + 1),
+          where: typeof where === 'string' ? where : undefined,
+          chunkSize: typeof chunkSize === 'number' ? chunkSize : undefined,
+        },
+        known,
+      );
       if (options['json']) console.log(JSON.stringify({ id, source, table, where }));
       else {
         console.log(

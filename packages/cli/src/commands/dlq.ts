@@ -3,6 +3,12 @@ import { JSON_OPTION, LOG_OPTION, stringOption } from '../context.js';
 import { forTerminal, NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
+import {
+  createEventMasker,
+  type EventMasker,
+  MASK_CONTRACTS_OPTION,
+  SHOW_PERSONAL_OPTION,
+} from './event-masker.js';
 
 const PAGE = 10_000;
 
@@ -10,7 +16,8 @@ export const dlqCommand: Command = {
   spec: {
     name: 'dlq',
     summary: "inspect and redrive a consumer group's dead letters",
-    usage: 'sluice dlq list|show <event-id>|redrive [--id EVENT-ID] --group G [--log FILE] [--json]',
+    usage:
+      'sluice dlq list|show <event-id>|redrive [--id EVENT-ID] --group G [--log FILE] [--json] [--contracts MODULE [--show-personal]]',
     options: [
       LOG_OPTION,
       TRANSPORT_OPTION,
@@ -19,10 +26,12 @@ export const dlqCommand: Command = {
       { name: 'group', type: 'string', description: 'consumer group whose dead letters to use' },
       { name: 'topic', type: 'string', description: 'dead-letter topic (default: <group>.dlq)', env: '-' },
       { name: 'id', type: 'string', description: 'redrive only this event', env: '-' },
+      MASK_CONTRACTS_OPTION,
+      SHOW_PERSONAL_OPTION,
     ],
     examples: [
       'sluice dlq list --group billing',
-      'sluice dlq show 0193... --group billing',
+      'sluice dlq show 0193... --group billing --contracts ./dist/contracts.js',
       'sluice dlq redrive --group billing',
     ],
   },
@@ -30,13 +39,15 @@ export const dlqCommand: Command = {
     const action = positionals[0];
     const group = stringOption(options, 'group');
     const topic = (options['topic'] as string | undefined) ?? `${group}.dlq`;
+    const masker =
+      action === 'list' || action === 'show' ? await createEventMasker(options, `dlq ${action}`) : undefined;
     const transport = await openTransport(options, { readOnly: true });
     try {
-      if (action === 'list') return await list(transport, topic, options['json'] === true);
+      if (action === 'list') return await list(transport, topic, options['json'] === true, masker!);
       if (action === 'show') {
         const id = positionals[1];
         if (!id) throw new UsageError('name the event: sluice dlq show <event-id>');
-        return await show(transport, topic, id, options['json'] === true);
+        return await show(transport, topic, id, options['json'] === true, masker!);
       }
       if (action === 'redrive') return await redrive(transport, topic, options['id'] as string | undefined);
       throw new UsageError('say what to do: sluice dlq list | show <event-id> | redrive');
@@ -52,10 +63,15 @@ async function readAll(transport: Transport, topic: string): Promise<DeadLetter[
   return (await transport.read(topic, { to: 'earliest' }, PAGE)).map(parseDeadLetter);
 }
 
-async function list(transport: Transport, topic: string, json: boolean): Promise<number> {
+async function list(
+  transport: Transport,
+  topic: string,
+  json: boolean,
+  masker: EventMasker,
+): Promise<number> {
   const letters = await readAll(transport, topic);
   if (json) {
-    for (const l of letters) console.log(JSON.stringify(l));
+    for (const l of letters) console.log(JSON.stringify({ ...l, value: masker.maskValue(l.value) }));
     return 0;
   }
   if (letters.length === 0) {
@@ -71,13 +87,19 @@ async function list(transport: Transport, topic: string, json: boolean): Promise
   return 0;
 }
 
-async function show(transport: Transport, topic: string, id: string, json: boolean): Promise<number> {
+async function show(
+  transport: Transport,
+  topic: string,
+  id: string,
+  json: boolean,
+  masker: EventMasker,
+): Promise<number> {
   const letter = (await readAll(transport, topic)).find((l) => l.eventId === id);
   if (!letter) {
     console.error(`${topic}: no dead letter with event id ${id}; list them with \`sluice dlq list\``);
     return 1;
   }
-  if (json) console.log(JSON.stringify(letter));
+  if (json) console.log(JSON.stringify({ ...letter, value: masker.maskValue(letter.value) }));
   else {
     console.log(`event      ${letter.eventId}`);
     console.log(`group      ${letter.group}`);
@@ -87,7 +109,7 @@ async function show(transport: Transport, topic: string, id: string, json: boole
     console.log(`failed at  ${letter.failedAt} after ${letter.attempts} attempt(s)`);
     console.log(`error      ${letter.error.code}: ${letter.error.message}`);
     console.log('envelope');
-    console.log(prettyValue(letter.value));
+    console.log(prettyValue(masker.maskValue(letter.value)));
   }
   return 0;
 }

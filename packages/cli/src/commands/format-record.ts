@@ -1,13 +1,18 @@
 import { type ConsumedRecord, decodeEnvelope, errorMessage } from '@sluice/core';
+import type { EventMasker } from './event-masker.js';
 
-/** One record as `tail` prints it: position, time, type, key, sequence and data, or why it cannot be decoded. */
-export function formatRecord(record: ConsumedRecord, json: boolean): string {
+/**
+ * One record as `tail` prints it: position, time, type, key, sequence and data (masked by `masker`, if given),
+ * or why it cannot be decoded.
+ */
+export function formatRecord(record: ConsumedRecord, json: boolean, masker?: EventMasker): string {
   let envelope: ReturnType<typeof decodeEnvelope> | undefined;
   let problem: string | undefined;
   if (record.value === null) problem = 'tombstone';
   else {
     try {
       envelope = decodeEnvelope(record.value);
+      if (masker) envelope = masker.mask(envelope);
     } catch (error) {
       problem = errorMessage(error);
     }
@@ -20,7 +25,9 @@ export function formatRecord(record: ConsumedRecord, json: boolean): string {
       timestamp: new Date(record.timestamp).toISOString(),
       key: record.key,
       headers: record.headers,
-      ...(envelope ? { event: envelope } : { value: record.value, problem }),
+      ...(envelope
+        ? { event: envelope }
+        : { value: masker ? masker.maskValue(record.value) : record.value, problem }),
     });
   }
   const where = `${record.topic}/${record.partition}@${record.offset}`;

@@ -2,6 +2,7 @@ import { JSON_OPTION, LOG_OPTION } from '../context.js';
 import { forTerminal, NAMESPACE_OPTION, openTransport, TRANSPORT_OPTION } from '../open-transport.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
+import { createEventMasker, MASK_CONTRACTS_OPTION, SHOW_PERSONAL_OPTION } from './event-masker.js';
 import { formatRecord } from './format-record.js';
 import { parseSeekTarget } from './seek-target.js';
 
@@ -9,7 +10,8 @@ export const tailCommand: Command = {
   spec: {
     name: 'tail',
     summary: 'print the events of a topic as they arrive',
-    usage: 'sluice tail <topic> [--log FILE] [--from earliest|latest|TIME] [--no-follow] [--json]',
+    usage:
+      'sluice tail <topic> [--log FILE] [--from earliest|latest|TIME] [--no-follow] [--json] [--contracts MODULE [--show-personal]]',
     options: [
       LOG_OPTION,
       TRANSPORT_OPTION,
@@ -30,10 +32,13 @@ export const tailCommand: Command = {
         env: '-',
       },
       { name: 'limit', type: 'number', description: 'stop after this many events', env: '-' },
+      MASK_CONTRACTS_OPTION,
+      SHOW_PERSONAL_OPTION,
     ],
     examples: [
       'sluice tail enrollments --log bus.db',
       'sluice tail enrollments --from 2026-11-26T10:00:00Z --json --no-follow',
+      'sluice tail enrollments --contracts ./dist/contracts.js   (personal fields masked; --show-personal shows them)',
     ],
   },
   async run(options, positionals) {
@@ -43,6 +48,7 @@ export const tailCommand: Command = {
     const target = parseSeekTarget(options['from'] as string);
     const limit = (options['limit'] as number | undefined) ?? Number.POSITIVE_INFINITY;
     const json = options['json'] === true;
+    const masker = await createEventMasker(options, 'tail');
     const sub = await transport
       .subscribe({
         group: `sluice-tail-${process.pid}`,
@@ -68,7 +74,7 @@ export const tailCommand: Command = {
         if (records.length === 0 && !options['follow']) break;
         for (const r of records) {
           if (printed++ >= limit) break;
-          console.log(formatRecord(r, json));
+          console.log(formatRecord(r, json, masker));
         }
       }
     } finally {

@@ -4,7 +4,8 @@ import { encodeEnvelope } from '../envelope/codec.js';
 import { errorMessage, InvalidOptionError, SluiceError } from '../errors.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
-import type { ChangeMapping } from './change-mapping.js';
+import { snapshotForbidden } from './backfill/backfill-permission.js';
+import { type ChangeMapping, declaredContracts } from './change-mapping.js';
 import type { ChangeSource } from './change-source.js';
 import type { RowChange } from './row-change.js';
 
@@ -36,7 +37,9 @@ interface HeldChange {
  * events across transactions, but it is not gap-free as an outbox's is, and events of one transaction share it.
  * The event's `time` is the transaction's commit time. A change whose mapping fails or breaks its contract
  * stops the relay with a permanent error naming the change: skipping it would lose it; fix the mapping and
- * restart.
+ * restart. So does a backfill's snapshot row mapped to a contract that forbids backfills
+ * (`SLUICE_BACKFILL_FORBIDDEN`), and, when the mapping declares its tables, a change mapped to a contract not
+ * declared for its table.
  *
  * A source is read by one relay instance at a time (the source owns that), so the lease is a single partition.
  */
@@ -183,6 +186,20 @@ export class ChangeOutbox implements OutboxStore {
       );
     }
     const time = new Date(change.commitTime).toISOString();
+    const declaring = this.#o.map.tables !== undefined;
+    const declared = declaredContracts(this.#o.map, change.schema, change.table);
+    const table = `${change.schema}.${change.table}`;
+    for (const { contract } of events) {
+      if (declaring && !declared?.includes(contract)) {
+        throw mappingFailed(
+          where,
+          `it mapped to ${contract.type} v${contract.version}, which the mapping's declared tables do not list for ${table}: add it to defineChangeMapping's tables`,
+        );
+      }
+      // A contract that forbids backfills never receives the current state of a table as events.
+      if (change.operation === 'snapshot' && contract.backfill === false)
+        throw snapshotForbidden(where, contract);
+    }
     return events.map(({ contract, data }, index) => {
       let checked: ReturnType<typeof checkEvent>;
       try {

@@ -1,6 +1,7 @@
 import { ContractRegistryError } from '../errors.js';
 import type { EventContract } from './define-event.js';
 import type { TopicSpec } from './define-topic.js';
+import { checkEntityTopicKeys } from './entity-topic-keys.js';
 
 /** The set of contracts a service produces or consumes, looked up by type and version or by `dataschema`. */
 export interface ContractRegistry {
@@ -55,6 +56,7 @@ export function createRegistry(contracts: Iterable<EventContract>): ContractRegi
     }
     topics.set(c.topic.name, c.topic);
   }
+  checkEntityTopicKeys(byId.values());
   return Object.freeze({
     get: (type: string, version: number) => byId.get(`${type}@${version}`),
     byDataschema: (dataschema: string) => bySchema.get(dataschema),

@@ -91,6 +91,14 @@ export function defineEvent<
     if (c !== 'personal' && c !== 'secret') {
       throw new InvalidOptionError(where, `classification.${path}`, 'must be "personal" or "secret"');
     }
+    // The key is the CloudEvents subject and the partition key: shown by every tool and log, never masked.
+    if (path === (options.keyField ?? key.name)) {
+      throw new InvalidOptionError(
+        where,
+        `classification.${path}`,
+        'cannot classify the key field: the key is the subject and partition key, shown everywhere; key by an opaque id instead',
+      );
+    }
   }
   return Object.freeze({
     kind: 'sluice.event',
@@ -121,9 +129,17 @@ export function checkEvent<C extends EventContract>(
   data: unknown,
   when: 'append' | 'consume',
 ): { data: EventData<C>; key: string } {
-  const parsed = validateSync(contract.schema, data, contract.type, contract.version, when);
+  const { classification } = contract;
+  const parsed = validateSync(contract.schema, data, contract.type, contract.version, when, classification);
   // The key must also satisfy the shared key type, so it means the same thing in every contract.
-  const key = validateSync(keyFieldSchema(contract), parsed, contract.type, contract.version, when);
+  const key = validateSync(
+    keyFieldSchema(contract),
+    parsed,
+    contract.type,
+    contract.version,
+    when,
+    classification,
+  );
   return { data: parsed as EventData<C>, key };
 }
 

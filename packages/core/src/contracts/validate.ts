@@ -1,9 +1,13 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type ContractIssue, ContractViolationError, SluiceError } from '../errors.js';
+import type { FieldClassification } from './contract-guarantees.js';
+import { classificationAt } from './mask-classified.js';
 
 /**
  * Runs a Standard Schema validator synchronously. Sluice validates inside the caller's database transaction,
- * which for SQLite is synchronous, so asynchronous refinements are refused with a clear error.
+ * which for SQLite is synchronous, so asynchronous refinements are refused with a clear error. The value
+ * received at a field the `classification` marks is not rendered in the error (its message reaches logs and
+ * dead letters): only its JSON type and the classification.
  */
 export function validateSync<Out>(
   schema: StandardSchemaV1<unknown, Out>,
@@ -11,6 +15,7 @@ export function validateSync<Out>(
   eventType: string,
   version: number,
   when: 'append' | 'consume',
+  classification: Readonly<Record<string, FieldClassification>> = {},
 ): Out {
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) {
@@ -23,14 +28,18 @@ export function validateSync<Out>(
     throw new ContractViolationError(
       eventType,
       version,
-      result.issues.map((i) => toIssue(i, value)),
+      result.issues.map((i) => toIssue(i, value, classification)),
       when,
     );
   }
   return result.value;
 }
 
-function toIssue(issue: StandardSchemaV1.Issue, root: unknown): ContractIssue {
+function toIssue(
+  issue: StandardSchemaV1.Issue,
+  root: unknown,
+  classification: Readonly<Record<string, FieldClassification>>,
+): ContractIssue {
   const segments = (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null ? p.key : p));
   const path = segments.length === 0 ? '(root)' : segments.map(String).join('.');
   let at: unknown = root;
@@ -52,9 +61,17 @@ function toIssue(issue: StandardSchemaV1.Issue, root: unknown): ContractIssue {
         : typeof format === 'string'
           ? `string (${format})`
           : issue.message,
-    received: found ? describe(at) : 'nothing (field missing)',
+    received: found
+      ? describeClassified(at, classificationAt(classification, segments))
+      : 'nothing (field missing)',
     message: issue.message,
   };
+}
+
+/** {@link describe}, or only the JSON type of a classified value: `string (personal, not shown)`. */
+function describeClassified(value: unknown, classification: FieldClassification | undefined): string {
+  if (classification === undefined || value === null || value === undefined) return describe(value);
+  return `${Array.isArray(value) ? 'array' : typeof value} (${classification}, not shown)`;
 }
 
 /** `string "abc"`, `number 3`, `object {...}`: the JSON type and a short rendering. */

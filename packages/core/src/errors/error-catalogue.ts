@@ -151,6 +151,12 @@ const catalogue = {
     retryable: false,
     action: 'Declare each topic once (with `defineTopic`) and share it between contracts.',
   },
+  SLUICE_ENTITY_TOPIC_KEYS: {
+    summary:
+      'Contracts published to one entity topic use different key types; the topic keeps the latest value per key, so one entity’s record would replace another’s.',
+    retryable: false,
+    action: 'Give each key type its own entity topic (or key the contracts by the same key type).',
+  },
   SLUICE_NO_JSON_SCHEMA: {
     summary: 'A contract’s schema cannot be exported as JSON Schema.',
     retryable: false,
@@ -317,6 +323,13 @@ const catalogue = {
     summary: 'A table asked for in a backfill has no primary key, so it cannot be read in chunks.',
     retryable: false,
     action: 'Add a primary key, or backfill another way.',
+  },
+  SLUICE_BACKFILL_FORBIDDEN: {
+    summary:
+      'A backfill would send a table’s current state as events of a contract that forbids backfills (`backfill: false`): refused when requested (the contracts known), or by the relay when a snapshot row maps to such a contract.',
+    retryable: false,
+    action:
+      'Backfill only tables that feed contracts allowing it; if the consumers need the state, the producing team sets `backfill: true`. A relay stopped by it: cancel the backfill (`sluice backfill --cancel ID`) and restart.',
   },
   // Usage and lifecycle.
   SLUICE_INVALID_OPTION: {
