@@ -19,11 +19,7 @@ type Json = Readonly<Record<string, unknown>>;
  */
 export function checkRegistryKeys(contracts: readonly EventContract[]): void {
   const keys = new Map<string, { key: KeyType; by: EventContract }>();
-  const schemas = new Map<KeyType, Json | null>();
-  const keySchema = (key: KeyType) => {
-    if (!schemas.has(key)) schemas.set(key, jsonSchemaOrNull(key.schema, `key type ${key.name}`));
-    return schemas.get(key) ?? null;
-  };
+  const keySchema = (key: KeyType) => jsonSchemaOrNull(key.schema, `key type ${key.name}`);
   for (const c of contracts) {
     const first = keys.get(c.key.name);
     if (first === undefined) keys.set(c.key.name, { key: c.key, by: c });
@@ -65,13 +61,22 @@ function sameKey(a: EventContract, b: EventContract, schemaA: Json | null, schem
   );
 }
 
+/** JSON Schemas by validator object: a validator is immutable, and one process builds many registries of it. */
+const jsonSchemas = new WeakMap<object, Json | null>();
+
 function jsonSchemaOrNull(schema: unknown, what: string): Json | null {
+  if (schema === null || typeof schema !== 'object') return null;
+  const cached = jsonSchemas.get(schema);
+  if (cached !== undefined) return cached;
+  let json: Json | null;
   try {
-    return standardJsonSchema(schema, what);
+    json = standardJsonSchema(schema, what);
   } catch (error) {
-    if (error instanceof SluiceError && error.code === 'SLUICE_NO_JSON_SCHEMA') return null;
-    throw error;
+    if (!(error instanceof SluiceError && error.code === 'SLUICE_NO_JSON_SCHEMA')) throw error;
+    json = null;
   }
+  jsonSchemas.set(schema, json);
+  return json;
 }
 
 const name = (c: EventContract) => `${c.type} v${c.version}`;
