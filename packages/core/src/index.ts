@@ -79,6 +79,10 @@ export {
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
 export { toJsonSchema } from './contracts/json-schema.js';
+export { compareSharedKeys } from './contracts/keys/compare-shared-keys.js';
+export type { KeyMismatch, KeyMismatchSide } from './contracts/keys/key-mismatch.js';
+export { type KeyCarrier, type KeyCarriers, listKeyCarriers } from './contracts/keys/list-key-carriers.js';
+export type { NamedLock } from './contracts/keys/named-lock.js';
 export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
 export { canonicalJson } from './contracts/lock/canonical-json.js';
 export type { ContractsLock, LockedContract, LockedKey } from './contracts/lock/contracts-lock.js';

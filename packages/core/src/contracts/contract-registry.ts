@@ -2,8 +2,12 @@ import { ContractRegistryError } from '../errors.js';
 import type { EventContract } from './define-event.js';
 import type { TopicSpec } from './define-topic.js';
 import { checkEntityTopicKeys } from './entity-topic-keys.js';
+import { checkRegistryKeys } from './keys/check-registry-keys.js';
 
-/** The set of contracts a service produces or consumes, looked up by type and version or by `dataschema`. */
+/**
+ * The set of contracts a service produces or consumes, looked up by type and version or by `dataschema`.
+ * `createRegistry` refuses contracts that disagree on a shared key (`SLUICE_KEY_CONFLICT`, see `checkRegistryKeys`).
+ */
 export interface ContractRegistry {
   get(type: string, version: number): EventContract | undefined;
   byDataschema(dataschema: string): EventContract | undefined;
@@ -57,6 +61,7 @@ export function createRegistry(contracts: Iterable<EventContract>): ContractRegi
     topics.set(c.topic.name, c.topic);
   }
   checkEntityTopicKeys(byId.values());
+  checkRegistryKeys([...byId.values()]);
   return Object.freeze({
     get: (type: string, version: number) => byId.get(`${type}@${version}`),
     byDataschema: (dataschema: string) => bySchema.get(dataschema),

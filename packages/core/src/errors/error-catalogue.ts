@@ -157,6 +157,13 @@ const catalogue = {
     retryable: false,
     action: 'Give each key type its own entity topic (or key the contracts by the same key type).',
   },
+  SLUICE_KEY_CONFLICT: {
+    summary:
+      'Two contracts of one service use one key name with different definitions (JSON Schema or description), or a data field named like a key has another shape than the key.',
+    retryable: false,
+    action:
+      'Declare each key once with `defineKey` and import it wherever it is used, and give fields named like a key the key’s schema (rename a field that holds another identifier).',
+  },
   SLUICE_NO_JSON_SCHEMA: {
     summary: 'A contract’s schema cannot be exported as JSON Schema.',
     retryable: false,
