@@ -72,6 +72,7 @@ export {
 } from './contracts/define-event.js';
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
+export { defineUpcaster, type Upcaster } from './contracts/define-upcaster.js';
 export { toJsonSchema } from './contracts/json-schema.js';
 export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
 export { canonicalJson } from './contracts/lock/canonical-json.js';
@@ -108,6 +109,7 @@ export {
 // Inbox and outbox: the interfaces stores implement (see @sluice/core/adapter), as applications hold them
 export type { InboxStore } from './inbox/inbox-store.js';
 export type { OutboxPartitionStats, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
+export type { VersionedEvent, VersionedEvents } from './outbox/prepare-versions.js';
 // Relay
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';

@@ -22,6 +22,7 @@ export interface ConsumerCounters {
     deadLettered: number;
     skipped: number;
     gaps: number;
+    deprecatedReceived: number;
   };
   /** Consecutive inbox calls that found the consumer's database unreachable. */
   unavailable: number;
