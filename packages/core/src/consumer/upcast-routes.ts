@@ -40,16 +40,15 @@ export function upcastRoutes<Tx>(
     }
     next.set(u.from.dataschema, u);
   }
+  const handled = new Set(routes.keys());
   for (const u of next.values()) {
-    if (routes.has(u.from.dataschema)) continue; // handled directly
     const chain: Upcaster[] = [];
     let step: Upcaster | undefined = u;
     let target: UpcastRoute<Tx> | undefined;
     while (step !== undefined) {
       chain.push(step);
-      target = routes.get(step.to.dataschema);
-      if (target !== undefined && target.upcasters.length === 0) break;
-      target = undefined;
+      target = handled.has(step.to.dataschema) ? routes.get(step.to.dataschema) : undefined;
+      if (target !== undefined) break;
       step = next.get(step.to.dataschema);
     }
     if (target === undefined) {
@@ -60,7 +59,10 @@ export function upcastRoutes<Tx>(
         `has ${u.name}, whose chain ends at ${last.to.type} v${last.to.version} without reaching a version this consumer handles; add a handler for it or remove the upcaster`,
       );
     }
-    routes.set(u.from.dataschema, { handler: target.handler, wire: u.from, upcasters: chain });
+    // A handler of the wire version itself wins.
+    if (!handled.has(u.from.dataschema)) {
+      routes.set(u.from.dataschema, { handler: target.handler, wire: u.from, upcasters: chain });
+    }
   }
   return routes;
 }
