@@ -28,6 +28,12 @@ export interface ConsumerCounters {
   unavailable: number;
 }
 
+/** Counters at zero, for a consumer starting. */
+export function newCounters(): ConsumerCounters {
+  const stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0, gaps: 0 };
+  return { stats: { ...stats, deprecatedReceived: 0 }, unavailable: 0 };
+}
+
 /**
  * The consumer's gap and order policy per chain (source, topic and key): builds the inbox's chain check,
  * stores the chain of events settled without applying them, holds a key whose chain has a gap (`onGap:

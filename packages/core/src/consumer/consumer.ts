@@ -10,7 +10,7 @@ import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
 import { isPermanent } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
-import { ChainGuard, type ConsumerCounters } from './chain-guard.js';
+import { ChainGuard, type ConsumerCounters, newCounters } from './chain-guard.js';
 import { chainEventOf, type Item } from './consumer-item.js';
 import {
   type ConsumeOptions,
@@ -50,18 +50,7 @@ export class Consumer<Tx> {
   #partitions = 0;
   #failingSince: number | null = null;
   #lastError: { code: string; message: string } | null = null;
-  readonly #counters: ConsumerCounters = {
-    stats: {
-      applied: 0,
-      duplicates: 0,
-      retries: 0,
-      deadLettered: 0,
-      skipped: 0,
-      gaps: 0,
-      deprecatedReceived: 0,
-    },
-    unavailable: 0,
-  };
+  readonly #counters: ConsumerCounters = newCounters();
   readonly #chains: ChainGuard<Tx>;
   readonly #deprecations: DeprecationWatch;
   /** Each subscribed topic's kind. */
@@ -225,11 +214,8 @@ export class Consumer<Tx> {
   /** Prepares a record (see `prepareRecord`); the first time, notices a deprecated version. */
   #prepare(item: Item): Prepared<Tx> | Unapplied {
     const prepared = prepareRecord(item, this.#handlers);
-    if (!item.noticed && prepared.envelope !== undefined) {
-      item.noticed = true;
-      this.#deprecations.notice(prepared.envelope);
-      this.#counters.stats.deprecatedReceived = this.#deprecations.received;
-    }
+    if (prepared.envelope)
+      this.#counters.stats.deprecatedReceived = this.#deprecations.notice(item, prepared.envelope);
     return prepared;
   }
 
