@@ -147,6 +147,9 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
       throw new InvalidOptionError(c, 'handlers', `has two handlers for ${id}; combine them into one`);
     seen.add(id);
   }
+  if (options.upcasters !== undefined && !Array.isArray(options.upcasters)) {
+    throw new InvalidOptionError(c, 'upcasters', 'must be a list of upcasters from defineUpcaster()');
+  }
   const positive = (field: string, value: number | undefined, fallback: number) => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0)
