@@ -78,6 +78,7 @@ export {
 } from './contracts/define-event.js';
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
+export { defineUpcaster, type Upcaster } from './contracts/define-upcaster.js';
 export { toJsonSchema } from './contracts/json-schema.js';
 export { compareSharedKeys } from './contracts/keys/compare-shared-keys.js';
 export type { KeyMismatch, KeyMismatchSide } from './contracts/keys/key-mismatch.js';
@@ -124,6 +125,7 @@ export {
 // Inbox and outbox: the interfaces stores implement (see @sluice/core/adapter), as applications hold them
 export type { InboxStore } from './inbox/inbox-store.js';
 export type { OutboxPartitionStats, OutboxStats, OutboxStore } from './outbox/outbox-store.js';
+export type { VersionedEvent, VersionedEvents } from './outbox/prepare-versions.js';
 // Relay
 export { createRelay, Relay, type RelayStats } from './relay/relay.js';
 export type { RelayOptions } from './relay/relay-options.js';

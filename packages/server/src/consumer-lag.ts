@@ -18,10 +18,14 @@ export interface ConsumerLag {
   readonly at: string;
 }
 
-/** The topics a consumer pipeline's handlers read, in the order first named. */
+/**
+ * The topics a consumer pipeline reads (its handlers', then its upcasters' source versions'), in the order first
+ * named.
+ */
 export function handlerTopics(pipeline: ConsumerPipelineConfig): string[] {
   const handlers = typeof pipeline.handlers === 'function' ? pipeline.handlers(handle) : pipeline.handlers;
-  return [...new Set(handlers.map((h) => h.contract.topic.name))];
+  const upcast = (pipeline.consumer?.upcasters ?? []).map((u) => u.from.topic.name);
+  return [...new Set([...handlers.map((h) => h.contract.topic.name), ...upcast])];
 }
 
 /**

@@ -35,7 +35,7 @@ export async function openRelayRunner(
       outbox = await store.createOutbox({ source: `urn:sluice:pipeline:${ctx.name}`, relay: true });
     } else {
       const options = await pipeline.changes(ctx.config.vars ?? {});
-      const changes = createChangeOutbox(options);
+      const changes = createChangeOutbox({ logger: ctx.logger, ...options });
       const source = options.source as { backfillStats?: () => BackfillStats };
       if (typeof source.backfillStats === 'function') {
         const since = new Date().toISOString();

@@ -24,6 +24,7 @@ export type { QueryCursor } from '../cdc/query/query-cursor.js';
 export { POLLED_ID_COLUMN, POLLED_TIMESTAMP_COLUMN } from '../cdc/query/sql-polled-row.js';
 export { type PolledTableStatements, SqlPolledTable } from '../cdc/query/sql-polled-table.js';
 export { microsFromTimestampText, timestampTextFromMicros } from '../cdc/query/timestamp-text.js';
+export { warnDeprecatedAppend } from '../contracts/deprecation-notice.js';
 export { describe as describeValue } from '../contracts/validate.js';
 export { type BinaryMessage, fromBinary, toBinary } from '../envelope/binary.js';
 export {
@@ -47,6 +48,7 @@ export type {
   OutboxStore,
 } from '../outbox/outbox-store.js';
 export { envelopeOf, type PreparedEvent, prepareEvent } from '../outbox/prepare-event.js';
+export { prepareVersions } from '../outbox/prepare-versions.js';
 export type { RelayLease } from '../outbox/relay-lease.js';
 export {
   chainOf,

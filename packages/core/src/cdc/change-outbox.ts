@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { checkEvent } from '../contracts/define-event.js';
+import { warnDeprecatedAppend } from '../contracts/deprecation-notice.js';
 import { encodeEnvelope } from '../envelope/codec.js';
 import { errorMessage, InvalidOptionError, SluiceError } from '../errors.js';
 import type { OutboxBatch, OutboxRow, OutboxStats, OutboxStore } from '../outbox/outbox-store.js';
 import type { RelayLease } from '../outbox/relay-lease.js';
+import { type Logger, silentLogger } from '../util/logger.js';
 import { snapshotForbidden } from './backfill/backfill-permission.js';
 import { type ChangeMapping, declaredContracts } from './change-mapping.js';
 import type { ChangeSource } from './change-source.js';
@@ -17,6 +19,8 @@ export interface ChangeOutboxOptions {
   readonly map: ChangeMapping;
   /** The events' CloudEvents `source`, e.g. `urn:service:legacy-courses`. */
   readonly eventSource: string;
+  /** Where warnings go (a change mapped to a deprecated contract version, once per version per process). */
+  readonly logger?: Logger;
 }
 
 /** A change read and mapped, until all its events are acknowledged. */
@@ -207,6 +211,7 @@ export class ChangeOutbox implements OutboxStore {
       } catch (cause) {
         throw mappingFailed(where, errorMessage(cause), cause);
       }
+      warnDeprecatedAppend(contract, this.#o.logger ?? silentLogger, change.commitTime);
       const id = changeEventId(this.#o.source.name, change.sequence, change.index, index);
       const value = encodeEnvelope({
         specversion: '1.0',

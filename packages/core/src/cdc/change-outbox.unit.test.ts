@@ -230,3 +230,31 @@ describe('changeOutbox: a change source shipped by the relay', () => {
     }
   });
 });
+
+describe('changeOutbox: deprecated contract versions', () => {
+  it('warns once per version when changes map to a version deprecated at their commit time', async () => {
+    const CourseRenamed = defineEvent({
+      type: 'course.renamed',
+      version: 1,
+      key: CourseId,
+      topic: courses,
+      description: 'a course got a new title',
+      schema: z.object({ courseId: z.string(), title: z.string().min(1) }),
+      deprecated: { since: '2023-01-01', replacedBy: 2 },
+    });
+    const log = new MemoryChangeLog();
+    for (let id = 1; id <= 3; id++) log.commit(change('update', id, { title: `t${id}`, published: true }));
+    const warnings: string[] = [];
+    const outbox = createChangeOutbox({
+      source: log.reader('pg:courses'),
+      map: (c) => [mapped(CourseRenamed, { courseId: `c-${(c.after as { id: number }).id}`, title: 'x' })],
+      eventSource: 'urn:service:legacy',
+      logger: { debug() {}, info() {}, warn: (m) => void warnings.push(m), error() {} },
+    });
+    const { rows } = await outbox.readPending(undefined, 10);
+    assert.equal(rows.length, 3);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /course\.renamed v1, deprecated since 2023-01-01: publish v2 instead/);
+    await outbox.close();
+  });
+});

@@ -22,9 +22,16 @@ export interface ConsumerCounters {
     deadLettered: number;
     skipped: number;
     gaps: number;
+    deprecatedReceived: number;
   };
   /** Consecutive inbox calls that found the consumer's database unreachable. */
   unavailable: number;
+}
+
+/** Counters at zero, for a consumer starting. */
+export function newCounters(): ConsumerCounters {
+  const stats = { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0, gaps: 0 };
+  return { stats: { ...stats, deprecatedReceived: 0 }, unavailable: 0 };
 }
 
 /**

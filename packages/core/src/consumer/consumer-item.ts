@@ -14,6 +14,8 @@ export interface Item {
   verdict?: SequenceVerdict | undefined;
   /** Held for a gap or order: how many checks refused it, and when that was last logged. */
   held?: { checks: number; loggedAt: number };
+  /** Its envelope was seen by the consumer's deprecation watch (each record counted once, retries or not). */
+  noticed?: boolean;
 }
 
 /** What the chain check needs of an event: a `ConsumedEvent`, or an envelope's attributes (see `chainEventOf`). */

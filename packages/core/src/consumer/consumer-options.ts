@@ -1,3 +1,4 @@
+import type { Upcaster } from '../contracts/define-upcaster.js';
 import { InvalidOptionError } from '../errors.js';
 import type { InboxStore } from '../inbox/inbox-store.js';
 import type { ConsumedRecord, SeekTarget } from '../transport/records.js';
@@ -61,6 +62,14 @@ export interface ConsumeOptions<Tx> {
    * transaction.
    */
   readonly handlers: Handlers<Tx>;
+  /**
+   * Upcasters (`defineUpcaster(v1, v2, fn)`) that carry events published as an older version to the version a
+   * handler is written for, chained (v1 -> v2 -> v3) up to the nearest handled version; their source versions'
+   * topics are subscribed too. A handler for the wire version itself wins over upcasting. Given to the consumer,
+   * not to one handler, because an upcaster belongs to the contract's history: one list serves every handler
+   * and is checked once (two from one version, or a chain reaching no handler, is refused). Default none.
+   */
+  readonly upcasters?: readonly Upcaster[];
   /** Attempts before an event goes to the dead-letter topic. Default 5. */
   readonly maxAttempts?: number;
   /** Delay between attempts. Default 200 ms doubling to 30 s. */
@@ -138,6 +147,9 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
       throw new InvalidOptionError(c, 'handlers', `has two handlers for ${id}; combine them into one`);
     seen.add(id);
   }
+  if (options.upcasters !== undefined && !Array.isArray(options.upcasters)) {
+    throw new InvalidOptionError(c, 'upcasters', 'must be a list of upcasters from defineUpcaster()');
+  }
   const positive = (field: string, value: number | undefined, fallback: number) => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0)
@@ -168,6 +180,7 @@ export function resolveConsumeOptions<Tx>(options: ConsumeOptions<Tx>): Resolved
     group: options.group,
     inbox: options.inbox,
     handlers,
+    upcasters: options.upcasters ?? [],
     maxAttempts: Math.floor(positive('maxAttempts', options.maxAttempts, 5)),
     backoff: Object.freeze({
       initialMs: positive('backoff.initialMs', options.backoff?.initialMs, 200),

@@ -5,6 +5,11 @@ export interface ConsumerStats {
   readonly retries: number;
   readonly deadLettered: number;
   readonly skipped: number;
+  /**
+   * Records received of a deprecated contract version produced on or after its `since` date (each record once,
+   * applied or not): someone still produces it. A warning naming the source is logged once per version.
+   */
+  readonly deprecatedReceived: number;
   /** Records held in memory now. */
   readonly buffered: number;
   /** Keys whose head event is waiting for a retry. */

@@ -10,7 +10,7 @@ import type { Subscription } from '../transport/subscription.js';
 import { backoffDelay } from '../util/backoff.js';
 import { isPermanent } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
-import { ChainGuard, type ConsumerCounters } from './chain-guard.js';
+import { ChainGuard, type ConsumerCounters, newCounters } from './chain-guard.js';
 import { chainEventOf, type Item } from './consumer-item.js';
 import {
   type ConsumeOptions,
@@ -19,6 +19,7 @@ import {
 } from './consumer-options.js';
 import type { ConsumerStats } from './consumer-stats.js';
 import { deadLetterRecord } from './dead-letter.js';
+import { DeprecationWatch } from './deprecation-watch.js';
 import { failureAction } from './failure-policy.js';
 import { isMissing } from './gap-report.js';
 import { joinGroup } from './join-group.js';
@@ -49,18 +50,18 @@ export class Consumer<Tx> {
   #partitions = 0;
   #failingSince: number | null = null;
   #lastError: { code: string; message: string } | null = null;
-  readonly #counters: ConsumerCounters = {
-    stats: { applied: 0, duplicates: 0, retries: 0, deadLettered: 0, skipped: 0, gaps: 0 },
-    unavailable: 0,
-  };
+  readonly #counters: ConsumerCounters = newCounters();
   readonly #chains: ChainGuard<Tx>;
+  readonly #deprecations: DeprecationWatch;
   /** Each subscribed topic's kind. */
   readonly #topicKinds = new Map<string, TopicKind>();
 
   constructor(options: ConsumeOptions<Tx>) {
     this.#o = resolveConsumeOptions(options);
-    this.#handlers = indexHandlers(this.#o.handlers, this.#o.onUnknownType);
-    for (const h of this.#o.handlers) this.#topicKinds.set(h.contract.topic.name, h.contract.topic.kind);
+    this.#handlers = indexHandlers(this.#o.handlers, this.#o.onUnknownType, this.#o.upcasters);
+    for (const { wire: c } of this.#handlers.routes.values())
+      this.#topicKinds.set(c.topic.name, c.topic.kind);
+    this.#deprecations = new DeprecationWatch(this.#handlers.routes, this.#o.logger, this.#o.group);
     this.#queues = new KeyQueues(this.#o.keyOrdering !== 'none', isMissing, (held, missing) =>
       this.#o.logger.warn('the missing event of a held key arrived; applying it first', {
         group: this.#o.group,
@@ -202,7 +203,7 @@ export class Consumer<Tx> {
         }
         keys.add(key);
       }
-      const prepared = prepareRecord(item, this.#handlers);
+      const prepared = this.#prepare(item);
       if (prepared.kind === 'apply') batch.push(prepared);
       else await this.#settleUnapplied(item, prepared);
     }
@@ -210,8 +211,16 @@ export class Consumer<Tx> {
     if (batch.length > 1) await this.#applyBatch(batch);
   }
 
-  async #process(item: Item): Promise<void> {
+  /** Prepares a record (see `prepareRecord`); the first time, notices a deprecated version. */
+  #prepare(item: Item): Prepared<Tx> | Unapplied {
     const prepared = prepareRecord(item, this.#handlers);
+    if (prepared.envelope)
+      this.#counters.stats.deprecatedReceived = this.#deprecations.notice(item, prepared.envelope);
+    return prepared;
+  }
+
+  async #process(item: Item): Promise<void> {
+    const prepared = this.#prepare(item);
     if (prepared.kind === 'apply') return this.#apply(prepared);
     return this.#settleUnapplied(item, prepared);
   }
@@ -241,7 +250,7 @@ export class Consumer<Tx> {
       const status = await inSpan(span, () =>
         this.#o.inbox.runOnce(
           this.#o.group,
-          event.id,
+          p.inboxId,
           (tx) =>
             timed(
               () => handler.fn(event, { tx, attempt: item.attempts }),
@@ -276,7 +285,7 @@ export class Consumer<Tx> {
       outcomes = await this.#o.inbox.runBatch!(
         this.#o.group,
         batch.map((p, i) => ({
-          eventId: p.event.id,
+          eventId: p.inboxId,
           apply: (tx: Tx) =>
             inSpan(spans[i], () =>
               timed(

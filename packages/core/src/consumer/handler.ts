@@ -5,7 +5,13 @@ import type { Envelope, SequenceKind } from '../envelope/envelope.js';
 export interface ConsumedEvent<Data = Record<string, unknown>> {
   readonly id: string;
   readonly type: string;
+  /** The version of the handler's contract: the data has this shape. */
   readonly version: number;
+  /**
+   * Set when the event was published as an older version and carried to `version` by upcasters: the version on
+   * the wire (its contract is `envelope.dataschema`). Absent when the wire version is the handler's own.
+   */
+  readonly upcastFrom?: number;
   readonly key: string;
   /** Orders the key's events (see `sequenceKind`). */
   readonly sequence: number;

@@ -12,7 +12,13 @@ export async function joinGroup<Tx>(
   o: ResolvedConsumeOptions<Tx>,
   signal: AbortSignal,
 ): Promise<{ subscription: Subscription; fromStart: boolean }> {
-  const topics = [...new Set(o.handlers.map((h) => h.contract.topic.name))];
+  const specs = new Map(
+    [...o.handlers.map((h) => h.contract), ...o.upcasters.map((u) => u.from)].map((c) => [
+      c.topic.name,
+      c.topic,
+    ]),
+  );
+  const topics = [...specs.keys()];
   // The broker may be briefly away (restarting, electing a leader, loading its data): wait for it; a permanent
   // refusal (a topic declared with another kind) stops the consumer with its message.
   const untilDone = <T>(what: string, fn: () => Promise<T>) =>
@@ -25,7 +31,7 @@ export async function joinGroup<Tx>(
         delayMs,
       }),
     );
-  for (const spec of new Map(o.handlers.map((h) => [h.contract.topic.name, h.contract.topic])).values()) {
+  for (const spec of specs.values()) {
     await untilDone('creating a topic', () => o.transport.ensureTopic(spec));
   }
   await untilDone('creating the dead-letter topic', () =>

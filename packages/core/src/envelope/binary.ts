@@ -32,6 +32,9 @@ export function toBinary(envelope: Envelope, prefix = 'ce_'): BinaryMessage {
   if (envelope.traceparent !== undefined) headers[`${prefix}traceparent`] = envelope.traceparent;
   if (envelope.correlationid !== undefined) headers[`${prefix}correlationid`] = envelope.correlationid;
   if (envelope.causationid !== undefined) headers[`${prefix}causationid`] = envelope.causationid;
+  if (envelope.sluicefact !== undefined) headers[`${prefix}sluicefact`] = envelope.sluicefact;
+  if (envelope.sluicefactschemas !== undefined)
+    headers[`${prefix}sluicefactschemas`] = envelope.sluicefactschemas;
   return { headers, body: JSON.stringify(envelope.data) };
 }
 

@@ -3,7 +3,7 @@ import type { Envelope } from './envelope.js';
 
 /** CloudEvents attributes every event carries, in wire order (structured mode). */
 const REQUIRED = ['specversion', 'id', 'source', 'type', 'time', 'subject', 'dataschema'] as const;
-const OPTIONAL = ['traceparent', 'correlationid', 'causationid'] as const;
+const OPTIONAL = ['traceparent', 'correlationid', 'causationid', 'sluicefact', 'sluicefactschemas'] as const;
 const SEQUENCE = /^[1-9]\d{0,15}$/;
 
 /**
@@ -20,6 +20,9 @@ export function encodeEnvelope(envelope: Envelope): string {
     extensions += `,"correlationid":${JSON.stringify(envelope.correlationid)}`;
   if (envelope.causationid !== undefined)
     extensions += `,"causationid":${JSON.stringify(envelope.causationid)}`;
+  if (envelope.sluicefact !== undefined) extensions += `,"sluicefact":${JSON.stringify(envelope.sluicefact)}`;
+  if (envelope.sluicefactschemas !== undefined)
+    extensions += `,"sluicefactschemas":${JSON.stringify(envelope.sluicefactschemas)}`;
   return (
     `{"specversion":"1.0","id":${JSON.stringify(envelope.id)},"source":${JSON.stringify(envelope.source)}` +
     `,"type":${JSON.stringify(envelope.type)},"time":${JSON.stringify(envelope.time)}` +

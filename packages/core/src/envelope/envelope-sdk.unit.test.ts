@@ -46,6 +46,25 @@ describe('interoperability with the cloudevents SDK', () => {
     assertSameAttributes(strict, full);
   });
 
+  it('the attributes of a fact published as several versions (sluicefact, sluicefactschemas) are valid extensions', () => {
+    const versioned: Envelope = {
+      ...full,
+      sluicefact: full.id,
+      sluicefactschemas:
+        'urn:sluice:contract:enrollment.created:v1 urn:sluice:contract:enrollment.created:v2',
+    };
+    const received = HTTP.toEvent({
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: encodeEnvelope(versioned),
+    }) as CloudEvent<unknown>;
+    assert.equal(received.validate(), true);
+    assert.equal(received['sluicefact'], versioned.sluicefact);
+    assert.equal(received['sluicefactschemas'], versioned.sluicefactschemas);
+    assert.deepEqual(decodeEnvelope(encodeEnvelope(versioned)), versioned);
+    const binary = toBinary(versioned, 'ce-');
+    assert.deepEqual(fromBinary(binary.headers, binary.body, 'ce-'), versioned);
+  });
+
   it('a CloudEvent built by the SDK with our extensions decodes to the same values', () => {
     const ce = new CloudEvent({
       id: full.id,

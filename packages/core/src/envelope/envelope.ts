@@ -50,6 +50,19 @@ export interface Envelope<Data = unknown> {
   readonly correlationid?: string;
   /** Id of the event (or command) that caused this one. */
   readonly causationid?: string;
+  /**
+   * Sluice's extension attribute `sluicefact` (String): set when one business fact was published as several
+   * versions of its type in one transaction (`appendVersions`, during a migration); the same id on each of those
+   * envelopes (the first one's event id). A consumer records it in its inbox instead of the event id, so it
+   * applies the fact once whichever versions it receives.
+   */
+  readonly sluicefact?: string;
+  /**
+   * Sluice's extension attribute `sluicefactschemas` (String): with `sluicefact`, the `dataschema` of every
+   * version the fact was published as, separated by spaces, oldest first. A consumer applies the newest of them
+   * it can (by a handler or upcasters) and skips the others.
+   */
+  readonly sluicefactschemas?: string;
   readonly data: Data;
 }
 

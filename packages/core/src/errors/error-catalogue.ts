@@ -377,6 +377,12 @@ const catalogue = {
     retryable: false,
     action: 'The event is dead-lettered; add a handler (or an upcaster) and redrive it.',
   },
+  SLUICE_UPCAST_FAILED: {
+    summary:
+      'An upcaster (defineUpcaster) threw, returned a promise, changed the key, or produced data its target contract refuses.',
+    retryable: false,
+    action: 'The event is dead-lettered at once with the upcaster named; fix the upcaster and redrive it.',
+  },
   SLUICE_HANDLER_REJECTED: {
     summary:
       "An application handler refused an event for good: it threw `new SluiceError('SLUICE_HANDLER_REJECTED', reason)`.",

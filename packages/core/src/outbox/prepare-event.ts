@@ -17,6 +17,8 @@ export interface PreparedEvent {
    * the caller passed none in its context. `envelopeOf` writes the context's traceparent, else this one.
    */
   readonly traceparent?: string;
+  /** Set by `prepareVersions`: the fact this event publishes with its other versions (see `Envelope.sluicefact`). */
+  readonly fact?: { readonly id: string; readonly schemas: string };
 }
 
 /**
@@ -68,6 +70,7 @@ export function envelopeOf(
     ...traceparentOf(event, context),
     ...(context?.correlationid === undefined ? {} : { correlationid: context.correlationid }),
     ...(context?.causationid === undefined ? {} : { causationid: context.causationid }),
+    ...(event.fact === undefined ? {} : { sluicefact: event.fact.id, sluicefactschemas: event.fact.schemas }),
     data: event.data,
   };
 }

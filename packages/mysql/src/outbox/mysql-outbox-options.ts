@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@sluice/core';
+import { InvalidOptionError, type Logger, silentLogger } from '@sluice/core';
 import { checkIdentifier } from '../identifier.js';
 
 /** Options of `createMysqlOutbox`. */
@@ -14,6 +14,8 @@ export interface MysqlOutboxOptions {
    * Default 100 ms.
    */
   readonly pollIntervalMs?: number;
+  /** Where warnings go (an append of a deprecated contract version, once per version per process). Default silent. */
+  readonly logger?: Logger;
 }
 
 /** The options with every default filled in, frozen (`database` stays optional until the store resolves it). */
@@ -22,6 +24,7 @@ export interface ResolvedMysqlOutboxOptions {
   readonly database: string | undefined;
   readonly migrate: boolean;
   readonly pollIntervalMs: number;
+  readonly logger: Logger;
 }
 
 const COMPONENT = 'mysql outbox';
@@ -64,5 +67,6 @@ export function resolveMysqlOutboxOptions(options: MysqlOutboxOptions): Resolved
     database,
     migrate: options.migrate ?? false,
     pollIntervalMs,
+    logger: options.logger ?? silentLogger,
   });
 }

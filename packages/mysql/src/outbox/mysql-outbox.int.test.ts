@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MigrationRequiredError, SluiceError } from '@sluice/core';
+import { MigrationRequiredError, SluiceError, silentLogger } from '@sluice/core';
 import mysql from 'mysql2/promise';
 import { migrate } from '../migrations/migrate.js';
 import { fromMysql } from '../mysql-client.js';
@@ -73,6 +73,7 @@ describe('append', () => {
         database: db.database,
         migrate: false,
         pollIntervalMs: 100,
+        logger: silentLogger,
       });
       for (const attempt of [
         () => o.readPending(undefined, 10),

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@sluice/core';
+import { InvalidOptionError, type Logger, silentLogger } from '@sluice/core';
 import { checkIdentifier } from '../identifier.js';
 import { DEFAULT_SCHEMA } from '../migrations/migrate.js';
 
@@ -37,6 +37,8 @@ export interface PostgresOutboxOptions {
    * privilege the store stops trying. Default 100000.
    */
   readonly vacuumEveryRows?: number;
+  /** Where warnings go (an append of a deprecated contract version, once per version per process). Default silent. */
+  readonly logger?: Logger;
 }
 
 /** The options with every default filled in, frozen. */
@@ -95,5 +97,6 @@ export function resolvePostgresOutboxOptions(options: PostgresOutboxOptions): Re
     migrate: options.migrate ?? false,
     channel,
     pollIntervalMs,
+    logger: options.logger ?? silentLogger,
   });
 }

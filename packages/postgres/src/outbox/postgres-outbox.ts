@@ -6,6 +6,7 @@ import {
   MigrationRequiredError,
   type OutboxStats,
   type OutboxStore,
+  type VersionedEvents,
 } from '@sluice/core';
 import {
   chainOf,
@@ -15,8 +16,11 @@ import {
   type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
+  type PreparedEvent,
   prepareEvent,
+  prepareVersions,
   type RelayLease,
+  warnDeprecatedAppend,
 } from '@sluice/core/adapter';
 import { isMissingRelation, toSluiceError } from '../errors.js';
 import { quoteIdentifier } from '../identifier.js';
@@ -147,6 +151,28 @@ ORDER BY p.partition`;
     context?: EventContext,
   ): Promise<AppendResult> {
     const event = prepareEvent(contract, data, context);
+    warnDeprecatedAppend(contract, this.#o.logger);
+    return this.#insert(tx, event, context);
+  }
+
+  /**
+   * Publishes one business fact as several versions of its type during a migration, each validated against its
+   * own contract and written as its own event (same key, oldest version first) in the caller's transaction:
+   * see `SqliteOutbox.appendVersions` (same rules, same errors) and "Versions in flight" in docs/contracts.md.
+   */
+  async appendVersions<const Cs extends readonly EventContract[]>(
+    tx: SqlExecutor,
+    events: VersionedEvents<Cs>,
+    context?: EventContext,
+  ): Promise<AppendResult[]> {
+    const prepared = prepareVersions(events, context);
+    for (const e of events) warnDeprecatedAppend(e.contract, this.#o.logger);
+    const results: AppendResult[] = [];
+    for (const event of prepared) results.push(await this.#insert(tx, event, context));
+    return results;
+  }
+
+  async #insert(tx: SqlExecutor, event: PreparedEvent, context?: EventContext): Promise<AppendResult> {
     const { prefix, suffix } = splitEnvelope(event, this.#o.source, context);
     let rows: { sequence: string }[];
     try {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@sluice/core';
+import { InvalidOptionError, type Logger, silentLogger } from '@sluice/core';
 
 export interface SqliteOutboxOptions {
   /** The CloudEvents `source` of events appended here: a URI naming the service, e.g. `urn:service:enrollments`. */
@@ -7,6 +7,8 @@ export interface SqliteOutboxOptions {
   readonly migrate?: boolean;
   /** How often a waiting relay checks for commits from other processes. Default 2 ms. */
   readonly pollIntervalMs?: number;
+  /** Where warnings go (an append of a deprecated contract version, once per version per process). Default silent. */
+  readonly logger?: Logger;
 }
 
 export type ResolvedSqliteOutboxOptions = Readonly<Required<SqliteOutboxOptions>>;
@@ -24,5 +26,10 @@ export function resolveSqliteOutboxOptions(options: SqliteOutboxOptions): Resolv
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs <= 0) {
     throw new InvalidOptionError(c, 'pollIntervalMs', `must be a positive number, got ${pollIntervalMs}`);
   }
-  return Object.freeze({ source: options.source, migrate: options.migrate ?? false, pollIntervalMs });
+  return Object.freeze({
+    source: options.source,
+    migrate: options.migrate ?? false,
+    pollIntervalMs,
+    logger: options.logger ?? silentLogger,
+  });
 }

@@ -9,6 +9,7 @@ import {
   type OutboxStats,
   type OutboxStore,
   SluiceError,
+  type VersionedEvents,
 } from '@sluice/core';
 import {
   envelopeOf,
@@ -18,8 +19,11 @@ import {
   type OutboxChainListing,
   type OutboxListing,
   type OutboxRow,
+  type PreparedEvent,
   prepareEvent,
+  prepareVersions,
   type RelayLease,
+  warnDeprecatedAppend,
 } from '@sluice/core/adapter';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { CommitWakeup } from '../commit-wakeup.js';
@@ -87,12 +91,40 @@ export class SqliteOutbox implements OutboxStore {
     context?: EventContext,
   ): AppendResult {
     const event = prepareEvent(contract, data, context);
-    const run = (): AppendResult => {
+    warnDeprecatedAppend(contract, this.#o.logger);
+    return this.#write(tx, [event], context)[0]!;
+  }
+
+  /**
+   * Publishes one business fact as several versions of its type, during a migration from one version to the
+   * next: `appendVersions(tx, [{ contract: V1, data: v1 }, { contract: V2, data: v2 }])`. Each is validated
+   * against its own contract and written as its own event (own id, same key, oldest version first) in the
+   * caller's transaction, like `append`. The envelopes share `sluicefact` and list each other's dataschemas, so a
+   * consumer applies the fact once: as the newest of these versions it handles (directly or by upcasters),
+   * skipping the others; consumers of one version each get theirs.
+   *
+   * Throws `InvalidOptionError` (fewer than two events, several types, a version twice, keys differing) or
+   * `ContractViolationError`, with nothing written.
+   */
+  appendVersions<const Cs extends readonly EventContract[]>(
+    tx: SqliteDatabase,
+    events: VersionedEvents<Cs>,
+    context?: EventContext,
+  ): AppendResult[] {
+    const prepared = prepareVersions(events, context);
+    for (const e of events) warnDeprecatedAppend(e.contract, this.#o.logger);
+    return this.#write(tx, prepared, context);
+  }
+
+  #write(tx: SqliteDatabase, events: readonly PreparedEvent[], context?: EventContext): AppendResult[] {
+    const run = (): AppendResult[] => {
       const s = statements(tx);
-      const sequence = s.nextSequence.get(this.#o.source, event.topic, event.key) as number;
-      const value = encodeEnvelope(envelopeOf(event, this.#o.source, sequence, context));
-      s.insert.run(event.id, event.topic, event.key, event.type, value, Date.now());
-      return { id: event.id, key: event.key, sequence };
+      return events.map((event) => {
+        const sequence = s.nextSequence.get(this.#o.source, event.topic, event.key) as number;
+        const value = encodeEnvelope(envelopeOf(event, this.#o.source, sequence, context));
+        s.insert.run(event.id, event.topic, event.key, event.type, value, Date.now());
+        return { id: event.id, key: event.key, sequence };
+      });
     };
     const result = tx.inTransaction ? run() : tx.transaction(run)();
     signalAppend(tx);
