@@ -1,10 +1,12 @@
 import type { OptionSpec } from '../options.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
+import { checkSubcommand } from './contracts/check.js';
 import type { ContractsSubcommand } from './contracts/contracts-subcommand.js';
+import { lockSubcommand } from './contracts/lock.js';
 
 /** The sub-commands of `sluice contracts`, in the order `--help` lists them. */
-export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [];
+export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [lockSubcommand, checkSubcommand];
 
 /** Every sub-command's options, each once (the first declaration of a name wins; they must agree). */
 function mergedOptions(): OptionSpec[] {

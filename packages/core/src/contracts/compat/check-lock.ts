@@ -127,8 +127,11 @@ export function editOf(was: LockedContract, now: LockedContract): LockFinding[] 
   return out;
 }
 
-/** Each version against the earlier ones of its type, under the newer version's compatibility mode. */
-function checkVersions(lock: ContractsLock, code: readonly LockedContract[]): LockFinding[] {
+/**
+ * Each version against the earlier ones of its type (the code's versions, and locked versions no longer in the
+ * code), under the newer version's compatibility mode.
+ */
+export function checkVersions(lock: ContractsLock, code: readonly LockedContract[]): LockFinding[] {
   const byType = new Map<string, Map<number, LockedContract>>();
   for (const c of [...lock.contracts, ...code]) {
     let versions = byType.get(c.type);
