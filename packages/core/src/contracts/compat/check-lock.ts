@@ -1,3 +1,4 @@
+import { fingerprintOf } from '../lock/build-lock.js';
 import { canonicalJson } from '../lock/canonical-json.js';
 import type { ContractsLock, LockedContract } from '../lock/contracts-lock.js';
 import { checkCompatibility } from './check-compatibility.js';
@@ -36,7 +37,8 @@ export function checkLock(lock: ContractsLock, code: readonly LockedContract[]):
         version: c.version,
         message: 'not locked: run `sluice contracts lock` and commit contracts.lock.json',
       });
-    } else if (was.fingerprint !== c.fingerprint) {
+    } else if (fingerprintOf(was) !== c.fingerprint) {
+      // The locked entry's fingerprint is recomputed, so a hand-edited lock file is caught too.
       findings.push(...editOf(was, c));
     }
     if (c.deprecated !== undefined) {
