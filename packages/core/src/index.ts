@@ -65,7 +65,13 @@ export {
   type CompatibilityIssue,
   checkCompatibility,
 } from './contracts/compat/check-compatibility.js';
-export { checkLock, checkVersions, editOf, type LockFinding } from './contracts/compat/check-lock.js';
+export {
+  checkLock,
+  checkVersions,
+  editOf,
+  type LockFinding,
+  matchesLocked,
+} from './contracts/compat/check-lock.js';
 export { diffSchemas } from './contracts/compat/diff-schemas.js';
 export type { JsonSchema, SchemaChange } from './contracts/compat/schema-change.js';
 export { SCHEMA_CHANGE_RULES, type SchemaChangeType } from './contracts/compat/schema-change-type.js';

@@ -1,4 +1,4 @@
-import { type ContractsLock, checkVersions, editOf, fingerprintOf, type LockedContract } from '@sluice/core';
+import { type ContractsLock, checkVersions, editOf, type LockedContract, matchesLocked } from '@sluice/core';
 import type { OptionSpec } from '../../options.js';
 import { CONTRACTS_MODULE_OPTION, type ContractsSubcommand, LOCK_OPTION } from './contracts-subcommand.js';
 import { codeAndLockPath, findingLine, readLockFile, writeLockFile } from './lock-file.js';
@@ -41,7 +41,7 @@ export const lockSubcommand: ContractsSubcommand = {
     const inCode = new Set(code.map(key));
     const edits = code.flatMap((c) => {
       const was = before.get(key(c));
-      return was !== undefined && fingerprintOf(was) !== c.fingerprint ? editOf(was, c) : [];
+      return was !== undefined && !matchesLocked(was, c) ? editOf(was, c) : [];
     });
     const kept = force ? [] : (existing?.contracts ?? []).filter((c) => !inCode.has(key(c)));
     const service = (options['service'] as string | undefined) ?? existing?.service;

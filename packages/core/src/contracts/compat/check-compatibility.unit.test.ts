@@ -2,14 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { BREAKS_BACKWARD, BREAKS_FORWARD, checkCompatibility } from './check-compatibility.js';
-import { RULE_CASES } from './compat-cases.test-support.js';
+import { ARRAY_AND_COMBINED_CASES } from './compat-array-cases.test-support.js';
+import { SCALAR_AND_OBJECT_CASES } from './compat-cases.test-support.js';
 import { diffSchemas } from './diff-schemas.js';
 import type { JsonSchema } from './schema-change.js';
-import { describeChange, isCompatibleChange } from './schema-change-type.js';
+import { describeChange, isCompatibleChange, SCHEMA_CHANGE_RULES } from './schema-change-type.js';
 
+const RULE_CASES = [...SCALAR_AND_OBJECT_CASES, ...ARRAY_AND_COMBINED_CASES];
 const changes = (issues: readonly { change: string }[]) => [...new Set(issues.map((i) => i.change))].sort();
 
 describe('the rule table (Confluent Schema Registry JSON Schema rules)', () => {
+  it('has a case for every change type', () => {
+    const covered = new Set(RULE_CASES.map((c) => c.rule));
+    assert.deepEqual(
+      Object.keys(SCHEMA_CHANGE_RULES).filter((r) => !covered.has(r as never)),
+      [],
+    );
+  });
+
   for (const c of RULE_CASES) {
     const compatible = isCompatibleChange(c.rule);
     it(`${c.rule}: ${compatible ? 'accepted' : 'rejected'} under BACKWARD; FORWARD finds [${c.forward.join(', ')}]`, () => {

@@ -37,8 +37,7 @@ export function checkLock(lock: ContractsLock, code: readonly LockedContract[]):
         version: c.version,
         message: 'not locked: run `sluice contracts lock` and commit contracts.lock.json',
       });
-    } else if (fingerprintOf(was) !== c.fingerprint) {
-      // The locked entry's fingerprint is recomputed, so a hand-edited lock file is caught too.
+    } else if (!matchesLocked(was, c)) {
       findings.push(...editOf(was, c));
     }
     if (c.deprecated !== undefined) {
@@ -61,6 +60,18 @@ export function checkLock(lock: ContractsLock, code: readonly LockedContract[]):
   }
   findings.push(...checkVersions(lock, code));
   return findings;
+}
+
+/**
+ * Whether the code's version is the locked one. The locked entry's content is compared too (not only its
+ * stored fingerprint), so a hand-edited lock file is caught: the same JSON text first (cheap: both are written
+ * in `lockContract`'s key order), else the locked entry's fingerprint recomputed.
+ */
+export function matchesLocked(was: LockedContract, now: LockedContract): boolean {
+  if (was.fingerprint !== now.fingerprint) return false;
+  const { fingerprint: _a, ...a } = was;
+  const { fingerprint: _b, ...b } = now;
+  return JSON.stringify(a) === JSON.stringify(b) || fingerprintOf(was) === now.fingerprint;
 }
 
 /** Errors naming what changed in a locked version, and whom each schema change breaks. */

@@ -1,4 +1,3 @@
-import { canonicalJson } from '../lock/canonical-json.js';
 import type { DiffContext } from './diff-context.js';
 import { compareSchemas } from './diff-schemas.js';
 import type { JsonSchema, SchemaChange } from './schema-change.js';
@@ -46,7 +45,7 @@ export function compareCombined(ctx: DiffContext, o: SchemaObject, u: SchemaObje
 function distinct(subs: JsonSchema[]): JsonSchema[] {
   const seen = new Set<string>();
   return subs.filter((s) => {
-    const key = canonicalJson(s);
+    const key = JSON.stringify(s);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

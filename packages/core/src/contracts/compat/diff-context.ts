@@ -20,32 +20,47 @@ function idOf(s: JsonSchema): number | string {
  * and the changes found so far.
  */
 export class DiffContext {
-  readonly changes: SchemaChange[] = [];
-  constructor(
+  private pathCache: string | undefined;
+  private constructor(
     readonly originalRoot: JsonSchema,
     readonly updateRoot: JsonSchema,
-    readonly path: string,
+    /** Where this context is: its parent and the (unescaped) tokens below it; the path is built on demand. */
+    private readonly parent: DiffContext | undefined,
+    private readonly tokens: readonly (string | number)[],
     private readonly inProgress: Set<string>,
     /** Whether an object without `additionalProperties` is open (JSON Schema's meaning) or closed (Sluice's default). */
-    readonly openByDefault = false,
+    readonly openByDefault: boolean,
+    readonly changes: SchemaChange[],
   ) {}
 
   static root(original: JsonSchema, update: JsonSchema, openByDefault = false): DiffContext {
-    return new DiffContext(original, update, '#', new Set(), openByDefault);
+    return new DiffContext(original, update, undefined, [], new Set(), openByDefault, []);
   }
 
-  /** A context one step deeper (`tokens` are raw property names or keywords, escaped here). */
+  /** How many contexts deep this one is (a bound on recursion). */
+  get depth(): number {
+    let d = 0;
+    for (let c: DiffContext | undefined = this; c !== undefined; c = c.parent) d++;
+    return d;
+  }
+
+  /** The JSON Pointer fragment of this context, e.g. `#/properties/address`. */
+  get path(): string {
+    if (this.pathCache === undefined) this.pathCache = join(this.parent?.path ?? '#', this.tokens);
+    return this.pathCache;
+  }
+
+  /** A context one step deeper (`tokens` are raw property names or keywords, escaped when the path is built). */
   at(...tokens: (string | number)[]): DiffContext {
-    const path = tokens.reduce<string>((p, t) => `${p}/${pointerToken(String(t))}`, this.path);
-    const sub = new DiffContext(
+    return new DiffContext(
       this.originalRoot,
       this.updateRoot,
-      path,
+      this,
+      tokens,
       this.inProgress,
       this.openByDefault,
+      this.changes,
     );
-    (sub as { changes: SchemaChange[] }).changes = this.changes;
-    return sub;
   }
 
   /** A context at the same place collecting into its own list, to try a comparison and keep it or not. */
@@ -53,15 +68,16 @@ export class DiffContext {
     return new DiffContext(
       this.originalRoot,
       this.updateRoot,
-      this.path,
+      this,
+      [],
       this.inProgress,
       this.openByDefault,
+      [],
     );
   }
 
   add(change: SchemaChangeType, ...tokens: (string | number)[]): void {
-    const path = tokens.reduce<string>((p, t) => `${p}/${pointerToken(String(t))}`, this.path);
-    this.changes.push({ path, change, compatible: isCompatibleChange(change) });
+    this.changes.push({ path: join(this.path, tokens), change, compatible: isCompatibleChange(change) });
   }
 
   addAll(changes: readonly SchemaChange[]): void {
@@ -83,6 +99,12 @@ export class DiffContext {
       this.inProgress.delete(key);
     }
   }
+}
+
+function join(path: string, tokens: readonly (string | number)[]): string {
+  let out = path;
+  for (const t of tokens) out = `${out}/${typeof t === 'number' ? t : pointerToken(t)}`;
+  return out;
 }
 
 /** Resolves a local `$ref` (`#`, `#/$defs/...`) against its document; other refs are left as empty schemas. */

@@ -52,10 +52,12 @@ export function compareSchemas(
     ctx.add('SCHEMA_REMOVED');
     return;
   }
-  if (ctx.path.length > MAX_DEPTH * 8) return;
+  if (ctx.depth > MAX_DEPTH) return;
   const o = resolveRef(original, ctx.originalRoot);
   const u = resolveRef(update, ctx.updateRoot);
-  ctx.guard(o, u, () => compareTypes(ctx, o, u));
+  // Only a $ref can lead back to a pair being compared further up.
+  if (o === original && u === update) compareTypes(ctx, o, u);
+  else ctx.guard(o, u, () => compareTypes(ctx, o, u));
 }
 
 function compareTypes(ctx: DiffContext, original: JsonSchema, update: JsonSchema): void {
@@ -149,5 +151,8 @@ function compareAnnotations(ctx: DiffContext, o: SchemaObject, u: SchemaObject):
   if (o['$id'] !== u['$id']) ctx.add('ID_CHANGED');
   if (o['title'] !== u['title']) ctx.add('TITLE_CHANGED');
   if (o['description'] !== u['description']) ctx.add('DESCRIPTION_CHANGED');
-  if (canonicalJson(o['default']) !== canonicalJson(u['default'])) ctx.add('DEFAULT_CHANGED');
+  const a = o['default'];
+  const b = u['default'];
+  if (a !== b && (typeof a !== 'object' || typeof b !== 'object' || canonicalJson(a) !== canonicalJson(b)))
+    ctx.add('DEFAULT_CHANGED');
 }

@@ -96,6 +96,9 @@ function isMultiple(x: number, y: number): boolean {
 }
 
 export function compareEnums(ctx: DiffContext, o: SchemaObject, u: SchemaObject): void {
+  const x = o['enum'] as unknown[];
+  const y = u['enum'] as unknown[];
+  if (x.length === y.length && x.every((v, i) => v === y[i])) return;
   const a = new Set((o['enum'] as unknown[]).map(canonicalJson));
   const b = new Set((u['enum'] as unknown[]).map(canonicalJson));
   const aInB = [...a].every((v) => b.has(v));

@@ -88,5 +88,5 @@ export function isEmptySchema(s: JsonSchema | undefined): boolean {
 
 /** Escapes a property name for a JSON Pointer fragment (RFC 6901). */
 export function pointerToken(name: string): string {
-  return name.replaceAll('~', '~0').replaceAll('/', '~1');
+  return name.includes('~') || name.includes('/') ? name.replaceAll('~', '~0').replaceAll('/', '~1') : name;
 }
