@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
 import { cdcSuite } from './cdc/cdc-suite.js';
+import { contractsBench } from './contracts/contracts.bench.js';
 import { drainBench } from './drain.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { observabilityBench } from './observability/observability.bench.js';
@@ -30,6 +31,8 @@ const suites: Record<string, Bench[]> = {
   postgres: [...postgresSuite],
   transports: [...transportsSuite],
   cdc: [...cdcSuite],
+  // `sluice contracts check` over 500 contracts × 5 versions against their lock (CPU only; target < 2 s).
+  contracts: [() => contractsBench(500, 5)],
   // `SLUICE_BENCH_EVENTS` and `SLUICE_BENCH_ROUNDS` shrink it while developing (default 100,000 events, 5 rounds).
   observability: [
     (dir) =>

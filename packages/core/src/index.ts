@@ -65,6 +65,22 @@ export {
   handle,
 } from './consumer/handler.js';
 export type { SequenceProblem } from './consumer/sequence-rule.js';
+export {
+  BREAKS_BACKWARD,
+  BREAKS_FORWARD,
+  type CompatibilityIssue,
+  checkCompatibility,
+} from './contracts/compat/check-compatibility.js';
+export {
+  checkLock,
+  checkVersions,
+  editOf,
+  type LockFinding,
+  matchesLocked,
+} from './contracts/compat/check-lock.js';
+export { diffSchemas } from './contracts/compat/diff-schemas.js';
+export type { JsonSchema, SchemaChange } from './contracts/compat/schema-change.js';
+export { SCHEMA_CHANGE_RULES, type SchemaChangeType } from './contracts/compat/schema-change-type.js';
 export { COMPATIBILITY_MODES, type CompatibilityMode } from './contracts/compatibility-mode.js';
 export type { Deprecation, FieldClassification } from './contracts/contract-guarantees.js';
 // Contracts and key types

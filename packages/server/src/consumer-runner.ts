@@ -1,5 +1,4 @@
 import {
-  type Consumer,
   type ConsumerPipelineConfig,
   createConsumer,
   createStore,

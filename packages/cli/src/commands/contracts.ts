@@ -4,9 +4,14 @@ import type { Command } from './command.js';
 import { checkSubcommand } from './contracts/check.js';
 import type { ContractsSubcommand } from './contracts/contracts-subcommand.js';
 import { keysSubcommand } from './contracts/keys.js';
+import { lockSubcommand } from './contracts/lock.js';
 
 /** The sub-commands of `sluice contracts`, in the order `--help` lists them. */
-export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [checkSubcommand, keysSubcommand];
+export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [
+  lockSubcommand,
+  checkSubcommand,
+  keysSubcommand,
+];
 
 /** Every sub-command's options, each once (the first declaration of a name wins; they must agree). */
 function mergedOptions(): OptionSpec[] {

@@ -32,7 +32,7 @@ export const runCommand: Command = {
     ],
   },
   async run(options) {
-    const { file, resolved } = await loadResolvedConfig(options);
+    const { resolved } = await loadResolvedConfig(options);
     const service = await startService(resolved, {
       ...(options['port'] === undefined ? {} : { port: options['port'] as number }),
       ...(options['host'] === undefined ? {} : { host: options['host'] as string }),

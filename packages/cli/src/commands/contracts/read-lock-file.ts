@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ContractsLock, NamedLock } from '@sluice/core';
 import { UsageError } from '../../options.js';
 
@@ -41,4 +41,9 @@ export function pathList(value: string): string[] {
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+}
+
+/** This service's lock file, or undefined when it does not exist yet (a file that is not a lock is a usage error). */
+export function readLockFileIfExists(path: string): ContractsLock | undefined {
+  return existsSync(path) ? readLockFile(path).lock : undefined;
 }

@@ -35,7 +35,7 @@ export function lockContract(c: EventContract): LockedContract {
       name: c.key.name,
       field: c.keyField,
       description: c.key.description,
-      schema: standardJsonSchema(c.key.schema, `key type ${c.key.name}`),
+      schema: keyJsonSchema(c),
     },
     topic: {
       name: c.topic.name,
@@ -49,6 +49,18 @@ export function lockContract(c: EventContract): LockedContract {
     backfill: c.backfill,
   };
   return { ...unfingerprinted, fingerprint: fingerprintOf(unfingerprinted) };
+}
+
+const keySchemas = new WeakMap<object, Record<string, unknown>>();
+
+/** The key type's JSON Schema, converted once per key type (many contracts share one key). */
+function keyJsonSchema(c: EventContract): Record<string, unknown> {
+  let schema = keySchemas.get(c.key);
+  if (schema === undefined) {
+    schema = standardJsonSchema(c.key.schema, `key type ${c.key.name}`);
+    keySchemas.set(c.key, schema);
+  }
+  return schema;
 }
 
 /** SHA-256 (hex) of the canonical JSON of a locked contract without its fingerprint. */
