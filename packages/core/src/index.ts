@@ -72,6 +72,16 @@ export {
 } from './contracts/define-event.js';
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
+// Contract exports: AsyncAPI, examples, fields (sluice contracts asyncapi | docs)
+export {
+  type AsyncApiDocument,
+  type AsyncApiOptions,
+  messageId,
+  toAsyncApi,
+} from './contracts/export/asyncapi.js';
+export type { AsyncApiServer } from './contracts/export/asyncapi-servers.js';
+export { exampleOf } from './contracts/export/example-value.js';
+export { type SchemaField, schemaFields } from './contracts/export/schema-fields.js';
 export { toJsonSchema } from './contracts/json-schema.js';
 export { buildLock, fingerprintOf, lockContract } from './contracts/lock/build-lock.js';
 export { canonicalJson } from './contracts/lock/canonical-json.js';

@@ -1,10 +1,17 @@
 import type { OptionSpec } from '../options.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
+import { asyncapiSubcommand } from './contracts/asyncapi.js';
 import type { ContractsSubcommand } from './contracts/contracts-subcommand.js';
+import { docsSubcommand } from './contracts/docs.js';
+import { jsonSchemaSubcommand } from './contracts/json-schema.js';
 
 /** The sub-commands of `sluice contracts`, in the order `--help` lists them. */
-export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [];
+export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [
+  asyncapiSubcommand,
+  jsonSchemaSubcommand,
+  docsSubcommand,
+];
 
 /** Every sub-command's options, each once (the first declaration of a name wins; they must agree). */
 function mergedOptions(): OptionSpec[] {
