@@ -2,8 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { toAsyncApi } from '@sluice/core';
 import { loadContracts } from '../../context.js';
-import { isModuleConfig, loadResolvedConfig } from '../../load-service-config.js';
+import { isModuleConfig } from '../../load-service-config.js';
 import { UsageError } from '../../options.js';
+import { configTransports } from './config-transports.js';
 import { CONTRACTS_MODULE_OPTION, type ContractsSubcommand } from './contracts-subcommand.js';
 import { API_VERSION_OPTION, OUT_OPTION, TITLE_OPTION, titleAndVersion } from './export-options.js';
 
@@ -25,9 +26,7 @@ export const asyncapiSubcommand: ContractsSubcommand = {
     const contracts = await loadContracts(specifier);
     const config = options['config'];
     const servers =
-      typeof config === 'string' && isModuleConfig(config)
-        ? ((await loadResolvedConfig(options)).resolved.transports ?? {})
-        : undefined;
+      typeof config === 'string' && isModuleConfig(config) ? await configTransports(config) : undefined;
     const doc = toAsyncApi(contracts, {
       ...titleAndVersion(options),
       ...(servers === undefined ? {} : { servers }),
