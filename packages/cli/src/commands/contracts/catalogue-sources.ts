@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { type LockedContract, lockContract } from '@sluice/core';
 import { loadContracts } from '../../context.js';
 import type { Resolved } from '../../options.js';
@@ -36,7 +36,7 @@ export async function catalogueContracts(
   const specifier = options['contracts'];
   if (typeof specifier === 'string' && specifier !== '') {
     for (const c of await loadContracts(specifier)) add(lockContract(c), specifier);
-    sources.push(specifier);
+    sources.push(shown(specifier));
   }
   const lockOption = typeof options['lock'] === 'string' ? options['lock'] : '';
   const files = lockOption
@@ -53,11 +53,18 @@ export async function catalogueContracts(
     }
     const lock = readLock(path);
     for (const c of lock.contracts) add(c, file, lock.service);
-    sources.push(file);
+    sources.push(shown(file));
   }
   if (entries.length === 0)
     throw new UsageError('nothing to show: pass --contracts MODULE and/or --lock FILE,... with contracts');
   return { entries, sources };
+}
+
+/** A source as the page names it: relative to the working directory when inside it, else its file name. */
+function shown(source: string): string {
+  if (!source.startsWith('.') && !isAbsolute(source)) return source; // a package name
+  const rel = relative(process.cwd(), resolve(source));
+  return rel.startsWith('..') || isAbsolute(rel) ? basename(source) : rel;
 }
 
 function readLock(path: string): { service?: string; contracts: readonly LockedContract[] } {
