@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { buildLock } from '@sluice/core';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Locator } from 'playwright-core';
 import { EXAMPLES, REPO, sluiceInProcess, tempDir } from './commands/contracts/examples.test-support.js';
 import { loadContracts } from './context.js';
 
@@ -41,6 +41,12 @@ function findChromium(): { path?: string; why?: string } {
   } catch (error) {
     return { why: `scripts/services chromium could not install Chromium: ${String(error)}` };
   }
+}
+
+/** The text as laid out and shown to a reader (Playwright's innerText), not the DOM's raw textContent. */
+function renderedText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText is the rendered text this test checks
+  return locator.innerText();
 }
 
 const found = findChromium();
@@ -96,9 +102,9 @@ describe('sluice contracts docs in headless Chromium', { skip }, () => {
     assert.equal(await tab.title(), 'Enrollments and catalogue — event catalogue');
     const created = tab.locator('#enrollment\\.created--v1');
     assert.ok(await created.isVisible(), 'enrollment.created v1 is shown');
-    assert.match((await created.innerText()) ?? '', /A student enrolled in a course\./);
+    assert.match(await renderedText(created), /A student enrolled in a course\./);
     assert.match(
-      await created.locator('table.fields').innerText(),
+      await renderedText(created.locator('table.fields')),
       /courseId\s+string\s+yes\s+pattern \^C-\\d\{1,6\}\$/,
     );
     assert.ok(await tab.getByRole('heading', { name: 'Topic catalogue-course-listing' }).isVisible());
@@ -106,7 +112,7 @@ describe('sluice contracts docs in headless Chromium', { skip }, () => {
     const keyRow = tab.locator('#key--courseId');
     await keyRow.scrollIntoViewIfNeeded();
     assert.ok(await keyRow.isVisible(), 'the courseId key row is shown');
-    const keyText = await keyRow.innerText();
+    const keyText = await renderedText(keyRow);
     assert.match(keyText, /course\.published v1 key courseId \(urn:service:catalogue\)/);
     assert.match(keyText, /enrollment\.created v1 field courseId/);
 
