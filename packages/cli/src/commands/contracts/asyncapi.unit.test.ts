@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Parser } from '@asyncapi/parser';
-import { messageId } from '@sluice/core';
+import { defineEvent, defineKey, defineTopic, messageId, toAsyncApi } from '@sluice/core';
+import { z } from 'zod';
 import { loadContracts } from '../../context.js';
 import { EXAMPLES, sluiceInProcess, tempDir } from './examples.test-support.js';
 
@@ -87,6 +88,34 @@ describe('sluice contracts asyncapi', () => {
       errors.some((e) => e.includes('partitions')),
       errors.join('\n'),
     );
+  });
+
+  it('schemas with $defs (recursion), tuples, records and unions, and a numeric key, validate too', async () => {
+    const NodeId = defineKey('nodeId', z.int().min(1), { description: 'a node' });
+    const Tree: z.ZodType<{ name: string; children: unknown[] }> = z.lazy(() =>
+      z.object({ name: z.string(), children: z.array(Tree) }),
+    );
+    const contract = defineEvent({
+      type: 'tree.changed',
+      version: 1,
+      key: NodeId,
+      topic: defineTopic({ name: 'tree', kind: 'entity', partitions: 2 }),
+      description: 'a tree changed',
+      schema: z.object({
+        nodeId: NodeId.schema,
+        root: Tree,
+        pair: z.tuple([z.string(), z.int()]),
+        attrs: z.record(z.string(), z.int()),
+        either: z.union([z.string(), z.null()]),
+      }),
+    });
+    const doc = toAsyncApi([contract], { title: 'tree', version: '1' }) as unknown as Doc;
+    assert.equal(
+      (doc.components.schemas['tree.changed.v1'] as { properties: { root: { $ref: string } } }).properties
+        .root.$ref,
+      '#/components/schemas/tree.changed.v1/$defs/__schema0',
+    );
+    assert.deepEqual(await errorsOf(doc), []);
   });
 
   it('refuses to run without --contracts (exit 2)', async () => {

@@ -31,7 +31,8 @@ const FORMAT_EXAMPLES: Readonly<Record<string, string>> = {
  * contracts export it): every property of an object (optional ones too, so the example shows them), the
  * minimum length of arrays and strings, the lowest allowed number, the first enum member or `anyOf` branch,
  * format-shaped strings (`uuid`, `date-time`, `email`, ...) and strings generated from `pattern`. `#/$defs`
- * and `#` references are followed (a recursive schema stops at depth 6 with its simplest value). The result is
+ * and `#` references are followed (below the top levels only required fields and items are filled, so a recursive
+ * schema's example ends). The result is
  * a good example, not a proof: `sluice contracts docs` shows it and its test validates it with `checkEvent`.
  */
 export function exampleOf(schema: Schema): unknown {
@@ -43,6 +44,7 @@ class Examples {
 
   of(schema: Schema | boolean | undefined, name: string, depth: number): unknown {
     if (schema === undefined || typeof schema === 'boolean') return null;
+    if (depth > 40) return null; // a schema that requires its own recursion has no finite example
     if (typeof schema['$ref'] === 'string') return this.of(this.resolve(schema['$ref']), name, depth + 1);
     if ('const' in schema) return schema['const'];
     if (Array.isArray(schema['enum']) && schema['enum'].length > 0) return schema['enum'][0];
@@ -80,7 +82,6 @@ class Examples {
 
   private object(schema: Schema, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    if (depth > 6) return out;
     const props = (schema['properties'] ?? {}) as Record<string, Schema>;
     const required = new Set((schema['required'] ?? []) as string[]);
     for (const [key, sub] of Object.entries(props)) {
@@ -94,7 +95,8 @@ class Examples {
 
   private array(schema: Schema, name: string, depth: number): unknown[] {
     const prefix = (schema['prefixItems'] ?? []) as Schema[];
-    const min = Math.max(Number(schema['minItems'] ?? 0), prefix.length, depth > 6 ? 0 : 1);
+    // Below the top levels, arrays get only the items they must have, so recursive schemas end.
+    const min = Math.max(Number(schema['minItems'] ?? 0), prefix.length, depth > 3 ? 0 : 1);
     const items = schema['items'] as Schema | boolean | undefined;
     const out: unknown[] = prefix.map((s) => this.of(s, name, depth + 1));
     while (out.length < min && items !== false)

@@ -8,6 +8,11 @@ import { lockContract } from '../lock/build-lock.js';
 import { exampleOf } from './example-value.js';
 import { regexExample } from './regex-example.js';
 
+interface Tree {
+  name: string;
+  children: Tree[];
+}
+const TreeNode: z.ZodType<Tree> = z.lazy(() => z.object({ name: z.string(), children: z.array(TreeNode) }));
 const OrderId = defineKey('orderId', z.string().regex(/^O-[A-Z]{2}\d{4,6}$/), { description: 'An order' });
 const topic = defineTopic({ name: 'orders', kind: 'event', partitions: 2 });
 const contract = (name: string, shape: z.ZodRawShape): EventContract =>
@@ -50,6 +55,16 @@ const CASES: [string, z.ZodRawShape][] = [
   ],
   ['tuples', { pair: z.tuple([z.string(), z.int()]) }],
   ['records', { attrs: z.record(z.string(), z.int()) }],
+  [
+    'discriminated',
+    {
+      d: z.discriminatedUnion('k', [
+        z.object({ k: z.literal('a'), a: z.string() }),
+        z.object({ k: z.literal('b') }),
+      ]),
+    },
+  ],
+  ['recursive', { root: TreeNode }],
 ];
 
 describe('exampleOf', () => {
