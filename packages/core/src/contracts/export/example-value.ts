@@ -31,9 +31,9 @@ const FORMAT_EXAMPLES: Readonly<Record<string, string>> = {
  * contracts export it): every property of an object (optional ones too, so the example shows them), the
  * minimum length of arrays and strings, the lowest allowed number, the first enum member or `anyOf` branch,
  * format-shaped strings (`uuid`, `date-time`, `email`, ...) and strings generated from `pattern`. `#/$defs`
- * and `#` references are followed (below the top levels only required fields and items are filled, so a recursive
- * schema's example ends). The result is
- * a good example, not a proof: `sluice contracts docs` shows it and its test validates it with `checkEvent`.
+ * and `#` references are followed; below the top levels only required fields and items are filled, so the
+ * example of a recursive schema ends. The result is a good example, not a proof: `sluice contracts docs` and
+ * the AsyncAPI export show it, and its tests validate it with `checkEvent`.
  */
 export function exampleOf(schema: Schema): unknown {
   return new Examples(schema).of(schema, '', 0);
