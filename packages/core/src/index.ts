@@ -95,6 +95,16 @@ export {
 export { defineKey, type KeyType } from './contracts/define-key.js';
 export { defineTopic, type TopicKind, type TopicSpec } from './contracts/define-topic.js';
 export { defineUpcaster, type Upcaster } from './contracts/define-upcaster.js';
+// Contract exports: AsyncAPI, examples, fields (sluice contracts asyncapi | docs)
+export {
+  type AsyncApiDocument,
+  type AsyncApiOptions,
+  messageId,
+  toAsyncApi,
+} from './contracts/export/asyncapi.js';
+export type { AsyncApiServer } from './contracts/export/asyncapi-servers.js';
+export { exampleOf } from './contracts/export/example-value.js';
+export { type SchemaField, schemaFields } from './contracts/export/schema-fields.js';
 export { toJsonSchema } from './contracts/json-schema.js';
 export { compareSharedKeys } from './contracts/keys/compare-shared-keys.js';
 export type { KeyMismatch, KeyMismatchSide } from './contracts/keys/key-mismatch.js';

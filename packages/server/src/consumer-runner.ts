@@ -1,9 +1,4 @@
-import {
-  type ConsumerPipelineConfig,
-  createConsumer,
-  createStore,
-  createTransport,
-} from '@sluice/core';
+import { type ConsumerPipelineConfig, createConsumer, createStore, createTransport } from '@sluice/core';
 import { handlerTopics, readConsumerLag } from './consumer-lag.js';
 import type { PipelineReport, PipelineRunner } from './pipeline-runner.js';
 import { restartableWork } from './restartable-work.js';

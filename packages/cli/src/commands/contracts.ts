@@ -1,8 +1,11 @@
 import type { OptionSpec } from '../options.js';
 import { UsageError } from '../options.js';
 import type { Command } from './command.js';
+import { asyncapiSubcommand } from './contracts/asyncapi.js';
 import { checkSubcommand } from './contracts/check.js';
 import type { ContractsSubcommand } from './contracts/contracts-subcommand.js';
+import { docsSubcommand } from './contracts/docs.js';
+import { jsonSchemaSubcommand } from './contracts/json-schema.js';
 import { keysSubcommand } from './contracts/keys.js';
 import { lockSubcommand } from './contracts/lock.js';
 
@@ -11,6 +14,9 @@ export const CONTRACTS_SUBCOMMANDS: readonly ContractsSubcommand[] = [
   lockSubcommand,
   checkSubcommand,
   keysSubcommand,
+  asyncapiSubcommand,
+  jsonSchemaSubcommand,
+  docsSubcommand,
 ];
 
 /** Every sub-command's options, each once (the first declaration of a name wins; they must agree). */

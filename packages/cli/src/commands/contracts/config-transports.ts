@@ -1,0 +1,44 @@
+import { isEnvRef, SluiceError, type TransportConfig } from '@sluice/core';
+import { loadServiceConfig } from '../../load-service-config.js';
+
+/**
+ * The `transports` of a service config, with their `env()` references resolved, for exports that describe the
+ * service's buses (`sluice contracts asyncapi`). Only the transports need their variables set: an export does
+ * not need the database URLs the pipelines use. A transport whose variable is unset (without a fallback) is
+ * `SLUICE_CONFIG_ENV_MISSING`, naming it.
+ */
+export async function configTransports(
+  path: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, TransportConfig | string>> {
+  const { file, config } = await loadServiceConfig(path);
+  const transports = (config as { transports?: unknown }).transports;
+  if (transports === undefined) return {};
+  if (transports === null || typeof transports !== 'object') {
+    throw new SluiceError(
+      'SLUICE_CONFIG_INVALID',
+      `${file}: \`transports\` must be an object of named transports`,
+    );
+  }
+  const resolve = (value: unknown, field: string): unknown => {
+    if (isEnvRef(value)) {
+      const set = environment[value.name];
+      if (set !== undefined && set !== '') return set;
+      if (value.fallback !== undefined) return value.fallback;
+      throw new SluiceError(
+        'SLUICE_CONFIG_ENV_MISSING',
+        `${file}: \`${field}\` comes from the environment variable ${value.name}, which is not set: set ${value.name} to describe this transport`,
+      );
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, `${field}.${k}`)]));
+    }
+    return value;
+  };
+  return Object.fromEntries(
+    Object.entries(transports).map(([name, t]) => [
+      name,
+      resolve(t, `transports.${name}`) as TransportConfig | string,
+    ]),
+  );
+}
