@@ -117,11 +117,27 @@ describe('sluice contracts check --with: shared keys across services', () => {
 
   it("checks the code's contracts (--contracts) and refuses a missing --with file (exit 2)", async () => {
     assertExit(
-      await run('check', '--contracts', LEGACY_MODULE, '--with', 'enrollments.lock.json'),
+      await run(
+        'check',
+        '--contracts',
+        LEGACY_MODULE,
+        '--lock',
+        'legacy.lock.json',
+        '--with',
+        'enrollments.lock.json',
+      ),
       0,
       '--contracts',
     );
-    const bad = await run('check', '--contracts', LEGACY_MODULE, '--with', 'legacy-pattern.lock.json');
+    const bad = await run(
+      'check',
+      '--contracts',
+      LEGACY_MODULE,
+      '--lock',
+      'legacy.lock.json',
+      '--with',
+      'legacy-pattern.lock.json',
+    );
     assertExit(bad, 1, '--contracts against a changed key');
     const missing = await run('check', '--lock', 'legacy.lock.json', '--with', 'nowhere.lock.json');
     assertExit(missing, 2, 'a missing lock file');

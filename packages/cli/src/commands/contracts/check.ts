@@ -59,13 +59,13 @@ export const checkSubcommand: ContractsSubcommand = {
     if (withOption !== '') {
       const mismatches = checkWithOtherLocks(own, withOption);
       errors += mismatches;
-      console.log(
+      process.stderr.write(
         mismatches === 0
-          ? `shared keys agree with ${withOption}`
-          : `${mismatches} shared-key mismatch${mismatches === 1 ? '' : 'es'} with ${withOption}`,
+          ? `shared keys agree with ${withOption}\n`
+          : `${mismatches} shared-key mismatch${mismatches === 1 ? '' : 'es'} with ${withOption}\n`,
       );
     }
-    if (errors > 0) console.log(`${errors} errors, ${warnings} warnings`);
+    if (errors > 0) process.stderr.write(`${errors} errors, ${warnings} warnings\n`);
     return errors === 0 ? 0 : 1;
   },
 };
