@@ -24,10 +24,25 @@ export function toJsonSchema(contract: EventContract): Record<string, unknown> {
 
 /**
  * The JSON Schema (draft 2020-12) of a Standard Schema validator's input, through its Standard JSON Schema
- * support; `what` names it in the error (`SLUICE_NO_JSON_SCHEMA`) when the validator has none or the schema uses
+ * support, converted once per validator (the result is shared: do not change it); `what` names it in the error (`SLUICE_NO_JSON_SCHEMA`) when the validator has none or the schema uses
  * types JSON cannot represent.
  */
 export function standardJsonSchema(schema: unknown, what: string): Record<string, unknown> {
+  const cached = typeof schema === 'object' && schema !== null ? converted.get(schema) : undefined;
+  if (cached !== undefined) return cached;
+  const json = convert(schema, what);
+  if (typeof schema === 'object' && schema !== null) converted.set(schema, json);
+  return json;
+}
+
+/**
+ * Schemas already converted, by validator object: a validator is immutable, and the lock, the registry's key
+ * checks and the exports each ask for the same ones (converting is most of what `sluice contracts check` costs).
+ * Callers share the returned object and must not change it.
+ */
+const converted = new WeakMap<object, Record<string, unknown>>();
+
+function convert(schema: unknown, what: string): Record<string, unknown> {
   const std = (schema as Partial<StandardJSONSchemaV1> | null)?.['~standard'];
   if (!std || typeof std.jsonSchema?.input !== 'function') {
     const vendor =

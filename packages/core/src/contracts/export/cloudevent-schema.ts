@@ -78,6 +78,16 @@ export function cloudEventSchema(contract: LockedContract, data: Schema): Schema
       },
       correlationid: { type: 'string', description: 'id shared by every event of one business operation' },
       causationid: { type: 'string', description: 'id of the event or command that caused this one' },
+      sluicefact: {
+        type: 'string',
+        description:
+          "Sluice's extension: set when one business fact was published as several versions during a migration (`appendVersions`); the same id on each of them, so a consumer applies the fact once",
+      },
+      sluicefactschemas: {
+        type: 'string',
+        description:
+          "Sluice's extension: with `sluicefact`, the `dataschema` of every version the fact was published as, space-separated, oldest first",
+      },
       data,
     },
   };
