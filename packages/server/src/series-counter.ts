@@ -5,6 +5,7 @@ import {
   type MetricObjectWithValues,
   type MetricValue,
 } from 'prom-client';
+import { SeriesMap } from './series-map.js';
 
 /** One labelled series of a {@link SeriesCounter}: `inc` is a single addition on an event's path. */
 export class CounterSeries {
@@ -23,31 +24,20 @@ export class CounterSeries {
  * same text format as prom-client's own counters; registered like them (`registers`).
  */
 export class SeriesCounter<L extends string> extends Counter<L> {
-  readonly #series = new Map<string, CounterSeries>();
+  readonly #series: SeriesMap<L, CounterSeries>;
   readonly #name: string;
   readonly #help: string;
-  readonly #labelNames: readonly L[];
 
   constructor(config: CounterConfiguration<L>) {
     super(config);
     this.#name = config.name;
     this.#help = config.help;
-    this.#labelNames = config.labelNames ?? [];
+    this.#series = new SeriesMap(config.labelNames ?? [], (labels) => new CounterSeries(labels));
   }
 
   /** The series of `labels` (created at zero the first time, so it is exposed from then on). */
   series(labels: LabelValues<L>): CounterSeries {
-    // In the order the label names were declared (as prom-client writes them); absent ones left out.
-    const names = this.#labelNames.filter((n) => labels[n] !== undefined);
-    const key = names.map((n) => String(labels[n])).join('\u0000');
-    let s = this.#series.get(key);
-    if (s === undefined) {
-      const fixed: Record<string, string> = {};
-      for (const n of names) fixed[n] = String(labels[n]);
-      s = new CounterSeries(fixed);
-      this.#series.set(key, s);
-    }
-    return s;
+    return this.#series.get(labels);
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValue<L>>> {

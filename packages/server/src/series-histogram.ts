@@ -5,6 +5,7 @@ import {
   type MetricObjectWithValues,
   type MetricValueWithName,
 } from 'prom-client';
+import { SeriesMap } from './series-map.js';
 
 /**
  * One labelled series of a {@link SeriesHistogram}: `observe` is what an event's path calls (a bucket search
@@ -57,33 +58,25 @@ export class HistogramSeries {
  * the same text format as prom-client's own histograms; registered like them (`registers`).
  */
 export class SeriesHistogram<L extends string> extends Histogram<L> {
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #series: SeriesMap<L, HistogramSeries>;
   readonly #bounds: readonly number[];
   readonly #name: string;
   readonly #help: string;
-  readonly #labelNames: readonly L[];
 
   constructor(config: HistogramConfiguration<L> & { readonly buckets: number[] }) {
     super(config);
     this.#name = config.name;
     this.#help = config.help;
-    this.#labelNames = config.labelNames ?? [];
     this.#bounds = [...config.buckets].sort((a, b) => a - b);
+    this.#series = new SeriesMap(
+      config.labelNames ?? [],
+      (labels) => new HistogramSeries(labels, this.#bounds),
+    );
   }
 
   /** The series of `labels` (created at zero the first time); keep it and call its `observe`. */
   series(labels: LabelValues<L>): HistogramSeries {
-    // In the order the label names were declared (as prom-client writes them); absent ones left out.
-    const names = this.#labelNames.filter((n) => labels[n] !== undefined);
-    const key = names.map((n) => String(labels[n])).join('\u0000');
-    let s = this.#series.get(key);
-    if (s === undefined) {
-      const fixed: Record<string, string> = {};
-      for (const n of names) fixed[n] = String(labels[n]);
-      s = new HistogramSeries(fixed, this.#bounds);
-      this.#series.set(key, s);
-    }
-    return s;
+    return this.#series.get(labels);
   }
 
   override async get(): Promise<MetricObjectWithValues<MetricValueWithName<L>>> {
