@@ -1,42 +1,40 @@
 import { errorMessage, InvalidOptionError, SluiceError } from '@sluice/core';
-import { auditCommand } from './commands/audit.js';
-import { backfillCommand } from './commands/backfill.js';
-import { checkCommand } from './commands/check.js';
 import type { Command } from './commands/command.js';
-import { contractsCommand } from './commands/contracts.js';
-import { demoCommand } from './commands/demo.js';
-import { dlqCommand } from './commands/dlq.js';
-import { migrateCommand } from './commands/migrate.js';
-import { relayCommand } from './commands/relay.js';
-import { replayCommand } from './commands/replay.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { tailCommand } from './commands/tail.js';
 import { helpText, resolveOptions, UsageError } from './options.js';
 
-export const COMMANDS: readonly Command[] = [
-  demoCommand,
-  migrateCommand,
-  relayCommand,
-  statusCommand,
-  tailCommand,
-  replayCommand,
-  dlqCommand,
-  backfillCommand,
-  auditCommand,
-  runCommand,
-  checkCommand,
-  contractsCommand,
+/**
+ * The commands, each loaded only when it runs: a command's module brings its dependencies (the service, change
+ * data capture readers, the contract exports), and `sluice <command>` should pay only for its own.
+ */
+const LOADERS: readonly (readonly [string, () => Promise<Command>])[] = [
+  ['demo', async () => (await import('./commands/demo.js')).demoCommand],
+  ['migrate', async () => (await import('./commands/migrate.js')).migrateCommand],
+  ['relay', async () => (await import('./commands/relay.js')).relayCommand],
+  ['status', async () => (await import('./commands/status.js')).statusCommand],
+  ['tail', async () => (await import('./commands/tail.js')).tailCommand],
+  ['replay', async () => (await import('./commands/replay.js')).replayCommand],
+  ['dlq', async () => (await import('./commands/dlq.js')).dlqCommand],
+  ['backfill', async () => (await import('./commands/backfill.js')).backfillCommand],
+  ['audit', async () => (await import('./commands/audit.js')).auditCommand],
+  ['run', async () => (await import('./commands/run.js')).runCommand],
+  ['check', async () => (await import('./commands/check.js')).checkCommand],
+  ['contracts', async () => (await import('./commands/contracts.js')).contractsCommand],
 ];
 
-function overview(): string {
+/** Every command, in the order `sluice --help` lists them (loads them all). */
+export async function loadCommands(): Promise<readonly Command[]> {
+  return Promise.all(LOADERS.map(([, load]) => load()));
+}
+
+async function overview(): Promise<string> {
+  const commands = await loadCommands();
   return [
     'sluice — move events out of your database onto an event bus without losing, inventing or reordering any',
     '',
     'Usage: sluice <command> [options]      sluice <command> --help',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`),
+    ...commands.map((c) => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`),
     '',
     'Options come from flags, then SLUICE_* environment variables, then sluice.config.json, then defaults.',
     '',
@@ -47,14 +45,15 @@ function overview(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    (name ? process.stdout : process.stderr).write(overview());
+    (name ? process.stdout : process.stderr).write(await overview());
     return name ? 0 : 2;
   }
-  const command = COMMANDS.find((c) => c.spec.name === name);
-  if (!command) {
-    process.stderr.write(`sluice: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
+  const load = LOADERS.find(([n]) => n === name)?.[1];
+  if (load === undefined) {
+    process.stderr.write(`sluice: unknown command ${JSON.stringify(name)}\n\n${await overview()}`);
     return 2;
   }
+  const command = await load();
   try {
     const { options, positionals } = resolveOptions(command.spec, rest);
     if (options['help']) {

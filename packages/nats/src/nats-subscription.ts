@@ -26,6 +26,7 @@ import type { NatsGroups } from './nats-groups.js';
 import { NatsMembershipStore } from './nats-membership-store.js';
 import { token } from './nats-names.js';
 import { partitionsOf, positionOf } from './nats-positions.js';
+import { dropReader, type Reader, readAhead, takeFrom } from './nats-reader.js';
 import type { NatsTopic } from './nats-topics.js';
 
 /** After a publish rings the doorbell, how long a waiting poll keeps looking for the stored record. */
@@ -33,23 +34,6 @@ const RING_GRACE_MS = 250;
 /** How long a waiting poll pauses after a reader failed before it tries again. */
 const FAILED_FETCH_PAUSE_MS = 50;
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-/** The reader of one owned partition, valid while `at` is the engine's cursor of that partition. */
-interface Reader {
-  readonly at: PartitionCursor;
-  readonly topic: NatsTopic;
-  cursor: NatsCursor | undefined;
-  /** Position the cursor was opened at plus what it delivered; differs from `at.next` after a seek. */
-  cursorAt: bigint;
-  /**
-   * Read-ahead of an event or message topic's partition: the cursor's next pull, started when a poll took a
-   * full share from it and the stream had more, so the next poll finds records without a round trip. At most
-   * one pull of `maxRecords` per partition; dropped with the cursor.
-   */
-  ahead: Promise<PulledMessage[]> | undefined;
-  /** Records the cursor returned that no poll has taken yet (from a read-ahead larger than the poll's share). */
-  leftover: PulledMessage[];
-}
 
 /** What a subscription needs from its transport. */
 export interface SubscriptionContext extends CursorContext {
@@ -279,112 +263,123 @@ export class NatsSubscription implements Subscription {
     const key = tpKey(at.topic, at.partition);
     const known = this.#readers.get(key);
     if (known !== undefined && known.at === at) return known;
-    if (known !== undefined) this.#drop(known);
+    if (known !== undefined) dropReader(known);
     const topic = this.#topics.find((t) => t.name === at.topic)!;
     const reader: Reader = { at, topic, cursor: undefined, cursorAt: -1n, ahead: undefined, leftover: [] };
     this.#readers.set(key, reader);
     return reader;
   }
 
-  #drop(reader: Reader): void {
-    reader.cursor?.close();
-    reader.cursor = undefined;
-    reader.cursorAt = -1n;
-    reader.ahead = undefined;
-    reader.leftover = [];
-  }
-
   #dropAll(): void {
-    for (const reader of this.#readers.values()) this.#drop(reader);
+    for (const reader of this.#readers.values()) dropReader(reader);
     this.#readers.clear();
   }
 
-  /** Up to `want` records from the cursor: what a read-ahead left, then the read-ahead, then a new pull. */
-  async #take(reader: Reader, cursor: NatsCursor, want: number): Promise<PulledMessage[]> {
-    if (reader.leftover.length === 0 && reader.ahead !== undefined) {
-      const ahead = reader.ahead;
-      reader.ahead = undefined;
-      reader.leftover = await ahead;
-    }
-    if (reader.leftover.length > 0) return reader.leftover.splice(0, want);
-    return cursor.pull(want);
-  }
-
+  /**
+   * A poll's records: first a share of `maxRecords` from every owned partition, all pulled at once (one round
+   * trip for the poll, not one per partition: a record published to the last partition in turn waits no longer
+   * than one to the first); then, while the poll has room, more from the partitions whose share came back full
+   * (a backlog on a few partitions still fills whole polls).
+   */
   async #fetch(cursors: readonly PartitionCursor[], maxRecords: number): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
     // Readers of partitions no longer owned are closed.
     const owned = new Set(cursors.map((c) => tpKey(c.topic, c.partition)));
     for (const [key, reader] of this.#readers) {
       if (owned.has(key)) continue;
-      this.#drop(reader);
+      dropReader(reader);
       this.#readers.delete(key);
     }
     const n = cursors.length;
     if (n === 0) return out;
-    const names = this.#ctx.groups.names;
     this.#fetchFailed = false;
-    for (let i = 0; i < n && out.length < maxRecords; i++) {
-      const at = cursors[i]!;
-      const reader = this.#readerOf(at);
-      try {
-        if (reader.cursor === undefined || reader.cursor.broken || reader.cursorAt !== at.next) {
-          this.#drop(reader);
-          reader.cursor = await NatsCursor.open(
-            this.#ctx,
-            reader.topic.stream,
-            names.partitionFilter(reader.topic.name, at.partition, reader.topic.entity),
-            { seq: Number(at.next) },
-          );
-          reader.cursorAt = at.next;
-        }
-        const want = maxRecords - out.length;
-        const pulled = await this.#take(reader, reader.cursor, want);
-        if (this.#member.cursor(at.topic, at.partition) !== at) continue; // revoked meanwhile
-        // The stream has more for this partition and the poll took a full share: pull the next batch now, so
-        // it travels while the caller works on this one.
-        const last = pulled[pulled.length - 1];
-        if (pulled.length === want && last !== undefined && last.pending > 0)
-          this.#readAhead(reader, maxRecords);
-        const oldest = reader.topic.retentionMs === undefined ? 0 : Date.now() - reader.topic.retentionMs;
-        for (const m of pulled) {
-          at.next = BigInt(m.sequence + 1);
-          reader.cursorAt = at.next;
-          // The server expires records on a coarse timer: never deliver one older than the retention.
-          if (m.timestamp < oldest) continue;
-          out.push(decodeRecord(reader.topic.name, at.partition, m));
-        }
-      } catch {
-        // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.
-        this.#drop(reader);
-        this.#fetchFailed = true;
-      }
+    const open: Reader[] = [];
+    for (const at of cursors) {
+      const reader = await this.#opened(at);
+      if (reader !== undefined) open.push(reader);
+    }
+    const share = Math.max(1, Math.ceil(maxRecords / Math.max(1, open.length)));
+    const first = await Promise.all(open.map((reader) => this.#pulled(reader, share)));
+    const more: Reader[] = [];
+    for (let i = 0; i < open.length; i++) {
+      const full = this.#deliver(open[i]!, first[i], share, maxRecords, out);
+      if (full) more.push(open[i]!);
+    }
+    for (const reader of more) {
+      if (out.length >= maxRecords) break;
+      const want = maxRecords - out.length;
+      this.#deliver(reader, await this.#pulled(reader, want), want, maxRecords, out);
     }
     // The next poll starts with the next partition in turn: have its records on the way too.
     const next = cursors[1 % n]!;
     const reader = this.#readers.get(tpKey(next.topic, next.partition));
-    if (reader !== undefined && reader.at === next) this.#readAhead(reader, maxRecords);
+    if (reader !== undefined && reader.at === next) readAhead(reader, maxRecords);
     return out;
   }
 
-  /**
-   * Starts the next pull of a partition's cursor now, so the next poll finds its records without a round trip.
-   * Not on entity topics (a member must not hold values replaced meanwhile); never more than one pull ahead
-   * per partition, and only when nothing is left over from the last one.
-   */
-  #readAhead(reader: Reader, maxRecords: number): void {
-    const cursor = reader.cursor;
-    if (
-      reader.topic.entity ||
-      cursor === undefined ||
-      cursor.broken ||
-      reader.cursorAt !== reader.at.next ||
-      reader.ahead !== undefined ||
-      reader.leftover.length > 0
-    ) {
-      return;
+  /** The reader of `at` with a cursor open at its position, or undefined when opening failed (noted). */
+  async #opened(at: PartitionCursor): Promise<Reader | undefined> {
+    const reader = this.#readerOf(at);
+    try {
+      if (reader.cursor === undefined || reader.cursor.broken || reader.cursorAt !== at.next) {
+        dropReader(reader);
+        reader.cursor = await NatsCursor.open(
+          this.#ctx,
+          reader.topic.stream,
+          this.#ctx.groups.names.partitionFilter(reader.topic.name, at.partition, reader.topic.entity),
+          { seq: Number(at.next) },
+        );
+        reader.cursorAt = at.next;
+      }
+      return reader;
+    } catch {
+      // The server is unreachable or electing a leader: open a new cursor on the next poll.
+      dropReader(reader);
+      this.#fetchFailed = true;
+      return undefined;
     }
-    const ahead = cursor.pull(maxRecords);
-    ahead.catch(() => undefined); // awaited (and its failure handled) by the next poll that reads this partition
-    reader.ahead = ahead;
+  }
+
+  /** Up to `want` messages of a reader's cursor, or undefined when the pull failed (the reader dropped, noted). */
+  async #pulled(reader: Reader, want: number): Promise<PulledMessage[] | undefined> {
+    const cursor = reader.cursor;
+    if (cursor === undefined) return undefined;
+    try {
+      return await takeFrom(reader, cursor, want);
+    } catch {
+      // The cursor's node died or the server is electing a leader: open a new cursor on the next poll.
+      dropReader(reader);
+      this.#fetchFailed = true;
+      return undefined;
+    }
+  }
+
+  /**
+   * Adds a reader's pulled messages to the poll's records (advancing its partition's position), unless the
+   * partition was revoked meanwhile. Returns whether the pull came back full with more in the stream: then a
+   * read-ahead is under way and the poll may take more from it.
+   */
+  #deliver(
+    reader: Reader,
+    pulled: PulledMessage[] | undefined,
+    want: number,
+    maxRecords: number,
+    out: ConsumedRecord[],
+  ): boolean {
+    const at = reader.at;
+    if (pulled === undefined || this.#member.cursor(at.topic, at.partition) !== at) return false;
+    const last = pulled[pulled.length - 1];
+    const more = pulled.length === want && last !== undefined && last.pending > 0;
+    // The stream has more for this partition: pull the next batch now, so it travels while the caller works.
+    if (more) readAhead(reader, maxRecords);
+    const oldest = reader.topic.retentionMs === undefined ? 0 : Date.now() - reader.topic.retentionMs;
+    for (const m of pulled) {
+      at.next = BigInt(m.sequence + 1);
+      reader.cursorAt = at.next;
+      // The server expires records on a coarse timer: never deliver one older than the retention.
+      if (m.timestamp < oldest) continue;
+      out.push(decodeRecord(reader.topic.name, at.partition, m));
+    }
+    return more;
   }
 }
