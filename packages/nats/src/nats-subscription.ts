@@ -298,11 +298,17 @@ export class NatsSubscription implements Subscription {
       const reader = await this.#opened(at);
       if (reader !== undefined) open.push(reader);
     }
-    const share = Math.max(1, Math.ceil(maxRecords / Math.max(1, open.length)));
-    const first = await Promise.all(open.map((reader) => this.#pulled(reader, share)));
+    // Shares add up to maxRecords: the first partitions in turn get one more; with fewer records than partitions
+    // the last ones wait for a later poll (the engine rotates which partition comes first).
+    const base = Math.floor(maxRecords / Math.max(1, open.length));
+    const shares = open.map((_, i) => base + (i < maxRecords - base * open.length ? 1 : 0));
+    const first = await Promise.all(
+      open.map((reader, i) => (shares[i]! > 0 ? this.#pulled(reader, shares[i]!) : undefined)),
+    );
     const more: Reader[] = [];
     for (let i = 0; i < open.length; i++) {
-      const full = this.#deliver(open[i]!, first[i], share, maxRecords, out);
+      if (shares[i] === 0) continue;
+      const full = this.#deliver(open[i]!, first[i], shares[i]!, maxRecords, out);
       if (full) more.push(open[i]!);
     }
     for (const reader of more) {
