@@ -1,6 +1,4 @@
 import type { TopicKind } from '../contracts/define-topic.js';
-import { decodeEnvelope } from '../envelope/codec.js';
-import type { Envelope } from '../envelope/envelope.js';
 import { errorCode, errorMessage } from '../errors.js';
 import type { BatchOutcome } from '../inbox/inbox-store.js';
 import { endProcessSpan, type ProcessOutcome, startProcessSpan } from '../tracing/process-span.js';
@@ -11,6 +9,7 @@ import { backoffDelay } from '../util/backoff.js';
 import { isPermanent } from '../util/retrying.js';
 import { sleep } from '../util/sleep.js';
 import { ChainGuard, type ConsumerCounters, newCounters } from './chain-guard.js';
+import { ConsumerFailures } from './consumer-failures.js';
 import { chainEventOf, type Item } from './consumer-item.js';
 import {
   type ConsumeOptions,
@@ -18,9 +17,7 @@ import {
   resolveConsumeOptions,
 } from './consumer-options.js';
 import type { ConsumerStats } from './consumer-stats.js';
-import { deadLetterRecord } from './dead-letter.js';
 import { DeprecationWatch } from './deprecation-watch.js';
-import { failureAction } from './failure-policy.js';
 import { isMissing } from './gap-report.js';
 import { joinGroup } from './join-group.js';
 import { KeyQueues } from './key-queues.js';
@@ -52,6 +49,7 @@ export class Consumer<Tx> {
   #lastError: { code: string; message: string } | null = null;
   readonly #counters: ConsumerCounters = newCounters();
   readonly #chains: ChainGuard<Tx>;
+  readonly #failures: ConsumerFailures<Tx>;
   readonly #deprecations: DeprecationWatch;
   /** Each subscribed topic's kind. */
   readonly #topicKinds = new Map<string, TopicKind>();
@@ -73,6 +71,7 @@ export class Consumer<Tx> {
       }),
     );
     this.#chains = new ChainGuard(this.#o, this.#queues, this.#counters, this.#topicKinds);
+    this.#failures = new ConsumerFailures(this.#o, this.#queues, this.#chains, this.#counters);
   }
 
   /** Joins the group and starts consuming in the background. Idempotent. */
@@ -230,9 +229,9 @@ export class Consumer<Tx> {
    * type of a key): its sequence is checked for a gap and stored first, so the next event of the key follows it.
    */
   async #settleUnapplied(item: Item, how: Unapplied): Promise<void> {
-    if (how.kind === 'dead-letter') return this.#deadLetter(item, how.error, how.envelope);
+    if (how.kind === 'dead-letter') return this.#failures.deadLetter(item, how.error, how.envelope);
     if (how.envelope && !(await this.#chains.pass(item, chainEventOf(how.envelope)))) return;
-    this.#skip(item, how.reason);
+    this.#failures.skip(item, how.reason);
   }
 
   /**
@@ -266,7 +265,7 @@ export class Consumer<Tx> {
       else this.#applied(p, status, status === 'applied' ? handlerMs : undefined);
     } catch (error) {
       failure = error;
-      outcome = await this.#failed(p, error);
+      outcome = await this.#failures.failed(p, error);
     } finally {
       endProcessSpan(span, outcome, failure);
     }
@@ -308,7 +307,7 @@ export class Consumer<Tx> {
       const p = batch[i]!;
       const outcome = outcomes[i]!;
       if (outcome.status === 'failed') {
-        endProcessSpan(spans[i], await this.#failed(p, outcome.error), outcome.error);
+        endProcessSpan(spans[i], await this.#failures.failed(p, outcome.error), outcome.error);
       } else if (outcome.status === 'refused') {
         endProcessSpan(spans[i], 'held');
         this.#chains.hold(p.item, p.event);
@@ -332,102 +331,6 @@ export class Consumer<Tx> {
       attempt: item.attempts,
       ...(handlerMs === undefined ? {} : { handlerMs }),
     });
-  }
-
-  /**
-   * A handler (or the inbox) failed: the failure policy says wait for the database, retry, or dead-letter.
-   * Returns which, for the process span.
-   */
-  async #failed(p: Prepared<Tx>, error: unknown): Promise<'retried' | 'dead-lettered'> {
-    const { item, envelope, event } = p;
-    const { record } = item;
-    const { maxAttempts, backoff } = this.#o;
-    const action = failureAction(error, item.attempts, maxAttempts, backoff, this.#counters.unavailable + 1);
-    if (action.kind === 'dead-letter') {
-      await this.#deadLetter(item, { code: errorCode(error), message: errorMessage(error) }, envelope);
-      return 'dead-lettered';
-    }
-    const { delayMs } = action;
-    if (action.kind === 'wait-for-database') {
-      // Not the event's fault: wait for the database (the key's later events wait too) without spending an
-      // attempt, however long the outage lasts.
-      item.attempts--;
-      this.#counters.unavailable++;
-      this.#o.logger.warn("the consumer's database is unavailable or busy; waiting for it", {
-        group: this.#o.group,
-        id: envelope.id,
-        key: record.key,
-        delayMs,
-        error: errorMessage(error),
-      });
-    } else {
-      this.#counters.stats.retries++;
-      this.#o.logger.warn('handler failed; will retry', {
-        group: this.#o.group,
-        id: envelope.id,
-        type: envelope.type,
-        key: record.key,
-        attempt: item.attempts,
-        delayMs,
-        code: errorCode(error),
-        error: errorMessage(error),
-      });
-    }
-    item.nextAttemptAt = Date.now() + delayMs;
-    this.#queues.delay(item);
-    this.#o.onOutcome?.({ kind: 'retry', event, attempt: item.attempts, error, delayMs });
-    return 'retried';
-  }
-
-  async #deadLetter(item: Item, error: { code: string; message: string }, known?: Envelope): Promise<void> {
-    item.deadLetter = error;
-    const { record } = item;
-    let envelope = known;
-    if (envelope === undefined && record.value !== null) {
-      try {
-        envelope = decodeEnvelope(record.value);
-      } catch {
-        // malformed: keep the position as its id
-      }
-    }
-    const eventId = envelope?.id ?? `${record.topic}/${record.partition}/${record.offset}`;
-    // Stored before the publish: a retried publish (or a redelivery after a crash) finds it at or below the
-    // chain's last sequence, which an event not applied may be.
-    if (envelope && !(await this.#chains.pass(item, chainEventOf(envelope)))) return;
-    const attempts = Math.max(1, item.attempts);
-    try {
-      await this.#o.transport.publish([
-        deadLetterRecord(this.#o.deadLetterTopic, this.#o.group, record, eventId, error, attempts),
-      ]);
-    } catch (publishError) {
-      // The dead-letter topic is unreachable: keep the record (and its key) waiting, try again later.
-      item.nextAttemptAt = Date.now() + backoffDelay(this.#o.backoff, ++item.attempts);
-      this.#queues.delay(item);
-      this.#o.logger.error('could not publish to the dead-letter topic; will retry', {
-        topic: this.#o.deadLetterTopic,
-        code: errorCode(publishError),
-        error: errorMessage(publishError),
-      });
-      return;
-    }
-    this.#counters.stats.deadLettered++;
-    this.#o.logger.error('event dead-lettered', {
-      group: this.#o.group,
-      id: eventId,
-      topic: record.topic,
-      key: record.key,
-      attempts,
-      ...error,
-    });
-    this.#queues.settle(item);
-    this.#o.onOutcome?.({ kind: 'dead-lettered', record, attempts, error });
-  }
-
-  #skip(item: Item, reason: string): void {
-    const { record } = item;
-    this.#counters.stats.skipped++;
-    this.#queues.settle(item);
-    this.#o.onOutcome?.({ kind: 'skipped', record, reason });
   }
 
   /** Time until settled positions should be committed; long when there is nothing to commit. */
