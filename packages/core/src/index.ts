@@ -43,7 +43,7 @@ export type {
   PipelineRelaySettings,
   RelayPipelineConfig,
 } from './config/pipeline-config.js';
-export { resolveConfig } from './config/resolve-config.js';
+export { resolveConfig, resolveEnvRefs } from './config/resolve-config.js';
 export { defineConfig, type LogLevel, type SluiceConfig } from './config/sluice-config.js';
 // Consumers
 export { Consumer, createConsumer } from './consumer/consumer.js';

@@ -8,7 +8,20 @@ function invalid(file: string, field: string, reason: string): SluiceError {
   return new SluiceError('SLUICE_CONFIG_INVALID', `${file}: \`${field}\` ${reason}`);
 }
 
-/** Replaces every `env()` reference in plain objects and arrays (functions and class instances are left as they are). */
+/**
+ * Replaces every `env()` reference in plain objects and arrays (functions and class instances are left as they
+ * are); a variable unset without a fallback is `SLUICE_CONFIG_ENV_MISSING`, naming it and the field (`path`) of
+ * config file `file`.
+ */
+export function resolveEnvRefs(
+  value: unknown,
+  path: string,
+  environment: NodeJS.ProcessEnv,
+  file: string,
+): unknown {
+  return substitute(value, path, environment, file);
+}
+
 function substitute(value: unknown, path: string, environment: NodeJS.ProcessEnv, file: string): unknown {
   if (isEnvRef(value)) {
     const set = environment[value.name];

@@ -1,4 +1,4 @@
-import { isEnvRef, SluiceError, type TransportConfig } from '@sluice/core';
+import { resolveEnvRefs, SluiceError, type TransportConfig } from '@sluice/core';
 import { loadServiceConfig } from '../../load-service-config.js';
 
 /**
@@ -20,25 +20,10 @@ export async function configTransports(
       `${file}: \`transports\` must be an object of named transports`,
     );
   }
-  const resolve = (value: unknown, field: string): unknown => {
-    if (isEnvRef(value)) {
-      const set = environment[value.name];
-      if (set !== undefined && set !== '') return set;
-      if (value.fallback !== undefined) return value.fallback;
-      throw new SluiceError(
-        'SLUICE_CONFIG_ENV_MISSING',
-        `${file}: \`${field}\` comes from the environment variable ${value.name}, which is not set: set ${value.name} to describe this transport`,
-      );
-    }
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, `${field}.${k}`)]));
-    }
-    return value;
-  };
   return Object.fromEntries(
     Object.entries(transports).map(([name, t]) => [
       name,
-      resolve(t, `transports.${name}`) as TransportConfig | string,
+      resolveEnvRefs(t, `transports.${name}`, environment, file) as TransportConfig | string,
     ]),
   );
 }
