@@ -31,8 +31,16 @@ export async function contractsBench(types = 500, versions = 5, rounds = 5): Pro
   // contracts generated afresh, untimed, so it pays the conversion as `sluice contracts check` does.
   const fresh = () => generate(types, versions);
   const buildMs = median(rounds, fresh, (cs) => buildLock(cs));
-  const stringifyMs = median(rounds, () => code, (cs) => JSON.stringify(cs.map((c) => c.schema)));
-  const checkMs = median(rounds, () => code, (cs) => checkLock(lock, cs));
+  const stringifyMs = median(
+    rounds,
+    () => code,
+    (cs) => JSON.stringify(cs.map((c) => c.schema)),
+  );
+  const checkMs = median(
+    rounds,
+    () => code,
+    (cs) => checkLock(lock, cs),
+  );
   // What the CLI does: the registry (its shared-key checks convert the schemas), the code's lock entries, the check.
   const fullMs = median(rounds, fresh, (cs) => checkLock(lock, createRegistry(cs).all().map(lockContract)));
   const n = types * versions;
